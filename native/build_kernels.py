@@ -1,0 +1,27 @@
+"""cffi API-mode build of govern's C kernels, wired into setuptools through `cffi_modules`."""
+
+
+from cffi import FFI
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(
+    """
+    int govern_hist_f64(const double *values, const uint8_t *validity, int64_t offset,
+                        int64_t length, const double *edges, int64_t nedges,
+                        int64_t *counts, int64_t *specials);
+    int govern_count_dict_i32(const int32_t *indices, const uint8_t *validity, int64_t offset,
+                              int64_t length, int64_t ndict, int64_t *counts, int64_t *nulls);
+    const char *govern_strerror(int code);
+    """
+)
+ffibuilder.set_source(
+    "govern._kernels",
+    '#include "govern_kernels.h"',
+    sources=["native/govern_kernels.c"],
+    include_dirs=["native"],
+    extra_compile_args=["-O3", "-std=c99", "-fno-math-errno"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,52 @@
+"""govern: policy-as-code compliance engine for the AI model lifecycle.
+
+The library is usable without the CLI: every command is a function returning typed results.
+"""
+
+from importlib import metadata
+
+from govern.errors import (
+    GovernError,
+    MetricInputError,
+    ModelCardError,
+    ModelNotFoundError,
+    NativeError,
+    PolicyError,
+    PolicyEvalError,
+    PolicyLoadError,
+    StoreError,
+    UnknownStageError,
+    UserInputError,
+)
+from govern.lifecycle import STAGES, ModelRef
+from govern.results import Decision, MetricRow, ScanResult, SourceFile, Violation
+
+try:
+    __version__ = metadata.version("govern")
+except metadata.PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "__version__",
+    # lifecycle
+    "STAGES",
+    "ModelRef",
+    # results
+    "Decision",
+    "MetricRow",
+    "ScanResult",
+    "SourceFile",
+    "Violation",
+    # errors
+    "GovernError",
+    "MetricInputError",
+    "ModelCardError",
+    "ModelNotFoundError",
+    "NativeError",
+    "PolicyError",
+    "PolicyEvalError",
+    "PolicyLoadError",
+    "StoreError",
+    "UnknownStageError",
+    "UserInputError",
+]

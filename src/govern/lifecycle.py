@@ -1,0 +1,42 @@
+"""The six lifecycle stages and model references (`NAME@VERSION`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govern.errors import UnknownStageError, UserInputError
+
+STAGES: tuple[str, ...] = (
+    "proposed",
+    "development",
+    "validation",
+    "deployment",
+    "production",
+    "retired",
+)
+
+
+def check_stage(stage: str) -> str:
+    """Return `stage` if it is one of the six stages, else raise naming the valid ones."""
+    if stage not in STAGES:
+        raise UnknownStageError(f"unknown stage {stage!r}; valid stages are: {', '.join(STAGES)}")
+    return stage
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parsed `NAME@VERSION`; version None means "the latest registered version"."""
+
+    name: str
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        """Parse `NAME@VERSION` or `NAME`."""
+        name, sep, version = text.partition("@")
+        if not name or (sep and not version):
+            raise UserInputError(f"bad model reference {text!r}; expected NAME@VERSION or NAME")
+        return cls(name, version or None)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}" if self.version else self.name

@@ -1,0 +1,100 @@
+"""`govern demo`: deterministic sample data, then init → register → scan → check.
+
+Two models: `credit-risk` (stable inference data, passes its production gate) and
+`fraud-detect` (two features shifted, fails on drift). Everything is seeded, so every run
+writes the same parquet files and reaches the same decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from govern.cards import load_card
+from govern.lifecycle import ModelRef
+from govern.policy import load
+from govern.results import Decision
+from govern.runner.check import check
+from govern.runner.scan import scan
+from govern.store import Store
+from govern.store.registry import upsert_card
+
+SEED = 20261123
+ROWS = 20_000
+REPO = Path(__file__).resolve().parents[3]
+
+# name -> (version, feature generators, shift applied to the current window per feature)
+_MODELS: dict[str, tuple[str, list[str], dict[str, float]]] = {
+    "credit-risk": (
+        "3",
+        ["income", "debt_ratio", "utilisation", "age_of_file", "inquiries"],
+        {},
+    ),
+    "fraud-detect": (
+        "7",
+        ["amount", "merchant_risk", "velocity_1h", "distance_km", "account_age_days"],
+        {"amount": 0.35, "velocity_1h": 0.2},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo produced."""
+
+    db: Path
+    decisions: tuple[Decision, ...]
+    files: tuple[Path, ...]
+
+
+def _table(rng: np.random.Generator, features: list[str], shift: dict[str, float]) -> pa.Table:
+    cols: dict[str, pa.Array] = {}
+    for i, f in enumerate(features):
+        values = rng.lognormal(mean=1.0 + 0.2 * i, sigma=0.5, size=ROWS)
+        values = values * np.exp(shift.get(f, 0.0))
+        mask = rng.random(ROWS) < 0.01  # 1% nulls, as real logs have
+        cols[f] = pa.array(values, mask=mask, type=pa.float64())
+    logits = sum(np.log(np.nan_to_num(np.asarray(cols[f]), nan=1.0)) for f in features[:2])
+    cols["score"] = pa.array(1.0 / (1.0 + np.exp(-(logits - np.mean(logits)))), type=pa.float64())
+    return pa.table(cols)
+
+
+def write_sample_data(out: Path) -> dict[str, tuple[Path, Path]]:
+    """Baseline and current parquet per demo model: {name: (baseline, current)}."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for k, (name, (_, features, shift)) in enumerate(sorted(_MODELS.items())):
+        rng = np.random.default_rng([SEED, k])
+        baseline = out / f"{name}-baseline.parquet"
+        current = out / f"{name}-2026-11.parquet"
+        pq.write_table(_table(rng, features, {}), baseline, compression="zstd")
+        pq.write_table(_table(rng, features, shift), current, compression="zstd")
+        files[name] = (baseline, current)
+    return files
+
+
+def run_demo(out: Path, *, policies: Path | None = None, cards: Path | None = None) -> DemoResult:
+    """Run the whole flow in `out` (created; an existing demo database is replaced)."""
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "govern.duckdb"
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    data = write_sample_data(out / "data")
+    card_dir = cards or REPO / "data" / "models"
+    prepared = load(policies or REPO / "policies")
+    decisions = []
+    with Store.open(db, create=True) as store:
+        for name in sorted(_MODELS):
+            upsert_card(store, load_card(card_dir / f"{name}.yaml"))
+        for name, (version, _, _) in sorted(_MODELS.items()):
+            baseline, current = data[name]
+            ref = ModelRef(name, version)
+            scan(store, ref, baseline=baseline, data=[current])
+            decision, _ = check(store, prepared, ref, "production")
+            decisions.append(decision)
+    files = tuple(p for pair in data.values() for p in pair)
+    return DemoResult(db, tuple(decisions), files)

@@ -1,0 +1,34 @@
+"""Decision records: every gate evaluation, with the hashes needed to replay it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from govern.clock import parse_rfc3339
+from govern.results import Decision
+from govern.store._connection import Store
+
+
+def record_decision(store: Store, decision: Decision, input_doc: dict[str, Any]) -> None:
+    """Append one decision and the exact input it was evaluated on."""
+    with store.transaction() as conn:
+        conn.execute(
+            """INSERT INTO decisions (decision_id, name, version, stage, result, violations,
+               bundle_hash, input_hash, input, engine, engine_version, decided_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                decision.decision_id,
+                decision.model,
+                decision.version,
+                decision.stage,
+                decision.result,
+                json.dumps([v.to_dict() for v in decision.violations], sort_keys=True),
+                decision.bundle_hash,
+                decision.input_hash,
+                json.dumps(input_doc, sort_keys=True),
+                decision.engine,
+                decision.engine_version,
+                parse_rfc3339(decision.decided_at),
+            ],
+        )

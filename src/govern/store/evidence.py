@@ -1,0 +1,102 @@
+"""Scans and their evidence rows, written in one transaction per scan."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from govern.clock import parse_rfc3339, utcnow
+from govern.results import MetricRow, ScanResult
+from govern.store._connection import Store
+
+
+def write_scan(store: Store, scan: ScanResult, *, kind: str, params: dict[str, Any]) -> None:
+    """Store a scan and all its metric rows atomically."""
+    from govern import __version__
+
+    now = utcnow()
+    sources = [s.__dict__ for s in scan.sources]
+    rows = []
+    for m in scan.metrics:
+        value = m.value
+        if m.status == "ok" and (value is None or not math.isfinite(value)):
+            raise ValueError(
+                f"metric {m.metric} of {m.subject!r} has status ok but no finite value"
+            )
+        rows.append(
+            [
+                scan.scan_id,
+                scan.model,
+                scan.version,
+                m.family,
+                m.subject,
+                m.metric,
+                value if m.status == "ok" else None,
+                m.status,
+                m.reason,
+                json.dumps(m.detail, sort_keys=True) if m.detail else None,
+                now,
+            ]
+        )
+    with store.transaction() as conn:
+        conn.execute(
+            """INSERT INTO scans (scan_id, name, version, kind, rows, sources, params,
+               engine_version, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                scan.scan_id,
+                scan.model,
+                scan.version,
+                kind,
+                scan.rows,
+                json.dumps(sources),
+                json.dumps(params, sort_keys=True, default=str),
+                __version__,
+                parse_rfc3339(scan.scanned_at),
+                now,
+            ],
+        )
+        if rows:
+            conn.executemany(
+                """INSERT INTO evidence (scan_id, name, version, family, subject, metric, value,
+                   status, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                rows,
+            )
+
+
+def latest_scan(store: Store, name: str, version: str, kind: str) -> dict[str, Any] | None:
+    """The newest scan of a kind for a version, with sources parsed, or None."""
+    rows = store.query_dicts(
+        """SELECT scan_id, rows, sources, params, engine_version, started_at, finished_at
+           FROM scans WHERE name = ? AND version = ? AND kind = ?
+           ORDER BY finished_at DESC LIMIT 1""",
+        [name, version, kind],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    row["sources"] = json.loads(row["sources"])
+    row["params"] = json.loads(row["params"]) if row["params"] else {}
+    return row
+
+
+def scan_metrics(store: Store, scan_id: str) -> list[MetricRow]:
+    """All metric rows of one scan."""
+    out = []
+    for r in store.query_dicts(
+        """SELECT family, subject, metric, value, status, reason, detail FROM evidence
+           WHERE scan_id = ? ORDER BY family, subject, metric""",
+        [scan_id],
+    ):
+        out.append(
+            MetricRow(
+                family=r["family"],
+                subject=r["subject"],
+                metric=r["metric"],
+                value=r["value"],
+                status=r["status"],
+                reason=r["reason"],
+                detail=json.loads(r["detail"]) if r["detail"] else {},
+            )
+        )
+    return out
