@@ -69,7 +69,11 @@ class TextReporter:
             console.print(f"decision {d.decision_id} (policies {d.bundle_hash[:12]})")
             console.print()
         console.print(report.summary)
-        return buf.getvalue()
+        text = buf.getvalue()
+        if color:
+            return text
+        # rich pads table cells to the full width; logs and files need no trailing blanks
+        return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
 REPORTER = TextReporter()
