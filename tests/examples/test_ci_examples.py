@@ -76,8 +76,10 @@ def test_gitlab_job(model_repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     commands = _govern_lines(job["script"])
     assert len(commands) == 1
     assert main(commands[0]) == 0
-    assert capsys.readouterr().out.rstrip().endswith(
-        "1 model checked: 1 allowed, 0 denied (0 deny, 0 warn)"
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith("1 model checked: 1 allowed, 0 denied (0 deny, 0 warn)")
     )
     junit = model_repo / job["artifacts"]["reports"]["junit"]
     assert ET.parse(junit).getroot().get("tests") == "1"
