@@ -1,23 +1,70 @@
-"""`govern check`: evaluate a lifecycle gate for a model version and record the decision."""
+"""`govern check`: evaluate lifecycle gates for model versions and report the decisions.
+
+Two sources of model state:
+
+- a database (`--db`, `$GOVERN_DB`, or `--model` with the default ./govern.duckdb): the
+  registry row and the latest stored evidence; decisions are recorded;
+- none: the model cards in the repository and evidence JSON files (`--evidence`), built
+  directly into the policy input. Nothing is stored, and DuckDB is never imported, so a
+  CI merge gate starts fast.
+
+A card given on the command line is always read from the file (the pull request's
+version); in database mode the registry supplies its lifecycle state and evidence.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from govern.cards import ModelCard, load_card
 from govern.clock import rfc3339, utcnow
-from govern.lifecycle import ModelRef, check_stage
+from govern.errors import UserInputError
+from govern.lifecycle import STAGES, ModelRef, check_stage
+from govern.output import CheckedModel, Report
 from govern.policy import PreparedPolicies
 from govern.results import Decision
-from govern.runner.evidence_doc import evidence_document
-from govern.store import Store, registry
-from govern.store import decisions as decision_store
+from govern.runner._evidence_files import (
+    EvidenceFile,
+    evidence_for,
+    parse_evidence_args,
+)
+from govern.runner._evidence_files import (
+    check_targets as check_evidence_targets,
+)
+from govern.runner._locate import locate_violations
+
+if TYPE_CHECKING:
+    from govern.store import Store
+
+NEXT_STAGE = "next"
+DEFAULT_CARDS = ("govern.yaml", "models/*.yaml", "models/*.yml")
+NO_CARDS = (
+    "no model cards found: pass MODEL_CARD files or --model NAME@VERSION, "
+    "or add govern.yaml or models/*.yaml in {root}"
+)
+
+
+def resolve_stage(requested: str | None, current: str) -> str:
+    """The gate to evaluate: `requested`, "next" after `current`, or `current` itself."""
+    if requested is None:
+        return check_stage(current)
+    if requested == NEXT_STAGE:
+        i = STAGES.index(check_stage(current))
+        if i + 1 == len(STAGES):
+            raise UserInputError(f"--stage next: {current!r} is the last stage")
+        return STAGES[i + 1]
+    return check_stage(requested)
 
 
 def build_input(
     store: Store, name: str, version: str, stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
-    """The policy input document: model (card + registry state), evidence, clock, target."""
+    """The policy input document from the registry: model (card + state), evidence, clock."""
+    from govern.runner.evidence_doc import evidence_document
+    from govern.store import registry
+
     row = registry.get_version(store, name, version)
     model = dict(row["card"])
     model.update(
@@ -38,22 +85,132 @@ def build_input(
     }
 
 
+def card_input(
+    card: ModelCard,
+    stage: str,
+    evidence: dict[str, Any],
+    *,
+    lifecycle_stage: str | None = None,
+    registered_at: str | None = None,
+    now: str | None = None,
+) -> dict[str, Any]:
+    """The policy input document for a card read from a file, in the registry's shape."""
+    model = dict(card.data)
+    model.update(
+        {
+            "name": card.name,
+            "version": card.version,
+            "lifecycle_stage": lifecycle_stage or card.stage,
+            "card_path": card.path,
+            "card_sha256": card.sha256,
+        }
+    )
+    if registered_at is not None:
+        model["registered_at"] = registered_at
+    return {
+        "now": now or rfc3339(utcnow()),
+        "stage": stage,
+        "model": model,
+        "evidence": evidence,
+    }
+
+
 def check(
     store: Store,
     prepared: PreparedPolicies,
     ref: ModelRef,
-    stage: str,
+    stage: str | None,
     *,
     record: bool = True,
 ) -> tuple[Decision, dict[str, Any]]:
-    """Evaluate the gate of `stage` for `ref`; store the decision unless `record` is False."""
-    check_stage(stage)
+    """Evaluate a registered version's gate (default: its current stage); record it."""
+    from govern.store import decisions as decision_store
+    from govern.store import registry
+
     name, version = registry.resolve(store, ref)
+    if stage is None or stage == NEXT_STAGE:
+        stage = resolve_stage(stage, str(registry.get_version(store, name, version)["stage"]))
+    check_stage(stage)
     input_doc = build_input(store, name, version, stage)
     decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
     if record:
         decision_store.record_decision(store, decision, input_doc)
     return decision, input_doc
+
+
+def check_card(
+    prepared: PreparedPolicies,
+    card: ModelCard,
+    *,
+    stage: str | None = None,
+    evidence: dict[str, Any] | None = None,
+    store: Store | None = None,
+    record: bool = True,
+) -> tuple[Decision, dict[str, Any]]:
+    """Evaluate a card's gate (default: the stage the card declares).
+
+    With a store, a registered version's lifecycle state and latest evidence come from the
+    registry (an unregistered one has no evidence) and the decision is recorded.
+    """
+    lifecycle_stage = registered_at = None
+    if store is not None:
+        from govern.errors import ModelNotFoundError
+        from govern.runner.evidence_doc import evidence_document
+        from govern.store import registry
+
+        try:
+            row = registry.get_version(store, card.name, card.version)
+        except ModelNotFoundError:
+            evidence = {}
+        else:
+            lifecycle_stage = str(row["stage"])
+            registered_at = rfc3339(row["registered_at"])
+            evidence = evidence_document(store, card.name, card.version)
+    target = resolve_stage(stage, card.stage)
+    input_doc = card_input(
+        card,
+        target,
+        evidence or {},
+        lifecycle_stage=lifecycle_stage,
+        registered_at=registered_at,
+    )
+    decision = prepared.decide(input_doc, model=card.name, version=card.version, stage=target)
+    if store is not None and record:
+        from govern.store import decisions as decision_store
+
+        decision_store.record_decision(store, decision, input_doc)
+    return decision, input_doc
+
+
+def discover_cards(root: Path = Path(".")) -> list[Path]:
+    """`govern.yaml` and `models/*.yaml|yml` under `root`, in that order."""
+    found: list[Path] = []
+    for pattern in DEFAULT_CARDS:
+        found.extend(sorted(p for p in root.glob(pattern) if p.is_file()))
+    return found
+
+
+def display_path(path: str | Path | None) -> str | None:
+    """A card path as reports show it: relative to the working directory when inside it."""
+    if path is None:
+        return None
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return p.as_posix()
+
+
+def checked(decision: Decision, card_path: str | None) -> CheckedModel:
+    """A decision with the card location of each finding."""
+    text = None
+    if card_path is not None:
+        try:
+            text = Path(card_path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    shown = display_path(card_path) if text is not None else card_path
+    return CheckedModel(decision, shown, locate_violations(text, decision.violations))
 
 
 def default_policy_dir() -> Path:
@@ -62,3 +219,85 @@ def default_policy_dir() -> Path:
     if local.is_dir():
         return local
     return Path(__file__).resolve().parents[3] / "policies"
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Everything `govern check` was asked to do, already parsed (see the CLI for flags)."""
+
+    cards: tuple[Path, ...] = ()
+    models: tuple[str, ...] = ()
+    stage: str | None = None
+    policies: Path | None = None
+    data: tuple[Path, ...] = ()
+    evidence: tuple[str, ...] = ()
+    db: str | None = None  # None: no database, unless `models` asks for the default one
+    fail_on: str = "deny"
+    root: Path = field(default_factory=lambda: Path("."))
+
+
+def run_check(request: CheckRequest) -> Report:
+    """Load cards, evidence and policies; evaluate every gate; return the report.
+
+    Inputs are all read and validated before any policy is evaluated or anything stored.
+    """
+    from govern import __version__
+    from govern.policy import load
+
+    if request.stage not in (None, NEXT_STAGE):
+        check_stage(request.stage)
+    use_db = request.db is not None or bool(request.models)
+    if use_db and request.evidence:
+        raise UserInputError(
+            "--evidence is for checks without a database; with --db/GOVERN_DB/--model the "
+            "latest evidence is read from the database (drop --evidence or --db)"
+        )
+    card_paths = list(request.cards)
+    if not card_paths and not request.models:
+        card_paths = discover_cards(request.root)
+        if not card_paths:
+            raise UserInputError(NO_CARDS.format(root=request.root.resolve()))
+    cards = [load_card(p) for p in card_paths]
+    refs = [ModelRef.parse(m) for m in request.models]
+    seen: dict[tuple[str, str], str | None] = {}
+    for c in cards:
+        key = (c.name, c.version)
+        if key in seen:
+            raise UserInputError(
+                f"{c.name}@{c.version} is declared by two model cards: {seen[key]} and {c.path}"
+            )
+        seen[key] = c.path
+    evidence_files: list[EvidenceFile] = parse_evidence_args(request.evidence)
+    check_evidence_targets(evidence_files, list(seen))
+    prepared = load(request.policies or default_policy_dir(), data=tuple(request.data))
+
+    results: list[CheckedModel] = []
+    if use_db:
+        from govern.store import Store
+
+        with Store.open(request.db) as store:
+            for card in cards:
+                d, _ = check_card(prepared, card, stage=request.stage, store=store)
+                results.append(checked(d, card.path))
+            for ref in refs:
+                d, doc = check(store, prepared, ref, request.stage)
+                results.append(checked(d, doc["model"].get("card_path")))
+    else:
+        for card in cards:
+            evidence = evidence_for(evidence_files, card.name, card.version)
+            d, _ = check_card(prepared, card, stage=request.stage, evidence=evidence)
+            results.append(checked(d, card.path))
+    return Report(tuple(results), fail_on=request.fail_on, tool_version=__version__)
+
+
+__all__ = [
+    "CheckRequest",
+    "build_input",
+    "card_input",
+    "check",
+    "check_card",
+    "default_policy_dir",
+    "discover_cards",
+    "resolve_stage",
+    "run_check",
+]

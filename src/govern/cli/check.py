@@ -1,0 +1,187 @@
+"""`govern check`: the merge gate. Parses flags, runs the check, writes reports, exits.
+
+`--format` and `--output` pair up in command-line order: each `--output` belongs to the
+nearest `--format` before it that has none yet; a format without an output goes to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from govern.cli._app import AppContext, app, pass_app
+from govern.errors import UserInputError
+from govern.lifecycle import STAGES
+from govern.output import FAIL_MODES, FORMATS, Target
+
+_ORDER_KEY = "govern.check.format_order"
+_FORMAT_FLAGS = ("--format", "-f")
+_OUTPUT_FLAGS = ("--output", "-o")
+
+OUTPUT_FIRST = "--output {path} comes before any --format; write --format F --output {path}"
+OUTPUT_TWICE = "--format {fmt} has two --output files ({first}, {second}); repeat --format instead"
+FLAGS_EXCLUSIVE = "--fail-on-warn and --no-fail exclude each other; pick one"
+
+
+def _flag_kind(token: str) -> str | None:
+    for flags, kind in ((_FORMAT_FLAGS, "format"), (_OUTPUT_FLAGS, "output")):
+        for flag in flags:
+            if (
+                token == flag
+                or token.startswith(flag + "=")
+                or (len(flag) == 2 and token.startswith(flag) and not token.startswith("--"))
+            ):
+                return kind
+    return None
+
+
+def flag_order(args: list[str]) -> list[str]:
+    """The sequence of "format"/"output" occurrences in `args` (stops at `--`)."""
+    order = []
+    skip = False
+    for token in args:
+        if token == "--":
+            break
+        if skip:  # the value of the previous flag, whatever it looks like
+            skip = False
+            continue
+        kind = _flag_kind(token)
+        if kind is not None:
+            order.append(kind)
+            skip = token in _FORMAT_FLAGS or token in _OUTPUT_FLAGS
+    return order
+
+
+def pair_targets(
+    order: list[str], formats: tuple[str, ...], outputs: tuple[Path, ...]
+) -> list[Target]:
+    """Pair formats with outputs in command-line order; default: text to stdout."""
+    if not formats and not outputs:
+        return [Target("text")]
+    fmt_iter, out_iter = iter(formats), iter(outputs)
+    paired: list[list[object]] = []  # [format, path | None]
+    for kind in order:
+        if kind == "format":
+            paired.append([next(fmt_iter), None])
+            continue
+        path = next(out_iter)
+        if not paired:
+            raise UserInputError(OUTPUT_FIRST.format(path=path))
+        last = paired[-1]
+        if last[1] is not None:
+            raise UserInputError(OUTPUT_TWICE.format(fmt=last[0], first=last[1], second=path))
+        last[1] = path
+    return [Target(str(f), p if isinstance(p, Path) else None) for f, p in paired]
+
+
+class _CheckCommand(click.Command):
+    """Records the order of --format/--output occurrences before click parses them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ORDER_KEY] = flag_order(args)
+        return super().parse_args(ctx, args)
+
+
+@app.command(cls=_CheckCommand)
+@click.argument("cards", nargs=-1, type=click.Path(path_type=Path), metavar="[MODEL_CARD]...")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="NAME@VERSION",
+    help="A registered version to check (repeatable; reads the database).",
+)
+@click.option(
+    "--stage",
+    default=None,
+    metavar="STAGE",
+    help=f"Gate to evaluate: {', '.join(STAGES)}, or 'next' (the stage after the current "
+    "one). Default: the stage the card declares (registered models: their current stage).",
+)
+@click.option(
+    "--policies",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Policy directory (default: ./policies, else the shipped library).",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Policy data overlay, e.g. thresholds (repeatable).",
+)
+@click.option(
+    "--evidence",
+    multiple=True,
+    metavar="[NAME[@VERSION]=]FILE",
+    help="Evidence JSON (the shape of input.evidence) for checks without a database.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help=f"Report format: {', '.join(FORMATS)} (repeatable; default text).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File for the preceding --format (default: stdout; one format per run on stdout).",
+)
+@click.option("--fail-on-warn", is_flag=True, help="conftest codes: 0 ok, 1 warnings, 2 denials.")
+@click.option("--no-fail", is_flag=True, help="Report only: exit 0 whatever the decisions.")
+@click.pass_context
+@pass_app
+def check(
+    app_ctx: AppContext,
+    ctx: click.Context,
+    cards: tuple[Path, ...],
+    models: tuple[str, ...],
+    stage: str | None,
+    policies: Path | None,
+    data: tuple[Path, ...],
+    evidence: tuple[str, ...],
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    fail_on_warn: bool,
+    no_fail: bool,
+) -> None:
+    """Evaluate lifecycle gates for model cards (default: govern.yaml, models/*.yaml).
+
+    Exit codes: 0 allowed, 1 denied, 2 bad input or policy error, 3 internal error.
+    """
+    from govern.output import check_targets, write_reports
+    from govern.runner.check import CheckRequest, run_check
+
+    if fail_on_warn and no_fail:
+        raise UserInputError(FLAGS_EXCLUSIVE)
+    targets = pair_targets(ctx.meta.get(_ORDER_KEY, []), formats, outputs)
+    check_targets(targets)  # unknown formats and clashing outputs fail before any work
+    fail_on = FAIL_MODES[1] if fail_on_warn else FAIL_MODES[2] if no_fail else FAIL_MODES[0]
+    request = CheckRequest(
+        cards=cards,
+        models=models,
+        stage=stage,
+        policies=policies,
+        data=data,
+        evidence=evidence,
+        db=app_ctx.db,
+        fail_on=fail_on,
+    )
+    report = run_check(request)
+    color = sys.stdout.isatty() and not _no_color()
+    write_reports(report, targets, stdout=sys.stdout, color=color)
+    raise SystemExit(report.exit_code)
+
+
+def _no_color() -> bool:
+    import os
+
+    return bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"

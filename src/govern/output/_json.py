@@ -1,0 +1,64 @@
+"""JSON: the decision records of a run in a stable, documented shape.
+
+The schema is docs/check-json-schema.json (`schema_version` 1). Additions are allowed in
+minor releases; removing or renaming a field bumps `schema_version`. The top-level
+`result` and `violations` keep the single-model shape older scripts read (`.result`,
+`.violations[].kind`), with each violation naming its model.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from govern.output._report import Report
+
+SCHEMA_VERSION = 1
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The JSON-ready document for a report."""
+    decisions = []
+    flat = []
+    for m in report.models:
+        record = m.decision.to_dict()
+        violations = []
+        for v, loc in m.findings():
+            item = v.to_dict()
+            item["location"] = {"card": m.card, "line": loc.line, "field": loc.field}
+            violations.append(item)
+            flat.append({"model": m.decision.model, "version": m.decision.version, **item})
+        record["violations"] = violations
+        record["card"] = m.card
+        decisions.append(record)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "govern", "version": report.tool_version},
+        "result": "allow" if report.allowed else "deny",
+        "allowed": report.allowed,
+        "fail_on": report.fail_on,
+        "exit_code": report.exit_code,
+        "summary": {
+            "models": len(report.models),
+            "allowed": sum(1 for m in report.models if m.decision.allowed),
+            "denied": sum(1 for m in report.models if not m.decision.allowed),
+            "deny": report.deny_count,
+            "warn": report.warn_count,
+            "text": report.summary,
+        },
+        "violations": flat,
+        "decisions": decisions,
+    }
+
+
+class JsonReporter:
+    """Indented, key-sorted JSON, one document per run."""
+
+    name = "json"
+
+    def render(self, report: Report, *, color: bool = False) -> str:
+        """The document of `report_document`, serialised (NaN refused)."""
+        return json.dumps(report_document(report), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+REPORTER = JsonReporter()

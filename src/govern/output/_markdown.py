@@ -1,0 +1,77 @@
+"""Markdown: a pull-request comment (and the GitHub job summary) of a run.
+
+Cells are escaped so that policy messages cannot break the table or inject HTML.
+"""
+
+from __future__ import annotations
+
+from govern.output._report import CheckedModel, Report
+
+_MARK = {True: "✅ allowed", False: "❌ denied"}
+_KIND = {"deny": "❌ deny", "warn": "⚠️ warn"}
+
+
+def cell(text: str) -> str:
+    """Text made safe for one GitHub-flavoured Markdown table cell."""
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return out.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def _code(text: str) -> str:
+    return f"`{text.replace('`', '')}`" if text else ""
+
+
+def _findings(m: CheckedModel) -> list[str]:
+    d = m.decision
+    lines = [
+        "",
+        f"### {_code(m.ref)} → {d.stage}: {_MARK[d.allowed]}",
+        "",
+    ]
+    if not d.violations:
+        lines.append("No findings.")
+        return lines
+    lines += [
+        "| result | severity | control | finding | remediation | where |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for v, loc in m.findings():
+        where = _code(f"{m.card}:{loc.line}") if m.card else ""
+        lines.append(
+            f"| {_KIND.get(v.kind, v.kind)} | {v.severity} | {_code(v.control)} "
+            f"| {cell(v.msg)} | {cell(v.remediation or '')} | {where} |"
+        )
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """Heading with the overall verdict, a table of models, then findings per model."""
+    lines = [
+        f"## govern check: {_MARK[report.allowed]}",
+        "",
+        "| model | stage | result | deny | warn |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for m in report.models:
+        d = m.decision
+        lines.append(
+            f"| {_code(m.ref)} | {d.stage} | {_MARK[d.allowed]} "
+            f"| {len(d.denials)} | {len(d.warnings)} |"
+        )
+    for m in report.models:
+        lines += _findings(m)
+    lines += ["", report.summary, ""]
+    return "\n".join(lines)
+
+
+class MarkdownReporter:
+    """GitHub-flavoured Markdown."""
+
+    name = "markdown"
+
+    def render(self, report: Report, *, color: bool = False) -> str:
+        """The Markdown text."""
+        return render_markdown(report)
+
+
+REPORTER = MarkdownReporter()

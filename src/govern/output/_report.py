@@ -1,0 +1,109 @@
+"""What reporters receive: the decisions of one `govern check` run and where findings sit.
+
+A `Report` is plain data, built by the runner and read by every format. Exit codes are
+computed here, from the decisions and the run's failure mode, so that all formats and the
+CLI agree on them (conftest keeps `ExitCode`/`ExitCodeFailOnWarn` beside its results too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from govern.errors import EXIT_ALLOWED, EXIT_DENIED, EXIT_USAGE
+from govern.results import Decision, Violation
+
+FAIL_MODES = ("deny", "warn", "never")
+
+SUMMARY = "{models} checked: {allowed} allowed, {denied} denied ({deny} deny, {warn} warn)"
+"""The one-line summary every human-readable format ends with."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points in the model card: a 1-based line and the field, if known.
+
+    `field` is the dotted card path that was located (e.g. "monitoring.features"); it is
+    None when the violation named no field of the card, and the line then falls back to 1.
+    """
+
+    line: int = 1
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedModel:
+    """One model's decision, the card it was read from, and one location per violation."""
+
+    decision: Decision
+    card: str | None = None  # card path relative to the working directory, "/" separated
+    locations: tuple[Location, ...] = ()
+
+    def findings(self) -> Iterator[tuple[Violation, Location]]:
+        """Each violation with its location (line 1 when none was recorded)."""
+        for i, v in enumerate(self.decision.violations):
+            yield v, self.locations[i] if i < len(self.locations) else Location()
+
+    @property
+    def ref(self) -> str:
+        """`NAME@VERSION` of the decision."""
+        return f"{self.decision.model}@{self.decision.version}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """All decisions of one run, and how findings map to an exit code.
+
+    `fail_on` is "deny" (default: 0 allowed, 1 denied), "warn" (conftest's --fail-on-warn:
+    0 no findings, 1 warnings only, 2 any denial) or "never" (--no-fail: always 0).
+    """
+
+    models: tuple[CheckedModel, ...]
+    fail_on: str = "deny"
+    tool_version: str = "0.0.0"
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in FAIL_MODES:
+            raise ValueError(f"fail_on {self.fail_on!r} is not one of {', '.join(FAIL_MODES)}")
+
+    @property
+    def allowed(self) -> bool:
+        """True when no model was denied."""
+        return all(m.decision.allowed for m in self.models)
+
+    @property
+    def deny_count(self) -> int:
+        """Number of `deny` findings over all models."""
+        return sum(len(m.decision.denials) for m in self.models)
+
+    @property
+    def warn_count(self) -> int:
+        """Number of `warn` findings over all models."""
+        return sum(len(m.decision.warnings) for m in self.models)
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code for this run's decisions under its failure mode."""
+        if self.fail_on == "never":
+            return EXIT_ALLOWED
+        if self.fail_on == "warn":
+            if self.deny_count:
+                return EXIT_USAGE  # conftest: 2 = failures; see docs/ci.md
+            return EXIT_DENIED if self.warn_count else EXIT_ALLOWED
+        return EXIT_ALLOWED if self.allowed else EXIT_DENIED
+
+    @property
+    def summary(self) -> str:
+        """One line: models checked, allowed, denied, and finding counts."""
+        denied = sum(1 for m in self.models if not m.decision.allowed)
+        return SUMMARY.format(
+            models=_plural(len(self.models), "model"),
+            allowed=len(self.models) - denied,
+            denied=denied,
+            deny=self.deny_count,
+            warn=self.warn_count,
+        )

@@ -1,0 +1,92 @@
+"""Where a finding points in a model card: the line of the field a violation is about.
+
+Convention (docs/ci.md): a violation names the card field it is about, as a dotted path
+into the card ("monitoring.features", "lineage.training_data", "monitoring.features.0"),
+in the first of these places that holds one:
+
+1. a `field` attribute of the violation (if the policy engine carries one),
+2. `evidence.field` when the violation's evidence is an object,
+3. a backticked dotted name in the message, then in the remediation ("set `owner`").
+
+The deepest existing prefix of the path is located (a missing `lineage.training_data`
+points at `lineage` when that exists). Nothing found, or no card text: line 1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+import yaml
+
+from govern.output import Location
+from govern.results import Violation
+
+_BACKTICKED = re.compile(r"`([A-Za-z_][\w-]*(?:\.[\w-]+)*)`")
+
+
+def candidate_fields(v: Violation) -> Iterator[str]:
+    """Field paths named by a violation, most explicit first."""
+    explicit = getattr(v, "field", None)
+    if isinstance(explicit, str) and explicit:
+        yield explicit
+    if isinstance(v.evidence, dict):
+        named = v.evidence.get("field")
+        if isinstance(named, str) and named:
+            yield named
+    for text in (v.msg, v.remediation or ""):
+        yield from _BACKTICKED.findall(text)
+
+
+def _child(node: yaml.Node, key: str) -> tuple[yaml.Node, int] | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, value in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return value, int(k.start_mark.line) + 1
+    if isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+        item = node.value[int(key)]
+        return item, int(item.start_mark.line) + 1
+    return None
+
+
+def locate_field(root: yaml.Node | None, path: str) -> tuple[int, str] | None:
+    """(line, located prefix) of the deepest existing prefix of `path`, or None."""
+    if root is None:
+        return None
+    node: yaml.Node = root
+    found: tuple[int, str] | None = None
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        step = _child(node, part)
+        if step is None:
+            break
+        node, line = step
+        found = (line, ".".join(parts[: i + 1]))
+    return found
+
+
+def compose(text: str | None) -> yaml.Node | None:
+    """The YAML node tree of a card's text (None if there is no text or it does not parse)."""
+    if text is None:
+        return None
+    try:
+        return yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+
+
+def locate_violations(
+    card_text: str | None, violations: Sequence[Violation]
+) -> tuple[Location, ...]:
+    """One Location per violation, in order."""
+    root = compose(card_text)
+    out = []
+    for v in violations:
+        loc = Location()
+        for name in candidate_fields(v):
+            hit = locate_field(root, name)
+            if hit is not None:
+                loc = Location(hit[0], hit[1])
+                break
+        out.append(loc)
+    return tuple(out)
