@@ -227,7 +227,10 @@ perf_measured if {
 	lib.m.validation.baseline.auc > 0
 }
 
-rel_drop := (lib.m.validation.baseline.auc - lib.ev.performance.auc) / lib.m.validation.baseline.auc
+rel_drop := d if {
+	perf_measured
+	d := (lib.m.validation.baseline.auc - lib.ev.performance.auc) / lib.m.validation.baseline.auc
+}
 
 # METADATA
 # title: Operational service levels (latency, error rate, freshness) are met

@@ -154,11 +154,13 @@ unscanned_features contains name if {
 }
 
 # Most recent monitoring run over the measured evidence families.
-last_monitoring_at := max_ts([t |
-	some fam in ["drift", "fairness", "performance", "operational"]
-	t := ev[fam].scanned_at
-	valid_ts(t)
-])
+last_monitoring_at := t if {
+	t := max_ts([x |
+		some fam in ["drift", "fairness", "performance", "operational"]
+		x := ev[fam].scanned_at
+		valid_ts(x)
+	])
+} else := null
 
 max_ts(ts_list) := t if {
 	count(ts_list) > 0
