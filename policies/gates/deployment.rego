@@ -1,17 +1,26 @@
 # METADATA
-# title: Deployment and monitoring set-up gate
-# description: A model is deployed only with a monitoring plan that names the features it tracks.
+# title: Gate 4 entry - deployment and monitoring set-up (shadow)
+# description: |
+#   Entry needs gate 3 passed and an approved artifact to deploy (the approved artifact is
+#   the candidate). Validation exit controls (MRM-VAL-01..03/06, MRM-GOV-01, NYC-BA-01/02,
+#   ...) run from the packs.
 # custom:
-#   source: SR 26-2 (ongoing monitoring plan); CONTROLS.md MRM-MON-01
+#   id: GATE-DEPLOYMENT
+#   source: CONTROLS.md §5 stage 4; SR 11-7 change control
+#   severity: critical
+#   basis: PROD
 package govern.gates.deployment
 
+import data.govern.lib
 import rego.v1
 
-deny contains {
-	"control": "MRM-MON-01",
-	"msg": "no monitoring plan: `monitoring.features` is empty",
-	"severity": "high",
-	"remediation": "list the monitored features under `monitoring.features`",
-} if {
-	count(object.get(input.model, ["monitoring", "features"], [])) == 0
+deny contains v if some v in lib.gate_baseline
+
+deny contains v if {
+	lib.missing(lib.m, "approved_artifact_sha")
+	v := {
+		"control": "MRM-CHG-01", "severity": "critical",
+		"msg": "artifact: no approved artifact hash (approved_artifact_sha)",
+		"remediation": "record the sha256 of the validated artifact as `approved_artifact_sha`",
+	}
 }

@@ -1,62 +1,75 @@
 # METADATA
-# title: Production gate
+# title: Gate 5 entry - production
 # description: |
-#   A model enters (and stays in) production only with current drift evidence that is
-#   within the PSI bands of its risk tier.
+#   Entry needs gate 4 passed, a go-live date, and (on promotion, not on re-checks of a model
+#   already in production) a shadow run long and large enough whose score PSI against the
+#   champion is in the stable band. Shadow numbers are PROD defaults with no regulatory
+#   source (CONTROLS.md §0.5, §4.2). Continuous controls (drift, performance, incidents, ...)
+#   run from the packs.
 # custom:
-#   source: CONTROLS.md §2.5 MON-CSI-01 (PSI bands, CONV); SR 26-2 ongoing monitoring
+#   id: GATE-PRODUCTION
+#   source: CONTROLS.md §5 stages 4-5; ISO/IEC 42001 A.6.2.5
+#   severity: high
+#   basis: PROD
 package govern.gates.production
 
 import data.govern.lib
 import rego.v1
 
-deny contains {
-	"control": "MRM-MON-02",
-	"msg": "no drift evidence: the model has never been scanned",
-	"severity": "high",
-	"remediation": "run `govern scan` on recent inference logs",
-} if {
-	not input.evidence.drift
+deny contains v if some v in lib.gate_baseline
+
+deny contains v if {
+	not lib.valid_ts(object.get(lib.m, "go_live_at", null))
+	v := {
+		"control": "GATE-GOLIVE", "severity": "high",
+		"msg": "go-live: `go_live_at` is missing or not a date",
+		"remediation": "set `go_live_at` in the model card",
+	}
 }
 
-deny contains {
-	"control": "MON-CSI-01",
-	"msg": sprintf("feature %v: drift could not be measured (%v)", [f.name, concat("; ", f.reasons)]),
-	"severity": "high",
-	"remediation": "scan enough valid rows for every monitored feature",
-} if {
-	some f in lib.unmeasured_features
+shadow := object.get(lib.m, "shadow", {})
+
+promotion if lib.current_stage != "production"
+
+deny contains v if {
+	promotion
+	not shadow_long_enough
+	v := {
+		"control": "GATE-SHADOW", "severity": "high",
+		"msg": sprintf("shadow run: shorter than %v days or without valid start/end dates", [lib.params.shadow_min_days]),
+		"remediation": "run the model in shadow for the tier's minimum period and record `shadow.start_at`/`shadow.end_at`",
+	}
 }
 
-deny contains {
-	"control": "MON-CSI-01",
-	"msg": sprintf("feature %v: PSI %.3f >= %v (significant shift)", [f.name, f.psi, lib.params.psi_deny]),
-	"severity": "high",
-	"remediation": "investigate the shift; retrain or recalibrate before promotion",
-} if {
-	some f in input.evidence.drift.features
-	f.status == "ok"
-	f.psi >= lib.params.psi_deny
+deny contains v if {
+	promotion
+	n := object.get(shadow, "n_decisions", 0)
+	n < lib.params.shadow_min_decisions
+	v := {
+		"control": "GATE-SHADOW", "severity": "high",
+		"msg": sprintf("shadow run: %v decisions, at least %v required", [n, lib.params.shadow_min_decisions]),
+		"remediation": "extend the shadow run",
+	}
 }
 
-warn contains {
-	"control": "MON-CSI-01",
-	"msg": sprintf("feature %v: PSI %.3f in the moderate band [%v, %v)", [f.name, f.psi, lib.params.psi_warn, lib.params.psi_deny]),
-	"severity": "medium",
-} if {
-	some f in input.evidence.drift.features
-	f.status == "ok"
-	f.psi >= lib.params.psi_warn
-	f.psi < lib.params.psi_deny
+deny contains v if {
+	promotion
+	not shadow_stable
+	v := {
+		"control": "GATE-SHADOW", "severity": "high",
+		"msg": sprintf("shadow run: score PSI vs champion %v is not below %v", [object.get(shadow, "score_psi_vs_champion", null), lib.params.shadow_max_psi]),
+		"remediation": "investigate the disagreement between the candidate and the champion",
+	}
 }
 
-deny contains {
-	"control": "DQ-MISS-01",
-	"msg": sprintf("feature %v: missing rate %.3f above %v", [f.name, f.missing_rate, lib.params.max_missing_rate]),
-	"severity": "medium",
-	"remediation": "fix the upstream data pipeline",
-} if {
-	some f in input.evidence.drift.features
-	f.missing_rate != null
-	f.missing_rate > lib.params.max_missing_rate
+shadow_long_enough if {
+	start := lib.ts_ns(shadow.start_at)
+	end := lib.ts_ns(shadow.end_at)
+	(end - start) / lib.day_ns >= lib.params.shadow_min_days
+}
+
+shadow_stable if {
+	psi := shadow.score_psi_vs_champion
+	lib.ok_number(psi)
+	psi < lib.params.shadow_max_psi
 }

@@ -1,26 +1,26 @@
 # METADATA
-# title: Use-case approval gate
-# description: A proposed use case names an accountable owner, a use case and a risk tier.
+# title: Gate 1 - use-case approval
+# description: |
+#   A proposal is complete enough to approve: a valid clock, a known tier and a legal move.
+#   The exit controls of stage 1 (NIST-MAP-01, MRM-TIER-01, EUAIA-CLS-01, MRM-SCOPE-01,
+#   NIST-GV-01, MRM-INV-01) run from the packs of the model's scopes (data.govern.control_stages).
 # custom:
-#   source: NIST AI RMF GOVERN 2.1; SR 26-2 §III (materiality)
+#   id: GATE-PROPOSED
+#   source: CONTROLS.md §5 stage 1
+#   severity: high
+#   basis: PROD
 package govern.gates.proposed
 
+import data.govern.lib
 import rego.v1
 
-deny contains {
-	"control": "NIST-GV-01",
-	"msg": "the model has no accountable owner",
-	"severity": "high",
-	"remediation": "set `owner` in the model card",
-} if {
-	not input.model.owner
-}
+deny contains v if some v in lib.gate_baseline
 
-deny contains {
-	"control": "MRM-TIER-01",
-	"msg": sprintf("risk tier %v is not one of 1, 2, 3", [input.model.risk_tier]),
-	"severity": "high",
-	"remediation": "set `risk_tier` to 1, 2 or 3 in the model card",
-} if {
-	not sprintf("%v", [input.model.risk_tier]) in {"1", "2", "3"}
+deny contains v if {
+	lib.missing(lib.m, "use_case")
+	v := {
+		"control": "NIST-MAP-01", "severity": "high",
+		"msg": "use case: not described",
+		"remediation": "set `use_case` in the model card",
+	}
 }

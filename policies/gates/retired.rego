@@ -1,17 +1,26 @@
 # METADATA
-# title: Retirement gate
-# description: A retirement records its reason.
+# title: Gate 6 - retirement
+# description: |
+#   A retirement records its decision (reason and date). Archive, successor, retention and
+#   "no inference after retirement" run from the packs (MRM-RET-01, INV-ZMB-04, EUAIA-COR-01).
 # custom:
-#   source: SR 11-7 §VI ("recently retired"); NIST AI RMF GOVERN 1.7
+#   id: GATE-RETIRED
+#   source: CONTROLS.md §5 stage 6; SR 11-7 §VI ("recently retired"); NIST GOVERN 1.7
+#   severity: medium
+#   basis: PROD
 package govern.gates.retired
 
+import data.govern.lib
 import rego.v1
 
-deny contains {
-	"control": "MRM-RET-01",
-	"msg": "retirement reason is not recorded",
-	"severity": "medium",
-	"remediation": "set `retirement.reason` in the model card",
-} if {
-	not input.model.retirement.reason
+deny contains v if some v in lib.gate_baseline
+
+deny contains v if {
+	some f in ["retirement.reason", "retirement.date"]
+	lib.missing(lib.m, f)
+	v := {
+		"control": "GATE-RETIRED", "severity": "medium",
+		"msg": sprintf("retirement decision %v: not recorded", [f]),
+		"remediation": sprintf("set `%v` in the model card", [f]),
+	}
 }

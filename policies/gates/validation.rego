@@ -1,17 +1,26 @@
 # METADATA
-# title: Validation gate
-# description: Validation needs the training data lineage to be declared.
+# title: Gate 3 entry - validation starts on a frozen development record
+# description: |
+#   Entry needs gate 2 passed and the training data lineage declared. The development exit
+#   controls (MRM-DEV-01/02, EUAIA-DAT-01/02, EUAIA-TST-01, EUAIA-DOC-02, FAIR-AIR-01,
+#   EUAIA-RMS-01, MRM-VEN-01) run from the packs.
 # custom:
-#   source: SR 11-7 §VI (type and source of inputs); EU AI Act Art. 10(2)
+#   id: GATE-VALIDATION
+#   source: CONTROLS.md §5 stage 3; SR 11-7 §VI (type and source of inputs); EU AI Act Art. 10(2)
+#   severity: high
+#   basis: PROD
 package govern.gates.validation
 
+import data.govern.lib
 import rego.v1
 
-deny contains {
-	"control": "MRM-DEV-02",
-	"msg": "training data lineage is not declared",
-	"severity": "high",
-	"remediation": "add `lineage.training_data` to the model card",
-} if {
-	not input.model.lineage.training_data
+deny contains v if some v in lib.gate_baseline
+
+deny contains v if {
+	lib.missing(lib.m, "lineage.training_data")
+	v := {
+		"control": "MRM-DEV-02", "severity": "high",
+		"msg": "training data lineage: not declared",
+		"remediation": "add `lineage.training_data` to the model card",
+	}
 }

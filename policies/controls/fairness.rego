@@ -1,0 +1,223 @@
+# METADATA
+# title: Fairness (four-fifths rule; NYC Local Law 144 bias audits)
+# description: |
+#   Adverse impact ratios from `input.evidence.fairness`. The 0.80 threshold is the federal
+#   four-fifths rule (29 CFR 1607.4(D)); NYC LL 144 sets no pass mark: it requires impact
+#   ratios to be calculated and published, with an independent audit no older than a year.
+#   Wording: "disparity", never a claim that a model is free of it.
+# custom:
+#   source: 29 CFR 1607.4 (UGESP); NYC Admin. Code §20-870..874; 6 RCNY §5-300..5-304
+package govern.controls.fairness
+
+import data.govern.lib
+import rego.v1
+
+fair := lib.ev.fairness
+
+audit := object.get(lib.m, "bias_audit", {})
+
+# METADATA
+# title: Adverse impact ratio at or above four-fifths for every group
+# custom:
+#   id: FAIR-AIR-01
+#   source: 29 CFR 1607.4(D) (four-fifths rule)
+#   article: 29 CFR 1607.4(D)
+#   severity: high
+#   basis: LAW
+deny contains v if {
+	lib.applies("FAIR-AIR-01")
+	not fair_usable
+	v := {
+		"control": "FAIR-AIR-01", "severity": "high",
+		"msg": "fairness: no usable evidence (absent, or status not ok)",
+		"remediation": "run the fairness scan on decisions with protected attributes",
+	}
+}
+
+deny contains v if {
+	lib.applies("FAIR-AIR-01")
+	some a in fair.attributes
+	a.status != "ok"
+	v := {
+		"control": "FAIR-AIR-01", "severity": "high",
+		"msg": sprintf("attribute %v: impact ratios could not be computed (%v)", [a.name, concat("; ", object.get(a, "reasons", []))]),
+		"remediation": "collect enough decisions per group for this attribute",
+	}
+}
+
+deny contains v if {
+	lib.applies("FAIR-AIR-01")
+	some a in fair.attributes
+	a.status == "ok"
+	some g in a.groups
+	g.n >= lib.params.min_group_n
+	not lib.ok_number(g.adverse_impact_ratio)
+	v := {
+		"control": "FAIR-AIR-01", "severity": "high",
+		"msg": sprintf("attribute %v group %v: impact ratio is null", [a.name, g.group]),
+		"remediation": "recompute the fairness metrics",
+	}
+}
+
+deny contains v if {
+	lib.applies("FAIR-AIR-01")
+	some a in fair.attributes
+	a.status == "ok"
+	some g in a.groups
+	g.n >= lib.params.min_group_n
+	lib.ok_number(g.adverse_impact_ratio)
+	g.adverse_impact_ratio < lib.global.air_min
+	v := {
+		"control": "FAIR-AIR-01", "severity": "high",
+		"msg": sprintf("attribute %v group %v: impact ratio %.3f below %v (selection-rate disparity)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
+		"remediation": "investigate the disparity; document the business necessity or mitigate",
+		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
+	}
+}
+
+warn contains v if {
+	lib.applies("FAIR-AIR-01")
+	some a in fair.attributes
+	some g in a.groups
+	g.n < lib.params.min_group_n
+	v := {
+		"control": "FAIR-AIR-01", "severity": "low",
+		"msg": sprintf("attribute %v group %v: %v decisions, below %v; impact ratio not decided", [a.name, g.group, g.n, lib.params.min_group_n]),
+		"remediation": "collect more decisions, or document the exclusion",
+	}
+}
+
+fair_usable if {
+	fair.status == "ok"
+	count(fair.attributes) > 0
+}
+
+fair_usable if {
+	not fair.status
+	count(fair.attributes) > 0
+}
+
+# METADATA
+# title: Employment models keep outcome data by sex and race/ethnicity
+# custom:
+#   id: FAIR-REC-01
+#   source: 29 CFR 1607.4(A)-(B) (records by identifiable race, sex or ethnic group)
+#   article: 29 CFR 1607.4(B)
+#   severity: medium
+#   basis: LAW
+deny contains v if {
+	lib.applies("FAIR-REC-01")
+	object.get(lib.m, "domain", "") == "employment"
+	some attr in ["sex", "race_ethnicity"]
+	not attr in {a.name | some a in object.get(fair, "attributes", [])}
+	v := {
+		"control": "FAIR-REC-01", "severity": "medium",
+		"msg": sprintf("fairness records %v: absent for an employment model", [attr]),
+		"remediation": sprintf("record outcomes by %v", [attr]),
+	}
+}
+
+# METADATA
+# title: NYC AEDT - independent bias audit no older than one year
+# custom:
+#   id: NYC-BA-01
+#   source: NYC Admin. Code §20-871; 6 RCNY §5-301
+#   article: §20-871(a)(1)
+#   severity: critical
+#   basis: LAW
+deny contains v if {
+	lib.applies("NYC-BA-01")
+	lib.in_scope("nyc_ll144")
+	lib.stale(object.get(audit, "date", null), lib.global.nyc_audit_max_days)
+	v := {
+		"control": "NYC-BA-01", "severity": "critical",
+		"msg": sprintf("bias audit date %v: missing or older than %v days", [object.get(audit, "date", null), lib.global.nyc_audit_max_days]),
+		"remediation": "commission an independent bias audit before further use",
+	}
+}
+
+deny contains v if {
+	lib.applies("NYC-BA-01")
+	lib.in_scope("nyc_ll144")
+	not object.get(audit, "auditor_independent", false) == true
+	v := {
+		"control": "NYC-BA-01", "severity": "critical",
+		"msg": "bias audit: the auditor is not recorded as independent",
+		"remediation": "use an independent auditor and set `bias_audit.auditor_independent: true`",
+	}
+}
+
+# METADATA
+# title: NYC AEDT - impact ratios for sex, race/ethnicity and intersectional categories
+# custom:
+#   id: NYC-BA-02
+#   source: 6 RCNY §5-301, §5-302
+#   article: 6 RCNY §5-301
+#   severity: high
+#   basis: LAW
+deny contains v if {
+	lib.applies("NYC-BA-02")
+	lib.in_scope("nyc_ll144")
+	some c in ["sex", "race_ethnicity", "intersectional"]
+	lib.missing(audit, concat(".", ["impact_ratios", c]))
+	v := {
+		"control": "NYC-BA-02", "severity": "high",
+		"msg": sprintf("bias audit impact ratios %v: missing", [c]),
+		"remediation": sprintf("calculate selection (or scoring) rates and impact ratios for %v", [c]),
+	}
+}
+
+deny contains v if {
+	lib.applies("NYC-BA-02")
+	lib.in_scope("nyc_ll144")
+	some x in object.get(audit, "exclusions", [])
+	not x.share < lib.global.nyc_exclusion_max_share
+	v := {
+		"control": "NYC-BA-02", "severity": "high",
+		"msg": sprintf("bias audit exclusion %v: share %v not below %v", [object.get(x, "category", "?"), object.get(x, "share", null), lib.global.nyc_exclusion_max_share]),
+		"remediation": "include the category in the impact-ratio tables",
+	}
+}
+
+deny contains v if {
+	lib.applies("NYC-BA-02")
+	lib.in_scope("nyc_ll144")
+	object.get(audit, "uses_test_data", false) == true
+	lib.missing(audit, "test_data_explanation")
+	v := {
+		"control": "NYC-BA-02", "severity": "high",
+		"msg": "bias audit: test data used without an explanation",
+		"remediation": "explain why historical data was not used (`bias_audit.test_data_explanation`)",
+	}
+}
+
+# METADATA
+# title: NYC AEDT - public summary posted and candidate notice at least 10 business days ahead
+# custom:
+#   id: NYC-PUB-01
+#   source: NYC Admin. Code §20-871(a)(2), (b); 6 RCNY §5-303, §5-304
+#   article: §20-871(b)
+#   severity: high
+#   basis: LAW
+deny contains v if {
+	lib.applies("NYC-PUB-01")
+	lib.in_scope("nyc_ll144")
+	lib.missing(audit, "public_summary_url")
+	v := {
+		"control": "NYC-PUB-01", "severity": "high",
+		"msg": "bias audit: public summary not posted (bias_audit.public_summary_url)",
+		"remediation": "publish the audit summary before use",
+	}
+}
+
+deny contains v if {
+	lib.applies("NYC-PUB-01")
+	lib.in_scope("nyc_ll144")
+	lead := object.get(lib.m, ["aedt", "notice_lead_business_days"], 0)
+	not lead >= lib.global.nyc_notice_business_days
+	v := {
+		"control": "NYC-PUB-01", "severity": "high",
+		"msg": sprintf("candidate notice: %v business days before use, at least %v required", [lead, lib.global.nyc_notice_business_days]),
+		"remediation": "give candidates notice at least 10 business days before use",
+	}
+}

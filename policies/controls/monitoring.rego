@@ -1,0 +1,316 @@
+# METADATA
+# title: Monitoring (PSI/CSI bands, sample-size-aware drift, performance, operational SLOs)
+# description: |
+#   Measured evidence from inference logs (`input.evidence.drift|performance|operational`).
+#   Fails closed: a monitored metric that is absent, null, or whose status is not "ok" denies.
+# custom:
+#   source: CONTROLS.md §2.5; PSI bands CONV (Lewis 1994 / Siddiqi); Yurdakul (2018)
+package govern.controls.monitoring
+
+import data.govern.lib
+import rego.v1
+
+p := lib.params
+
+drift := lib.ev.drift
+
+# METADATA
+# title: Score distribution stability (PSI) against the validated baseline
+# custom:
+#   id: MON-PSI-01
+#   source: PSI rule of thumb (Lewis 1994; Siddiqi 2006), CONTROLS.md §4.1
+#   article: CONV
+#   severity: high
+#   basis: CONV
+deny contains v if {
+	lib.applies("MON-PSI-01")
+	o := drift.output
+	o.status == "ok"
+	lib.ok_number(o.psi)
+	o.psi >= p.psi_deny
+	v := {
+		"control": "MON-PSI-01", "severity": "high",
+		"msg": sprintf("output %v: PSI %.3f >= %v (significant shift)", [object.get(o, "name", "score"), o.psi, p.psi_deny]),
+		"remediation": "escalate: investigate the score shift; recalibrate or redevelop",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-PSI-01")
+	p.require_output_psi == true
+	not output_measured
+	v := {
+		"control": "MON-PSI-01", "severity": "high",
+		"msg": "output: score PSI could not be measured",
+		"remediation": "scan the prediction column named in `monitoring.prediction`",
+	}
+}
+
+output_measured if {
+	drift.output.status == "ok"
+	lib.ok_number(drift.output.psi)
+}
+
+warn contains v if {
+	lib.applies("MON-PSI-01")
+	o := drift.output
+	o.status == "ok"
+	lib.ok_number(o.psi)
+	o.psi >= p.psi_warn
+	o.psi < p.psi_deny
+	v := {
+		"control": "MON-PSI-01", "severity": "medium",
+		"msg": sprintf("output %v: PSI %.3f in the moderate band [%v, %v)", [object.get(o, "name", "score"), o.psi, p.psi_warn, p.psi_deny]),
+		"remediation": "investigate the score shift",
+	}
+}
+
+# METADATA
+# title: Feature stability (CSI) per monitored input
+# description: No drift evidence, an unscanned or unmeasured feature, or a feature at or above the deny band blocks.
+# custom:
+#   id: MON-CSI-01
+#   source: Characteristic Stability Index (PSI per feature), CONTROLS.md §4.1
+#   article: CONV
+#   severity: high
+#   basis: CONV
+deny contains v if {
+	lib.applies("MON-CSI-01")
+	not drift
+	v := {
+		"control": "MON-CSI-01", "severity": "high",
+		"msg": "drift: no evidence, the model has never been scanned",
+		"remediation": "run `govern scan` on recent inference logs",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-CSI-01")
+	some f in lib.unmeasured_features
+	v := {
+		"control": "MON-CSI-01", "severity": "high",
+		"msg": sprintf("feature %v: drift could not be measured (%v)", [f.name, concat("; ", object.get(f, "reasons", []))]),
+		"remediation": "scan enough valid rows for every monitored feature",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-CSI-01")
+	some name in lib.unscanned_features
+	v := {
+		"control": "MON-CSI-01", "severity": "high",
+		"msg": sprintf("feature %v: monitored but absent from the latest scan", [name]),
+		"remediation": "include every monitored feature in the scanned data",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-CSI-01")
+	some f in drift.features
+	f.status == "ok"
+	lib.ok_number(f.psi)
+	f.psi >= p.psi_deny
+	v := {
+		"control": "MON-CSI-01", "severity": "high",
+		"msg": sprintf("feature %v: PSI %.3f >= %v (significant shift)", [f.name, f.psi, p.psi_deny]),
+		"remediation": "investigate the shift; retrain or recalibrate before promotion",
+		"evidence": {"psi": f.psi, "scan_id": object.get(drift, "scan_id", null)},
+	}
+}
+
+warn contains v if {
+	lib.applies("MON-CSI-01")
+	some f in drift.features
+	f.status == "ok"
+	lib.ok_number(f.psi)
+	f.psi >= p.psi_warn
+	f.psi < p.psi_deny
+	v := {
+		"control": "MON-CSI-01", "severity": "medium",
+		"msg": sprintf("feature %v: PSI %.3f in the moderate band [%v, %v)", [f.name, f.psi, p.psi_warn, p.psi_deny]),
+		"remediation": "investigate the shift",
+	}
+}
+
+# METADATA
+# title: Sample-size-aware drift: band breaches are checked against a chi-square critical value
+# description: |
+#   Fixed PSI bands ignore sample size. A band breach whose chi-square p-value is above alpha
+#   (or whose PSI is below the chi-square critical value for the rows scanned) is routed to
+#   review as not statistically significant.
+# custom:
+#   id: MON-PSI-02
+#   source: Yurdakul (2018); Yurdakul & Naranjo; PDtoolkit critical values
+#   article: CONV
+#   severity: low
+#   basis: CONV
+warn contains v if {
+	lib.applies("MON-PSI-02")
+	some f in drift.features
+	f.status == "ok"
+	lib.ok_number(f.psi)
+	f.psi >= p.psi_warn
+	not significant(f)
+	v := {
+		"control": "MON-PSI-02", "severity": "low",
+		"msg": sprintf("feature %v: PSI %.3f breaches a band but is not significant for %v rows (critical %.4f)", [f.name, f.psi, drift.rows, psi_critical]),
+		"remediation": "scan more rows before acting on this band breach",
+	}
+}
+
+# Chi-square approximation: PSI_crit = chi2_{bins-1, 0.95} * (1/n_current + 1/n_baseline).
+psi_critical := crit if {
+	df := sprintf("%d", [lib.global.psi_bins - 1])
+	n_base := object.get(drift, "baseline_rows", drift.rows)
+	crit := lib.global.chi2_95[df] * ((1 / drift.rows) + (1 / n_base))
+}
+
+significant(f) if {
+	lib.ok_number(f.p_value)
+	f.p_value < lib.global.psi_alpha_chi2
+}
+
+significant(f) if {
+	not lib.ok_number(object.get(f, "p_value", null))
+	f.psi >= psi_critical
+}
+
+# METADATA
+# title: Discrimination stays within the tier tolerance of the validated baseline
+# description: Relative AUC drop against `validation.baseline.auc`; tolerances are PROD defaults.
+# custom:
+#   id: MON-PERF-01
+#   source: SR 11-7 (predetermined thresholds of acceptability); Hand (2005) on Gini/KS
+#   article: SR 26-2 §V
+#   severity: high
+#   basis: PROD
+deny contains v if {
+	lib.applies("MON-PERF-01")
+	"performance" in object.get(lib.plan, "metrics", [])
+	not perf_measured
+	v := {
+		"control": "MON-PERF-01", "severity": "high",
+		"msg": "performance: no usable evidence (absent, status not ok, or AUC null)",
+		"remediation": "scan labelled outcomes for the monitoring window",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-PERF-01")
+	perf_measured
+	drop := rel_drop
+	drop > p.max_rel_auc_drop_deny
+	v := {
+		"control": "MON-PERF-01", "severity": "high",
+		"msg": sprintf("performance: AUC %.3f is %.1f%% below the validated %.3f (limit %.0f%%)", [lib.ev.performance.auc, drop * 100, lib.m.validation.baseline.auc, p.max_rel_auc_drop_deny * 100]),
+		"remediation": "recalibrate or redevelop; revalidate before continued use",
+	}
+}
+
+warn contains v if {
+	lib.applies("MON-PERF-01")
+	perf_measured
+	drop := rel_drop
+	drop > p.max_rel_auc_drop_warn
+	drop <= p.max_rel_auc_drop_deny
+	v := {
+		"control": "MON-PERF-01", "severity": "medium",
+		"msg": sprintf("performance: AUC %.3f is %.1f%% below the validated %.3f", [lib.ev.performance.auc, drop * 100, lib.m.validation.baseline.auc]),
+		"remediation": "investigate the performance decline",
+	}
+}
+
+perf_measured if {
+	lib.ev.performance.status == "ok"
+	lib.ok_number(lib.ev.performance.auc)
+	lib.ok_number(lib.m.validation.baseline.auc)
+	lib.m.validation.baseline.auc > 0
+}
+
+rel_drop := d if {
+	perf_measured
+	d := (lib.m.validation.baseline.auc - lib.ev.performance.auc) / lib.m.validation.baseline.auc
+}
+
+# METADATA
+# title: Operational service levels (latency, error rate, freshness) are met
+# custom:
+#   id: MON-OPS-01
+#   source: NIST AI RMF MEASURE 2.6; EU AI Act Art. 15(4)
+#   article: MEASURE 2.6
+#   severity: medium
+#   basis: VOL
+deny contains v if {
+	lib.applies("MON-OPS-01")
+	not lib.blank(object.get(lib.m, "slo", null))
+	not ops_measured
+	v := {
+		"control": "MON-OPS-01", "severity": "medium",
+		"msg": "operational: SLOs are declared but there is no usable operational evidence",
+		"remediation": "collect latency and error-rate evidence for the serving window",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-OPS-01")
+	ops_measured
+	some k, limit in {"error_rate": object.get(lib.m, ["slo", "max_error_rate"], null), "freshness_hours": object.get(lib.m, ["slo", "max_freshness_hours"], null)}
+	lib.ok_number(limit)
+	not lib.ok_number(object.get(lib.ev.operational, k, null))
+	v := {
+		"control": "MON-OPS-01", "severity": "medium",
+		"msg": sprintf("operational %v: not measured", [k]),
+		"remediation": sprintf("measure %v", [k]),
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-OPS-01")
+	ops_measured
+	some k, limit in {"error_rate": object.get(lib.m, ["slo", "max_error_rate"], null), "freshness_hours": object.get(lib.m, ["slo", "max_freshness_hours"], null)}
+	lib.ok_number(limit)
+	value := lib.ev.operational[k]
+	lib.ok_number(value)
+	value > limit
+	v := {
+		"control": "MON-OPS-01", "severity": "medium",
+		"msg": sprintf("operational %v: %v above the SLO %v", [k, value, limit]),
+		"remediation": "restore the service level or roll back",
+	}
+}
+
+warn contains v if {
+	lib.applies("MON-OPS-01")
+	ops_measured
+	limit := lib.m.slo.p99_latency_ms
+	lat := lib.ev.operational.latency_p99_ms
+	lib.ok_number(lat)
+	lat > limit
+	v := {
+		"control": "MON-OPS-01", "severity": "medium",
+		"msg": sprintf("operational latency_p99_ms: %v above the SLO %v", [lat, limit]),
+		"remediation": "investigate serving latency",
+	}
+}
+
+ops_measured if lib.ev.operational.status == "ok"
+
+# METADATA
+# title: Input data quality (missing rate) within the tier limit
+# custom:
+#   id: MON-DQ-01
+#   source: Product default (no regulatory threshold); EU AI Act Art. 10(3) data quality context
+#   article: PROD
+#   severity: medium
+#   basis: PROD
+deny contains v if {
+	lib.applies("MON-DQ-01")
+	some f in drift.features
+	lib.ok_number(f.missing_rate)
+	f.missing_rate > p.max_missing_rate
+	v := {
+		"control": "MON-DQ-01", "severity": "medium",
+		"msg": sprintf("feature %v: missing rate %.3f above %v", [f.name, f.missing_rate, p.max_missing_rate]),
+		"remediation": "fix the upstream data pipeline",
+	}
+}

@@ -1,0 +1,65 @@
+package govern.controls.monitoring_test
+
+import data.govern.controls.monitoring
+import data.govern.fixtures_test as fx
+import rego.v1
+
+denied(inp) := {v.control | some v in d} if d := monitoring.deny with input as inp
+
+warned(inp) := {v.control | some v in w} if w := monitoring.warn with input as inp
+
+drift_with(features) := object.union(fx.good, {"evidence": {"drift": {"features": features}}})
+
+test_good_model_has_no_monitoring_violation if {
+	count(denied(fx.good)) == 0
+	count(warned(fx.good)) == 0
+}
+
+test_psi01_output_bands if {
+	"MON-PSI-01" in denied(fx.with_evidence({"drift": {"output": {"name": "score", "psi": 0.3, "status": "ok"}}}))
+	"MON-PSI-01" in warned(fx.with_evidence({"drift": {"output": {"name": "score", "psi": 0.12, "status": "ok"}}}))
+}
+
+test_psi01_output_required_by_overlay if {
+	"MON-PSI-01" in denied(fx.good) with data.govern.params.tier["1"].require_output_psi as true
+}
+
+test_csi01_fails_closed if {
+	"MON-CSI-01" in denied(json.remove(fx.good, ["evidence/drift"]))
+	"MON-CSI-01" in denied(drift_with([{"name": "a", "psi": null, "status": "insufficient_data", "reasons": ["12 rows"]}, fx.feature("b", 0.0)]))
+	"MON-CSI-01" in denied(drift_with([fx.feature("a", 0.0)]))
+}
+
+test_csi01_bands if {
+	"MON-CSI-01" in denied(drift_with([fx.feature("a", 0.4), fx.feature("b", 0.0)]))
+	"MON-CSI-01" in warned(drift_with([fx.feature("a", 0.15), fx.feature("b", 0.0)]))
+	not "MON-CSI-01" in denied(drift_with([fx.feature("a", 0.15), fx.feature("b", 0.0)]))
+}
+
+test_csi01_thresholds_come_from_data if {
+	not "MON-CSI-01" in denied(drift_with([fx.feature("a", 0.4), fx.feature("b", 0.0)])) with data.govern.params.tier["1"].psi_deny as 0.5
+}
+
+test_psi02_small_sample_band_breach_is_not_significant if {
+	small := object.union(drift_with([fx.feature("a", 0.15), fx.feature("b", 0.0)]), {"evidence": {"drift": {"rows": 100}}})
+	"MON-PSI-02" in warned(small)
+	not "MON-PSI-02" in warned(drift_with([fx.feature("a", 0.15), fx.feature("b", 0.0)]))
+}
+
+test_perf01 if {
+	"MON-PERF-01" in denied(fx.with_evidence({"performance": {"auc": null}}))
+	"MON-PERF-01" in denied(fx.with_evidence({"performance": {"auc": 0.6}}))
+	"MON-PERF-01" in warned(fx.with_evidence({"performance": {"auc": 0.7}}))
+	not "MON-PERF-01" in denied(fx.with_evidence({"performance": {"auc": 0.7}}))
+}
+
+test_ops01 if {
+	slo := fx.with_model({"slo": {"max_error_rate": 0.01, "p99_latency_ms": 200}})
+	"MON-OPS-01" in denied(slo)
+	"MON-OPS-01" in denied(object.union(slo, {"evidence": {"operational": {"status": "ok", "latency_p99_ms": 100}}}))
+	"MON-OPS-01" in denied(object.union(slo, {"evidence": {"operational": {"status": "ok", "error_rate": 0.05, "latency_p99_ms": 100}}}))
+	"MON-OPS-01" in warned(object.union(slo, {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "latency_p99_ms": 300}}}))
+	not "MON-OPS-01" in denied(object.union(slo, {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "latency_p99_ms": 300}}}))
+}
+
+test_dq01 if "MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), {"name": "b", "psi": 0.0, "missing_rate": 0.3, "status": "ok"}]))
