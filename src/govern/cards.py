@@ -1,13 +1,29 @@
 """Model cards: the YAML files that declare a model version and its governance facts.
 
-The required fields are few on purpose; every other field is carried into the policy input
-as `input.model.<field>` so that policies, not code, decide what must be present.
+The schema (`SCHEMA`, documented in docs/registry.md) is small on purpose: it fixes the
+types of the fields govern itself reads, and every other field is still carried into the
+policy input as `input.model.<field>` so that policies, not code, decide what must be
+present. Unknown fields produce a warning (a likely typo), never an error.
+
+A declared fact may carry provenance instead of a bare value:
+
+    lineage:
+      training_data:
+        value: s3://models/credit/train.parquet
+        asserted_by: jane.doe@example.com
+        asserted_at: 2026-06-01
+        evidence: https://wiki.example.com/credit/lineage
+        expires: 2027-06-01
+
+`resolve_facts` unwraps these for the policy input; an expired fact counts as absent, so a
+policy that requires it denies until someone re-asserts it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +32,72 @@ import yaml
 from govern.errors import ModelCardError
 from govern.lifecycle import STAGES
 
-REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "version": (str, int),
-    "owner": str,
-    "risk_tier": (str, int),
-    "use_case": str,
+PROVENANCE_KEYS = ("value", "asserted_by", "asserted_at", "evidence", "expires")
+IDENTITY_FIELDS = ("name", "version", "stage")  # never wrapped in provenance
+DOMAINS = ("credit", "employment", "insurance", "fraud", "other")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the model card schema."""
+
+    types: tuple[type, ...]
+    doc: str
+    required: bool = False
+    enum: tuple[Any, ...] | None = None
+    items: type | None = None  # element type of a list
+    children: dict[str, Field] | None = None  # known keys of a mapping
+    open: bool = False  # a mapping whose unknown keys are expected (no warning)
+
+
+def _f(*types: type, doc: str, **kw: Any) -> Field:
+    return Field(types=types, doc=doc, **kw)
+
+
+SCHEMA: dict[str, Field] = {
+    "name": _f(str, doc="model name, stable across versions", required=True),
+    "version": _f(str, int, doc="version label", required=True),
+    "owner": _f(str, doc="accountable owner (person or team)", required=True),
+    "risk_tier": _f(str, int, doc="materiality tier, 1 (highest) to 3", required=True),
+    "use_case": _f(str, doc="what the model is used for", required=True),
+    "description": _f(str, doc="one-paragraph description"),
+    "stage": _f(str, doc="initial stage when first registered", enum=STAGES),
+    "domain": _f(str, doc="business domain, drives regulatory scope", enum=DOMAINS),
+    "regulatory_scope": _f(list, doc="scopes such as us_sr26_2, eu_ai_act", items=str),
+    "review_frequency_days": _f(int, doc="maximum days between reviews (default 365)"),
+    "roles": _f(
+        dict,
+        doc="people with a role in the model's life",
+        children={
+            "developers": _f(list, doc="who built the model", items=str),
+            "validators": _f(list, doc="who may validate it", items=str),
+            "approvers": _f(list, doc="who may approve it", items=str),
+        },
+    ),
+    "lineage": _f(dict, doc="training data and code provenance (free-form keys)", open=True),
+    "monitoring": _f(
+        dict,
+        doc="what `govern scan` measures",
+        children={
+            "features": _f(list, doc="monitored float64 feature columns", items=str),
+            "prediction": _f(str, doc="score column"),
+            "min_rows": _f(int, doc="fewest finite values for a metric (default 100)"),
+            "frequency_days": _f(int, doc="maximum evidence age in days (default 30)"),
+        },
+    ),
+    "retirement": _f(
+        dict,
+        doc="why and when the model is retired",
+        children={
+            "reason": _f(str, doc="why it is retired"),
+            "date": _f(str, date, doc="retirement date"),
+            "successor": _f(str, doc="NAME@VERSION that replaces it"),
+        },
+    ),
 }
-OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "description": str,
-    "regulatory_scope": list,
-    "stage": str,
-    "monitoring": dict,
-}
+REQUIRED = tuple(k for k, f in SCHEMA.items() if f.required)
+
+_TYPE_NAMES = {str: "string", int: "integer", list: "list", dict: "mapping", date: "date"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +107,7 @@ class ModelCard:
     data: dict[str, Any]
     path: str | None
     sha256: str
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def name(self) -> str:
@@ -54,19 +124,189 @@ class ModelCard:
         """Declared initial stage (only used when the version is first registered)."""
         return str(self.data.get("stage", "proposed"))
 
+    @property
+    def values(self) -> dict[str, Any]:
+        """The card with provenance wrappers replaced by their values (expiry ignored)."""
+        return {k: unwrap(v) for k, v in self.data.items()}
 
-def _line_of(node: yaml.Node | None, key: str) -> int | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
+
+def is_provenance(value: Any) -> bool:
+    """A mapping with a `value` and only provenance keys is a fact with provenance."""
+    return isinstance(value, dict) and "value" in value and set(value) <= set(PROVENANCE_KEYS)
+
+
+def unwrap(value: Any) -> Any:
+    """Replace every provenance wrapper by its value, recursively."""
+    if is_provenance(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def _instant(value: Any) -> datetime | None:
+    """A date, datetime or ISO 8601 text as a naive-UTC datetime (dates at 00:00 UTC)."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+def resolve_facts(
+    data: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(facts, provenance) as of `now` (naive UTC): expired facts are dropped from `facts`.
+
+    `provenance` maps a dotted field path to {asserted_by, asserted_at, evidence, expires,
+    expired}, so policies can also ask who asserted a fact and on what evidence.
+    """
+    provenance: dict[str, dict[str, Any]] = {}
+
+    def walk(value: Any, path: str) -> tuple[bool, Any]:
+        if is_provenance(value):
+            expires = _instant(value.get("expires"))
+            expired = expires is not None and now >= expires
+            provenance[path] = {
+                "asserted_by": value.get("asserted_by"),
+                "asserted_at": _text(value.get("asserted_at")),
+                "evidence": value.get("evidence"),
+                "expires": _text(value.get("expires")),
+                "expired": expired,
+            }
+            if expired:
+                return False, None
+            return walk(value["value"], path)
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                keep, resolved = walk(v, f"{path}.{k}" if path else str(k))
+                if keep:
+                    out[k] = resolved
+            return True, out
+        if isinstance(value, list):
+            return True, [walk(v, f"{path}[{i}]")[1] for i, v in enumerate(value)]
+        return True, value
+
+    facts = walk(data, "")[1]
+    return facts, provenance
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _line_of(node: yaml.Node | None, path: list[str]) -> int | None:
+    """1-based line of the key at `path` (descending through mappings), or None."""
+    line = None
+    for key in path:
+        if not isinstance(node, yaml.MappingNode):
+            return line
+        for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return int(k.start_mark.line) + 1
-    return None
+                line, node = int(k.start_mark.line) + 1, v
+                break
+        else:
+            return line
+    return line
 
 
-def _type_name(t: type | tuple[type, ...]) -> str:
-    types = t if isinstance(t, tuple) else (t,)
-    names = {str: "string", int: "integer", list: "list", dict: "mapping"}
-    return " or ".join(names.get(x, x.__name__) for x in types)
+def _type_name(types: tuple[type, ...]) -> str:
+    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+
+
+def _is_type(value: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):  # YAML `yes` must not pass as an integer
+        return bool in types
+    if isinstance(value, datetime) and date in types:
+        return True
+    return isinstance(value, types)
+
+
+class _Validator:
+    def __init__(self, node: yaml.Node | None, path: str | None) -> None:
+        self.node = node
+        self.path = path
+        self.warnings: list[str] = []
+
+    def error(self, where: list[str], message: str) -> ModelCardError:
+        dotted = ".".join(where)
+        return ModelCardError(
+            f"field {dotted!r}: {message}", path=self.path, line=_line_of(self.node, where)
+        )
+
+    def warn(self, where: list[str], message: str) -> None:
+        line = _line_of(self.node, where)
+        loc = ":".join(str(x) for x in (self.path or "<card>", line) if x is not None)
+        self.warnings.append(f"{loc}: field {'.'.join(where)!r}: {message}")
+
+    def provenance(self, where: list[str], wrapper: dict[str, Any]) -> Any:
+        for key in ("asserted_at", "expires"):
+            if key in wrapper and _instant(wrapper[key]) is None:
+                raise self.error(
+                    [*where, key], f"must be a date or an ISO 8601 time, got {wrapper[key]!r}"
+                )
+        if "asserted_by" in wrapper and not isinstance(wrapper["asserted_by"], str):
+            raise self.error([*where, "asserted_by"], "must be a string")
+        ev = wrapper.get("evidence")
+        if ev is not None and not (
+            isinstance(ev, str) or (isinstance(ev, list) and all(isinstance(e, str) for e in ev))
+        ):
+            raise self.error([*where, "evidence"], "must be a string or a list of strings")
+        return wrapper["value"]
+
+    def field(self, where: list[str], spec: Field, value: Any) -> None:
+        if is_provenance(value):
+            if where[-1] in IDENTITY_FIELDS and len(where) == 1:
+                raise self.error(where, "cannot carry provenance; give a plain value")
+            value = self.provenance(where, value)
+            where = [*where, "value"]
+        if not _is_type(value, spec.types):
+            raise self.error(
+                where, f"must be a {_type_name(spec.types)}, got {type(value).__name__}"
+            )
+        if spec.enum is not None and value not in spec.enum:
+            valid = ", ".join(str(e) for e in spec.enum)
+            raise self.error(where, f"unknown value {value!r}; valid values are: {valid}")
+        if spec.items is not None:
+            for i, item in enumerate(value):
+                item = unwrap(item)
+                if not _is_type(item, (spec.items,)):
+                    raise self.error(
+                        where,
+                        f"item {i} must be a {_type_name((spec.items,))}, "
+                        f"got {type(item).__name__}",
+                    )
+        if isinstance(value, dict):
+            self.mapping(where, spec.children or {}, value, open_=spec.open or not spec.children)
+
+    def mapping(
+        self, where: list[str], schema: dict[str, Field], data: dict[str, Any], *, open_: bool
+    ) -> None:
+        for key, value in data.items():
+            spec = schema.get(str(key))
+            if spec is None:
+                if not open_:
+                    known = ", ".join(schema)
+                    self.warn(
+                        [*where, str(key)],
+                        f"unknown field (known fields: {known}); it is still passed to policies",
+                    )
+                continue
+            self.field([*where, str(key)], spec, value)
 
 
 def parse_card(text: str, path: str | None = None) -> ModelCard:
@@ -81,26 +321,16 @@ def parse_card(text: str, path: str | None = None) -> ModelCard:
         raise ModelCardError(f"invalid YAML: {problem}", path=path, line=line) from exc
     if not isinstance(data, dict):
         raise ModelCardError("a model card must be a YAML mapping of fields", path=path, line=1)
-    for field in REQUIRED:
-        if field not in data or data[field] in (None, ""):
-            raise ModelCardError(f"missing required field {field!r}", path=path)
-    for field, expected in {**REQUIRED, **OPTIONAL}.items():
-        if field in data and not isinstance(data[field], expected):
+    for name in REQUIRED:
+        if unwrap(data.get(name)) in (None, ""):
             raise ModelCardError(
-                f"field {field!r} must be a {_type_name(expected)}, "
-                f"got {type(data[field]).__name__}",
+                f"missing required field {name!r}; required fields are: {', '.join(REQUIRED)}",
                 path=path,
-                line=_line_of(node, field),
             )
-    stage = data.get("stage", "proposed")
-    if stage not in STAGES:
-        raise ModelCardError(
-            f"field 'stage': unknown stage {stage!r}; valid stages are: {', '.join(STAGES)}",
-            path=path,
-            line=_line_of(node, "stage"),
-        )
+    validator = _Validator(node, path)
+    validator.mapping([], SCHEMA, data, open_=False)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return ModelCard(data=data, path=path, sha256=digest)
+    return ModelCard(data=data, path=path, sha256=digest, warnings=tuple(validator.warnings))
 
 
 def load_card(path: str | Path) -> ModelCard:

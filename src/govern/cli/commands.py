@@ -17,7 +17,7 @@ def init(ctx: AppContext) -> None:
     """Create (or migrate) the DuckDB database."""
     from govern.store import SCHEMA_VERSION, Store
 
-    with Store.open(ctx.db, create=True) as store:
+    with Store.open(ctx.db, create=True, lock_timeout=ctx.lock_timeout) as store:
         path = store.path
     ctx.console.print(f"initialised {path} (schema version {SCHEMA_VERSION})")
 
@@ -32,7 +32,10 @@ def register(ctx: AppContext, cards: tuple[Path, ...]) -> None:
     from govern.store.registry import upsert_card
 
     parsed = [load_card(p) for p in cards]  # validate every card before writing any
-    with Store.open(ctx.db) as store:
+    for card in parsed:
+        for warning in card.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         for card in parsed:
             action = upsert_card(store, card)
             ctx.console.print(f"{action} {card.name}@{card.version} ({card.path})")
@@ -58,7 +61,7 @@ def scan(ctx: AppContext, model: str, baseline: Path, data: tuple[Path, ...]) ->
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    with Store.open(ctx.db) as store:
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         result = run_scan(store, ref, baseline=baseline, data=list(data))
     psis = [m for m in result.metrics if m.metric == "psi"]
     ctx.console.print(
@@ -86,15 +89,12 @@ def check(ctx: AppContext, model: str, stage: str, policies: Path | None, fmt: s
     """Evaluate the gate for STAGE; exit 0 allowed, 1 denied, 2 bad input, 3 internal."""
     from govern.lifecycle import check_stage
     from govern.policy import load
-    from govern.runner.check import check as run_check
-    from govern.runner.check import default_policy_dir
-    from govern.store import Store
+    from govern.runner.check import check_db, default_policy_dir
 
     check_stage(stage)
     ref = ModelRef.parse(model)
     prepared = load(policies or default_policy_dir())
-    with Store.open(ctx.db) as store:
-        decision, _ = run_check(store, prepared, ref, stage)
+    decision = check_db(ctx.db, prepared, ref, stage, lock_timeout=ctx.lock_timeout)
     if fmt == "json":
         click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=True))
     else:
