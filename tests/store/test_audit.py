@@ -80,7 +80,9 @@ def _tamper(db: Path, *sql: str) -> None:
 
 def test_edit_payload_column_is_detected(log: tuple[Path, AuditHead]) -> None:
     db, _ = log
-    _tamper(db, """UPDATE audit_log SET payload = '{"i":4,"result":"deny","x":0.1}' WHERE seq = 6""")
+    _tamper(
+        db, """UPDATE audit_log SET payload = '{"i":4,"result":"deny","x":0.1}' WHERE seq = 6"""
+    )
     r = _verify(db)
     assert not r.ok and r.first_bad_seq == 6
     assert r.problem == audit.COLUMNS_DIFFER.format(seq=6, fields="payload")
@@ -172,7 +174,9 @@ def test_full_rechain_needs_the_anchor(log: tuple[Path, AuditHead]) -> None:
     rows = con.execute(
         "SELECT seq, ts, actor, action, subject, payload FROM audit_log ORDER BY seq"
     ).fetchall()
-    entries = [(ts, action, actor, subject, json.loads(p)) for _, ts, actor, action, subject, p in rows]
+    entries = [
+        (ts, action, actor, subject, json.loads(p)) for _, ts, actor, action, subject, p in rows
+    ]
     entries[2][4]["result"] = "forged"
     con.execute("DELETE FROM audit_log")
     for row in audit.chain_rows(AuditHead(0, audit.GENESIS), entries):
@@ -206,9 +210,7 @@ def test_unrepresentable_values_are_refused_and_nothing_written(
 ) -> None:
     with Store.open(db_path, create=True) as store:
         with pytest.raises(UserInputError, match=fragment), store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO schema_version VALUES (99, TIMESTAMP '2026-01-01 00:00:00')"
-            )
+            conn.execute("INSERT INTO schema_version VALUES (99, TIMESTAMP '2026-01-01 00:00:00')")
             audit.append(conn, action="scan", subject="m@1", payload=payload)
         assert store.query("SELECT count(*) FROM audit_log") == [(1,)]
         assert store.query("SELECT count(*) FROM schema_version WHERE version = 99") == [(0,)]
@@ -222,7 +224,7 @@ def test_unrepresentable_values_are_refused_and_nothing_written(
         (100.0, b"100"),
         (1e21, b"1e+21"),
         (2**53 - 1, b"9007199254740991"),
-        ("\u00e9\u20ac", "\"\u00e9\u20ac\"".encode()),
+        ("\u00e9\u20ac", '"\u00e9\u20ac"'.encode()),
     ],
 )
 def test_canonical_numbers_and_text(value: object, text: bytes) -> None:

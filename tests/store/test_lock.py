@@ -46,7 +46,14 @@ def test_writer_times_out_naming_the_holder_pid(db_path: Path, capsys) -> None: 
     try:
         start = time.monotonic()
         rc = main(
-            ["--db", str(db_path), "--lock-timeout", "0.5", "register", str(CARDS / "credit-risk.yaml")]
+            [
+                "--db",
+                str(db_path),
+                "--lock-timeout",
+                "0.5",
+                "register",
+                str(CARDS / "credit-risk.yaml"),
+            ]
         )
         waited = time.monotonic() - start
         err = capsys.readouterr().err
@@ -65,7 +72,14 @@ def test_writer_waits_for_the_lock_and_succeeds(db_path: Path, capsys) -> None: 
     holder = _holder(db_path, 0.8)
     try:
         rc = main(
-            ["--db", str(db_path), "--lock-timeout", "20", "register", str(CARDS / "credit-risk.yaml")]
+            [
+                "--db",
+                str(db_path),
+                "--lock-timeout",
+                "20",
+                "register",
+                str(CARDS / "credit-risk.yaml"),
+            ]
         )
     finally:
         holder.wait()

@@ -72,7 +72,9 @@ def test_failed_migration_leaves_schema1_untouched(
         Store.open(db_path)
     con = duckdb.connect(str(db_path), read_only=True)
     assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(1,)]
-    tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     con.close()
     assert "audit_log" not in tables and "broken" not in tables
 
