@@ -176,6 +176,30 @@ def inventory_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def inventory_table(rows: list[dict[str, Any]]) -> str:
+    """Plain aligned columns, never truncated (zombie reasons are the point of the view)."""
+    header = ("MODEL", "STAGE", "OWNER", "TIER", "LAST EVIDENCE", "LAST REVIEW", "ZOMBIE")
+    lines = [header]
+    for r in rows:
+        lines.append(
+            (
+                f"{r['name']}@{r['version']}",
+                r["stage"],
+                r["owner"] or "-",
+                str(r["risk_tier"] or "-"),
+                (r["last_evidence_at"] or "never")[:16].replace("T", " "),
+                (r["last_review_at"] or "never")[:16].replace("T", " "),
+                "; ".join(r["reasons"]) or "no",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    out = []
+    for line in lines:
+        cells = [c.ljust(w) for c, w in zip(line[:-1], widths, strict=True)]
+        out.append("  ".join([*cells, line[-1]]).rstrip())
+    return "\n".join(out) + "\n"
+
+
 @app.command()
 @click.option(
     "--format",
@@ -188,8 +212,6 @@ def inventory_csv(rows: list[dict[str, Any]]) -> str:
 @pass_app
 def inventory(ctx: AppContext, fmt: str, only_zombies: bool) -> None:
     """Every model version with stage, owner, last evidence, last review and zombie flags."""
-    from rich.table import Table
-
     from govern.store import Store
     from govern.store.lifecycle import inventory as read_inventory
 
@@ -203,15 +225,4 @@ def inventory(ctx: AppContext, fmt: str, only_zombies: bool) -> None:
     if fmt == "csv":
         click.echo(inventory_csv(rows), nl=False)
         return
-    table = Table("model", "stage", "owner", "tier", "last evidence", "last review", "zombie")
-    for r in rows:
-        table.add_row(
-            f"{r['name']}@{r['version']}",
-            r["stage"],
-            r["owner"] or "-",
-            str(r["risk_tier"] or "-"),
-            (r["last_evidence_at"] or "never")[:19],
-            (r["last_review_at"] or "never")[:19],
-            "; ".join(r["reasons"]) or "no",
-        )
-    ctx.console.print(table)
+    click.echo(inventory_table(rows), nl=False)
