@@ -13,8 +13,7 @@ import duckdb
 import pytest
 
 from govern.errors import UserInputError
-from govern.store import Store
-from govern.store import audit
+from govern.store import Store, audit
 from govern.store.audit import AuditHead
 
 GOVERN = str(Path(sys.executable).with_name("govern"))
