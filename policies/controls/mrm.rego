@@ -609,6 +609,6 @@ deny contains v if {
 
 committee_approved if {
 	some a in lib.approvals
-	object.get(a, "body", object.get(a, "role", "")) == "model_risk_committee"
+	object.get(a, "body", object.get(a, "role", "")) in {"model_risk_committee", "committee"}
 	object.get(a, "decision", "approve") in {"approve", "approved", "go"}
 }

@@ -39,11 +39,16 @@ plan := p if {
 	is_object(p)
 } else := {}
 
-# Approvals (gate decisions): from the registry (`input.approvals`) or declared in the card.
-approvals := a if {
+# Approvals (gate decisions): recorded in the registry (`govern approve`, `input.approvals`)
+# and declared in the card (`approvals`), both counted.
+approvals := array.concat(registry_approvals, card_approvals)
+
+registry_approvals := a if {
 	a := input.approvals
 	is_array(a)
-} else := a if {
+} else := []
+
+card_approvals := a if {
 	a := m.approvals
 	is_array(a)
 } else := []

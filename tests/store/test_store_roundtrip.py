@@ -98,12 +98,12 @@ def test_not_a_database(tmp_path: Path) -> None:
         ),
         (
             "name: m\nversion: 1\nowner: o\nrisk_tier: 1\nuse_case: u\nregulatory_scope: x\n",
-            "field 'regulatory_scope' must be a list",
+            "field 'regulatory_scope': must be a list",
             6,
         ),
         (
             "name: m\nversion: 1\nowner: o\nrisk_tier: 1\nuse_case: u\nstage: prod\n",
-            "unknown stage 'prod'",
+            "field 'stage': unknown value 'prod'",
             6,
         ),
     ],

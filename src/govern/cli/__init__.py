@@ -8,9 +8,11 @@ from collections.abc import Sequence
 
 import click
 
-from govern.cli import check as _check  # noqa: F401  (registers commands)
+from govern.cli import audit as _audit  # noqa: F401  (registers commands)
+from govern.cli import check as _check  # noqa: F401
 from govern.cli import commands as _commands  # noqa: F401
 from govern.cli import demo as _demo  # noqa: F401
+from govern.cli import lifecycle as _lifecycle  # noqa: F401
 from govern.cli._app import app
 from govern.errors import EXIT_INTERNAL, EXIT_USAGE, GovernError
 

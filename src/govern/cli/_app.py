@@ -17,6 +17,7 @@ class AppContext:
     db: str | None
     debug: bool
     quiet: bool
+    lock_timeout: float | None = None
 
     @property
     def console(self) -> Console:
@@ -36,13 +37,23 @@ class AppContext:
     metavar="PATH",
     help="DuckDB file (default: $GOVERN_DB, else ./govern.duckdb).",
 )
+@click.option(
+    "--lock-timeout",
+    envvar="GOVERN_LOCK_TIMEOUT",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Wait this long for another process's database lock (default 10).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or chatter.")
 @click.version_option(package_name="govern", prog_name="govern")
 @click.pass_context
-def app(ctx: click.Context, db: str | None, debug: bool, quiet: bool) -> None:
+def app(
+    ctx: click.Context, db: str | None, lock_timeout: float | None, debug: bool, quiet: bool
+) -> None:
     """govern: policy-as-code compliance for the AI model lifecycle."""
-    ctx.obj = AppContext(db=db, debug=debug, quiet=quiet)
+    ctx.obj = AppContext(db=db, debug=debug, quiet=quiet, lock_timeout=lock_timeout)
 
 
 pass_app = click.make_pass_decorator(AppContext)

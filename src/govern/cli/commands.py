@@ -16,7 +16,7 @@ def init(ctx: AppContext) -> None:
     """Create (or migrate) the DuckDB database."""
     from govern.store import SCHEMA_VERSION, Store
 
-    with Store.open(ctx.db, create=True) as store:
+    with Store.open(ctx.db, create=True, lock_timeout=ctx.lock_timeout) as store:
         path = store.path
     ctx.console.print(f"initialised {path} (schema version {SCHEMA_VERSION})")
 
@@ -31,7 +31,10 @@ def register(ctx: AppContext, cards: tuple[Path, ...]) -> None:
     from govern.store.registry import upsert_card
 
     parsed = [load_card(p) for p in cards]  # validate every card before writing any
-    with Store.open(ctx.db) as store:
+    for card in parsed:
+        for warning in card.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         for card in parsed:
             action = upsert_card(store, card)
             ctx.console.print(f"{action} {card.name}@{card.version} ({card.path})")
@@ -57,7 +60,7 @@ def scan(ctx: AppContext, model: str, baseline: Path, data: tuple[Path, ...]) ->
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    with Store.open(ctx.db) as store:
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         result = run_scan(store, ref, baseline=baseline, data=list(data))
     psis = [m for m in result.metrics if m.metric == "psi"]
     ctx.console.print(

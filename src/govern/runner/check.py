@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govern.cards import ModelCard, load_card
-from govern.clock import rfc3339, utcnow
+from govern.cards import ModelCard, load_card, resolve_facts
+from govern.clock import parse_rfc3339, rfc3339, utcnow
 from govern.errors import UserInputError
 from govern.lifecycle import STAGES, ModelRef, check_stage
 from govern.output import CheckedModel, Report
@@ -61,12 +61,21 @@ def resolve_stage(requested: str | None, current: str) -> str:
 def build_input(
     store: Store, name: str, version: str, stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
-    """The policy input document from the registry: model (card + state), evidence, clock."""
+    """The policy input document: model (card + registry state), evidence, clock, target.
+
+    Facts declared with provenance are unwrapped; an expired fact is absent from
+    `input.model` (its provenance, marked expired, stays in `input.provenance`).
+    `input.approvals` = [{stage, role, by, at, note}] and `input.events` (lifecycle events,
+    oldest first) let policies express separation of duties.
+    """
     from govern.runner.evidence_doc import evidence_document
+    from govern.store import lifecycle as lifecycle_store
     from govern.store import registry
 
+    now = now or rfc3339(utcnow())
     row = registry.get_version(store, name, version)
-    model = dict(row["card"])
+    facts, provenance = resolve_facts(row["card"], parse_rfc3339(now))
+    model = dict(facts)
     model.update(
         {
             "name": name,
@@ -78,9 +87,12 @@ def build_input(
         }
     )
     return {
-        "now": now or rfc3339(utcnow()),
+        "now": now,
         "stage": stage,
         "model": model,
+        "provenance": provenance,
+        "approvals": lifecycle_store.approvals_for(store, name, version),
+        "events": lifecycle_store.events_for(store, name, version),
         "evidence": evidence_document(store, name, version),
     }
 
@@ -211,6 +223,30 @@ def checked(decision: Decision, card_path: str | None) -> CheckedModel:
             text = None
     shown = display_path(card_path) if text is not None else card_path
     return CheckedModel(decision, shown, locate_violations(text, decision.violations))
+
+
+def check_db(
+    db: str | Path | None,
+    prepared: PreparedPolicies,
+    ref: ModelRef,
+    stage: str,
+    *,
+    lock_timeout: float | None = None,
+) -> Decision:
+    """`govern check` on a database file: evaluate read-only, then record in a short write.
+
+    The read-only phase never holds the write lock, so auditors and other readers are not
+    shut out while policies run; the decision (with the exact input it saw) is then
+    appended in its own transaction.
+    """
+    from govern.store import Store
+    from govern.store import decisions as decision_store
+
+    with Store.open(db, read_only=True, lock_timeout=lock_timeout) as store:
+        decision, input_doc = check(store, prepared, ref, stage, record=False)
+    with Store.open(db, lock_timeout=lock_timeout) as store:
+        decision_store.record_decision(store, decision, input_doc)
+    return decision
 
 
 def default_policy_dir() -> Path:

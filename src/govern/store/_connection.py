@@ -6,7 +6,9 @@ DuckDB errors are translated into govern errors here and nowhere else.
 from __future__ import annotations
 
 import os
+import random
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +17,20 @@ from typing import Any
 import duckdb
 
 from govern.errors import StoreError, StoreLockedError
-from govern.store._migrations import migrate
+from govern.store._migrations import SchemaOutdated, migrate
 
 DEFAULT_DB = "govern.duckdb"
+DEFAULT_LOCK_TIMEOUT = 10.0
+LOCK_TIMEOUT_ENV = "GOVERN_LOCK_TIMEOUT"
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
+# First retry after 20 ms, doubling up to 1 s, with jitter so two waiters do not collide.
+_BACKOFF_FIRST = 0.02
+_BACKOFF_MAX = 1.0
+
+LOCKED = (
+    "database is locked by another process{holder} and stayed locked for {waited:.1f} s; "
+    "retry when it finishes, or wait longer with --lock-timeout SECONDS / ${env}"
+)
 
 
 def resolve_db_path(db: str | Path | None) -> Path:
@@ -27,6 +39,58 @@ def resolve_db_path(db: str | Path | None) -> Path:
         return Path(db)
     env = os.environ.get("GOVERN_DB")
     return Path(env) if env else Path(DEFAULT_DB)
+
+
+def lock_timeout_from_env() -> float:
+    """`$GOVERN_LOCK_TIMEOUT` in seconds, else the default (10 s)."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise StoreError(f"${LOCK_TIMEOUT_ENV}: expected seconds >= 0, got {raw!r}")
+    return value
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "Conflicting lock" in text or "Could not set lock" in text
+
+
+def holder_pid(exc: Exception) -> int | None:
+    """PID of the process holding the lock, as DuckDB reports it."""
+    m = _LOCK_PID.search(str(exc))
+    return int(m.group(1)) if m else None
+
+
+def connect_with_retry(
+    path: Path, *, read_only: bool, timeout: float | None
+) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying with jittered exponential backoff while another process holds the lock.
+
+    DuckDB admits one writing process and fails a second opener at once (no waiting), so
+    govern waits here, up to `timeout` seconds (None: $GOVERN_LOCK_TIMEOUT, else 10 s).
+    """
+    limit = lock_timeout_from_env() if timeout is None else timeout
+    start = time.monotonic()
+    delay = _BACKOFF_FIRST
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise translate(exc, path) from exc
+            waited = time.monotonic() - start
+            if waited >= limit:
+                pid = holder_pid(exc)
+                holder = f" (PID {pid})" if pid is not None else ""
+                msg = LOCKED.format(holder=holder, waited=waited, env=LOCK_TIMEOUT_ENV)
+                raise StoreLockedError(msg, path=path) from exc
+            time.sleep(min(delay * random.uniform(0.5, 1.0), max(limit - waited, 0.0)))
+            delay = min(delay * 2, _BACKOFF_MAX)
 
 
 def translate(exc: Exception, path: Path) -> StoreError:
@@ -56,18 +120,33 @@ class Store:
 
     @classmethod
     def open(
-        cls, db: str | Path | None = None, *, read_only: bool = False, create: bool = False
+        cls,
+        db: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        create: bool = False,
+        lock_timeout: float | None = None,
     ) -> Store:
-        """Open (and migrate, when writable) the database; refuse to create unless asked."""
+        """Open (and migrate) the database; refuse to create unless asked.
+
+        A writer that meets another process's lock retries up to `lock_timeout` seconds.
+        A read-only open of an older schema first migrates it in a short read-write open.
+        """
         path = resolve_db_path(db)
         if not path.exists() and not create:
             raise StoreError("database does not exist; run `govern init` first", path=path)
         if create and path.parent and not path.parent.exists():
             raise StoreError("directory does not exist", path=path.parent)
-        try:
-            conn = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise translate(exc, path) from exc
+        if read_only:
+            try:
+                return cls._open(path, read_only=True, lock_timeout=lock_timeout)
+            except SchemaOutdated:
+                cls._open(path, read_only=False, lock_timeout=lock_timeout).close()
+        return cls._open(path, read_only=read_only, lock_timeout=lock_timeout)
+
+    @classmethod
+    def _open(cls, path: Path, *, read_only: bool, lock_timeout: float | None) -> Store:
+        conn = connect_with_retry(path, read_only=read_only, timeout=lock_timeout)
         store = cls(conn, path, read_only)
         try:
             conn.execute("SET TimeZone = 'UTC'")

@@ -29,6 +29,13 @@ def _load_migrations() -> list[str]:
 MIGRATIONS: list[str] = _load_migrations()
 
 SCHEMA_VERSION = len(MIGRATIONS)
+_AUDIT_SINCE = 2  # the schema version that created audit_log
+
+
+class SchemaOutdated(StoreError):
+    """A read-only open met an older schema (Store.open then migrates read-write)."""
+
+    code = "schema_outdated"
 
 
 def current_version(conn: duckdb.DuckDBPyConnection) -> int:
@@ -54,7 +61,7 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> 
     if version == SCHEMA_VERSION:
         return version
     if read_only:
-        raise StoreError(
+        raise SchemaOutdated(
             f"database schema version {version} is older than {SCHEMA_VERSION}; "
             "open it once read-write (any writing command) to migrate",
             path=path,
@@ -66,6 +73,15 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> 
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                 [step + 1, utcnow()],
+            )
+        if SCHEMA_VERSION >= _AUDIT_SINCE:
+            from govern.store import audit
+
+            audit.append(
+                conn,
+                action="migrate",
+                subject="schema",
+                payload={"from": version, "to": SCHEMA_VERSION},
             )
         conn.execute("COMMIT")
     except BaseException:

@@ -8,6 +8,7 @@ from typing import Any
 
 from govern.clock import parse_rfc3339, utcnow
 from govern.results import MetricRow, ScanResult
+from govern.store import audit
 from govern.store._connection import Store
 
 
@@ -62,6 +63,19 @@ def write_scan(store: Store, scan: ScanResult, *, kind: str, params: dict[str, A
                    status, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 rows,
             )
+        audit.append(
+            conn,
+            action="scan",
+            subject=f"{scan.model}@{scan.version}",
+            payload={
+                "scan_id": scan.scan_id,
+                "kind": kind,
+                "rows": scan.rows,
+                "files": len(scan.sources),
+                "metrics": len(rows),
+            },
+            at=now,
+        )
 
 
 def latest_scan(store: Store, name: str, version: str, kind: str) -> dict[str, Any] | None:

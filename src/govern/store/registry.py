@@ -10,6 +10,7 @@ from govern.cards import ModelCard
 from govern.clock import utcnow
 from govern.errors import ModelNotFoundError
 from govern.lifecycle import ModelRef
+from govern.store import audit
 from govern.store._connection import Store
 
 
@@ -21,7 +22,8 @@ def upsert_card(store: Store, card: ModelCard) -> str:
     """
     now = utcnow()
     d = card.data
-    scope = [str(s) for s in d.get("regulatory_scope", [])]
+    facts = card.values
+    scope = [str(s) for s in facts.get("regulatory_scope", [])]
     with store.transaction() as conn:
         conn.execute(
             """
@@ -32,7 +34,15 @@ def upsert_card(store: Store, card: ModelCard) -> str:
                 risk_tier = excluded.risk_tier, use_case = excluded.use_case,
                 regulatory_scope = excluded.regulatory_scope, updated_at = excluded.updated_at
             """,
-            [card.name, str(d["owner"]), str(d["risk_tier"]), d["use_case"], scope, now, now],
+            [
+                card.name,
+                str(facts["owner"]),
+                str(facts["risk_tier"]),
+                str(facts["use_case"]),
+                scope,
+                now,
+                now,
+            ],
         )
         existing = conn.execute(
             "SELECT stage FROM model_versions WHERE name = ? AND version = ?",
@@ -66,6 +76,18 @@ def upsert_card(store: Store, card: ModelCard) -> str:
                 json.dumps({"card_path": card.path, "card_sha256": card.sha256, "action": action}),
                 now,
             ],
+        )
+        audit.append(
+            conn,
+            action="register",
+            subject=f"{card.name}@{card.version}",
+            payload={
+                "result": action,
+                "stage": existing[0][0] if existing else card.stage,
+                "card_path": card.path,
+                "card_sha256": card.sha256,
+            },
+            at=now,
         )
     return action
 

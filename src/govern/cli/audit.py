@@ -1,0 +1,85 @@
+"""`govern audit verify` and `govern audit head`: check and anchor the hash-chained log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from govern.cli._app import AppContext, app, pass_app
+from govern.errors import EXIT_DENIED
+
+
+@app.group()
+def audit() -> None:
+    """Verify the audit trail and export its head for anchoring outside the database."""
+
+
+@audit.command()
+@click.option(
+    "--anchor",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A head exported earlier by `govern audit head` (catches truncation and re-chaining).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def verify(ctx: AppContext, anchor: Path | None, fmt: str) -> None:
+    """Recompute the chain; exit 0 intact, 1 broken (naming the first bad seq), 2 bad input."""
+    from govern.errors import UserInputError
+    from govern.store import Store
+    from govern.store import audit as audit_store
+
+    head = None
+    if anchor is not None:
+        try:
+            text = anchor.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserInputError(f"cannot read audit head: {exc.strerror}", path=anchor) from exc
+        head = audit_store.read_anchor(text, str(anchor))
+    with Store.open(ctx.db, read_only=True, lock_timeout=ctx.lock_timeout) as store:
+        result = audit_store.verify(store.conn, anchor=head)
+    if fmt == "json":
+        doc = {
+            "ok": result.ok,
+            "rows": result.rows,
+            "head": result.head.to_dict(),
+            "first_bad_seq": result.first_bad_seq,
+            "problem": result.problem,
+            "anchored": result.anchored,
+        }
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+    elif result.ok:
+        against = f", matches the anchor at seq {head.seq}" if head is not None else ""
+        click.echo(f"audit log intact: {result.rows} rows{against}")
+        click.echo(f"head: seq {result.head.seq} hash {result.head.hash}")
+    else:
+        click.echo(f"audit log BROKEN at seq {result.first_bad_seq}: {result.problem}")
+        click.echo(f"last good: seq {result.head.seq} hash {result.head.hash}")
+    if not result.ok:
+        raise SystemExit(EXIT_DENIED)
+
+
+@audit.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the head JSON here instead of stdout.",
+)
+@pass_app
+def head(ctx: AppContext, output: Path | None) -> None:
+    """Print the head (seq, hash) as JSON, to keep somewhere the database's writers cannot."""
+    from govern.store import Store
+    from govern.store import audit as audit_store
+
+    with Store.open(ctx.db, read_only=True, lock_timeout=ctx.lock_timeout) as store:
+        tip = audit_store.head(store.conn)
+    text = json.dumps(tip.to_dict(), sort_keys=True) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote audit head seq {tip.seq} to {output}", err=True)

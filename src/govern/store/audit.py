@@ -1,0 +1,246 @@
+"""The hash-chained audit log: append in the writer's transaction, verify, export the head.
+
+Each row stores the exact RFC 8785 canonical bytes of its record (`canon`) and
+`row_hash = sha256(prev_hash || a newline || canon)`, so verification hashes stored bytes and
+never re-serialises values read back from DuckDB (timestamps render per session TimeZone,
+REAL/DECIMAL change their text). The record holds its own `seq`, `ts`, `actor`, `action`,
+`subject` and `payload`; verify checks that the typed columns still say the same thing.
+
+A chain alone cannot show that its tail was cut off or that every hash was recomputed
+after an edit: export the head (`head()`, `govern audit head`) somewhere the database's
+writers cannot change, and pass it back to `verify(anchor=...)`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import rfc8785
+
+from govern.clock import rfc3339, utcnow
+from govern.errors import UserInputError
+
+FORMAT_VERSION = 1
+GENESIS = "0" * 64
+ACTIONS = (
+    "register",
+    "baseline",
+    "scan",
+    "decision",
+    "promote",
+    "retire",
+    "approve",
+    "migrate",
+)
+
+# Message templates (tests compare them exactly).
+SEQ_GAP = "seq gap or reorder at seq {seq} (expected {expected})"
+PREV_MISMATCH = "prev_hash at seq {seq} does not match the row_hash of seq {prev}"
+HASH_MISMATCH = "row_hash mismatch at seq {seq}: the canonical record was altered"
+COLUMNS_DIFFER = "columns differ from the hashed canonical record at seq {seq} ({fields})"
+BAD_RECORD = "canonical record at seq {seq} is not a valid audit record: {cause}"
+TRUNCATED = "log is shorter than the anchor: head seq {head} < anchored seq {anchor} (truncated)"
+REWRITTEN = "anchored hash at seq {seq} does not match (history rewritten)"
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The last row of the chain: what to anchor outside the database."""
+
+    seq: int
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form written by `govern audit head`."""
+        return {"format": FORMAT_VERSION, "seq": self.seq, "hash": self.hash}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of recomputing the chain (and comparing it with an anchor, if given)."""
+
+    ok: bool
+    rows: int
+    head: AuditHead
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    anchored: bool = False
+
+
+def default_actor() -> str:
+    """`$GOVERN_ACTOR`, else the OS user name, else "unknown"."""
+    actor = os.environ.get("GOVERN_ACTOR")
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def canonical(record: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of a record; NaN/±inf and integers beyond 2^53 are refused."""
+    try:
+        return bytes(rfc8785.dumps(record))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        what = f"{record.get('action')} {record.get('subject')}"
+        raise UserInputError(f"audit record for {what} cannot be canonicalised: {exc}") from exc
+
+
+def row_hash(prev_hash: str, canon: bytes) -> str:
+    """sha256 over the previous hash (hex), a newline, and the canonical bytes."""
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canon).hexdigest()
+
+
+def chain_rows(
+    start: AuditHead, entries: Iterable[tuple[str, str, str | None, str, dict[str, Any]]]
+) -> Iterator[tuple[int, str, str | None, str, str, str, bytes, str, str]]:
+    """Rows continuing the chain after `start` for (ts, action, actor, subject, payload).
+
+    Yields (seq, ts, actor, action, subject, payload_json, canon, prev_hash, row_hash) in the
+    column order of audit_log. Used by append() and by bulk loaders (benchmarks, imports).
+    """
+    seq, prev = start.seq, start.hash
+    for ts, action, actor, subject, payload in entries:
+        seq += 1
+        record = {
+            "v": FORMAT_VERSION,
+            "seq": seq,
+            "ts": ts,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "payload": payload,
+        }
+        canon = canonical(record)
+        digest = row_hash(prev, canon)
+        payload_json = canonical(payload).decode("utf-8")
+        yield (seq, ts, actor, action, subject, payload_json, canon, prev, digest)
+        prev = digest
+
+
+def head(conn: duckdb.DuckDBPyConnection) -> AuditHead:
+    """The (seq, row_hash) of the last row, or (0, GENESIS) for an empty log."""
+    rows = conn.execute("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+    if not rows:
+        return AuditHead(0, GENESIS)
+    return AuditHead(int(rows[0][0]), str(rows[0][1]))
+
+
+def append(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    action: str,
+    subject: str,
+    payload: dict[str, Any],
+    actor: str | None = None,
+    at: datetime | None = None,
+) -> AuditHead:
+    """Append one record inside the caller's open transaction; returns the new head.
+
+    Call it in the same transaction as the change it records, so both commit or neither.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; valid actions are: {ACTIONS}")
+    ts = rfc3339(at or utcnow())
+    row = next(chain_rows(head(conn), [(ts, action, actor or default_actor(), subject, payload)]))
+    conn.execute(
+        """INSERT INTO audit_log (seq, ts, actor, action, subject, payload, canon, prev_hash,
+           row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        list(row),
+    )
+    return AuditHead(row[0], row[8])
+
+
+def _check_row(
+    expected_seq: int,
+    prev: str,
+    row: tuple[Any, ...],
+) -> str | None:
+    seq, ts, actor, action, subject, payload, canon, prev_hash, digest = row
+    if seq != expected_seq:
+        return SEQ_GAP.format(seq=seq, expected=expected_seq)
+    if prev_hash != prev:
+        return PREV_MISMATCH.format(seq=seq, prev=seq - 1)
+    canon = bytes(canon)
+    if row_hash(prev_hash, canon) != digest:
+        return HASH_MISMATCH.format(seq=seq)
+    try:
+        record = json.loads(canon)
+        if not isinstance(record, dict) or record.get("v") != FORMAT_VERSION:
+            raise ValueError(f"unsupported format {record.get('v')!r}")
+        stored_payload = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return BAD_RECORD.format(seq=seq, cause=exc)
+    columns = {
+        "seq": seq,
+        "ts": ts,
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "payload": stored_payload,
+    }
+    differ = [k for k, v in columns.items() if record.get(k) != v]
+    if differ:
+        return COLUMNS_DIFFER.format(seq=seq, fields=", ".join(differ))
+    return None
+
+
+def verify(conn: duckdb.DuckDBPyConnection, *, anchor: AuditHead | None = None) -> VerifyResult:
+    """Recompute the chain from seq 1; name the first broken seq; compare with an anchor."""
+    cur = conn.execute(
+        """SELECT seq, ts, actor, action, subject, CAST(payload AS VARCHAR), canon, prev_hash,
+           row_hash FROM audit_log ORDER BY seq"""
+    )
+    prev, expected, rows = GENESIS, 1, 0
+    anchor_hash_at_seq: str | None = None
+    while batch := cur.fetchmany(10_000):
+        for row in batch:
+            problem = _check_row(expected, prev, row)
+            if problem is not None:
+                return VerifyResult(
+                    False,
+                    rows,
+                    AuditHead(expected - 1, prev),
+                    int(row[0]),
+                    problem,
+                    anchor is not None,
+                )
+            prev, expected, rows = str(row[8]), expected + 1, rows + 1
+            if anchor is not None and row[0] == anchor.seq:
+                anchor_hash_at_seq = prev
+    tip = AuditHead(expected - 1, prev)
+    if anchor is not None:
+        if tip.seq < anchor.seq:
+            msg = TRUNCATED.format(head=tip.seq, anchor=anchor.seq)
+            return VerifyResult(False, rows, tip, tip.seq + 1, msg, True)
+        if anchor.seq == 0:
+            anchor_hash_at_seq = GENESIS
+        if anchor_hash_at_seq != anchor.hash:
+            msg = REWRITTEN.format(seq=anchor.seq)
+            return VerifyResult(False, rows, tip, anchor.seq, msg, True)
+    return VerifyResult(True, rows, tip, anchored=anchor is not None)
+
+
+def read_anchor(text: str, path: str) -> AuditHead:
+    """Parse an anchor file written by `govern audit head`."""
+    try:
+        doc = json.loads(text)
+        seq, digest = doc["seq"], doc["hash"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserInputError(
+            f"not an audit head file ({exc}); write one with `govern audit head`", path=path
+        ) from exc
+    if not isinstance(seq, int) or seq < 0 or not isinstance(digest, str) or len(digest) != 64:
+        raise UserInputError(
+            "audit head needs an integer 'seq' >= 0 and a 64-hex-digit 'hash'", path=path
+        )
+    return AuditHead(seq, digest)
