@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govern.cli._app import AppContext, app, pass_app
+from govern.cli.policy import engine_options, prepare, report_check_all
 from govern.lifecycle import STAGES, ModelRef
 
 
@@ -72,8 +74,11 @@ def scan(ctx: AppContext, model: str, baseline: Path, data: tuple[Path, ...]) ->
 
 
 @app.command()
-@click.option("--model", "model", required=True, metavar="NAME@VERSION")
-@click.option("--stage", required=True, help=f"Target stage: {', '.join(STAGES)}.")
+@click.option("--model", "model", default=None, metavar="NAME@VERSION")
+@click.option("--stage", default=None, help=f"Target stage: {', '.join(STAGES)}.")
+@click.option(
+    "--all", "all_", is_flag=True, help="Every registered version at its next (or own) stage."
+)
 @click.option(
     "--policies",
     type=click.Path(path_type=Path),
@@ -81,19 +86,38 @@ def scan(ctx: AppContext, model: str, baseline: Path, data: tuple[Path, ...]) ->
     help="Policy directory (default: ./policies).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@engine_options
 @pass_app
-def check(ctx: AppContext, model: str, stage: str, policies: Path | None, fmt: str) -> None:
+def check(
+    ctx: AppContext,
+    model: str | None,
+    stage: str | None,
+    all_: bool,
+    policies: Path | None,
+    fmt: str,
+    engine: Any,
+) -> None:
     """Evaluate the gate for STAGE; exit 0 allowed, 1 denied, 2 bad input, 3 internal."""
     from govern.lifecycle import check_stage
-    from govern.policy import load
     from govern.runner.check import check as run_check
-    from govern.runner.check import default_policy_dir
+    from govern.runner.check import check_all, default_policy_dir
     from govern.store import Store
 
+    if all_ == bool(model or stage):
+        raise click.UsageError("give either --model NAME@VERSION --stage STAGE, or --all")
+    if not all_ and not (model and stage):
+        raise click.UsageError("--model and --stage go together")
+    if all_:
+        with (
+            prepare(policies or default_policy_dir(), engine) as prepared,
+            Store.open(ctx.db) as store,
+        ):
+            outcomes = check_all(store, prepared)
+        raise SystemExit(report_check_all(ctx, outcomes, fmt))
+    assert model is not None and stage is not None
     check_stage(stage)
     ref = ModelRef.parse(model)
-    prepared = load(policies or default_policy_dir())
-    with Store.open(ctx.db) as store:
+    with prepare(policies or default_policy_dir(), engine) as prepared, Store.open(ctx.db) as store:
         decision, _ = run_check(store, prepared, ref, stage)
     if fmt == "json":
         click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=True))

@@ -31,6 +31,8 @@ class BundleInfo:
 
     rules: dict[str, set[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    # (package, rule) -> (file, line) of its first definition
+    locations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
 
 
 def _ref_name(node: Any) -> str | None:
@@ -52,16 +54,20 @@ def _ref_name(node: Any) -> str | None:
     return None
 
 
-def _head_name(rule: dict[str, Any]) -> str | None:
+def _head_name(rule: dict[str, Any]) -> tuple[str, int] | None:
+    """Leading name of a rule head and the line it is on."""
     if "Default" in rule:
-        name = _ref_name(rule["Default"]["refr"])
+        node = rule["Default"]
+        name = _ref_name(node["refr"])
     elif "Spec" in rule:
-        head = rule["Spec"]["head"]
-        kind = next(iter(head))
-        name = _ref_name(head[kind]["refr"])
+        node = rule["Spec"]
+        head = node["head"]
+        name = _ref_name(head[next(iter(head))]["refr"])
     else:
         return None
-    return name.split(".")[0] if name else None
+    if not name:
+        return None
+    return name.split(".")[0], int(node.get("span", {}).get("line", 0))
 
 
 def _import_names(imports: list[dict[str, Any]], source: bytes) -> set[str]:
@@ -109,9 +115,10 @@ def analyse(ast_json: str) -> BundleInfo:
         package = _ref_name(ast["package"]["refr"]) or ""
         rules = info.rules.setdefault(package, set())
         for rule in ast.get("rules", []):
-            name = _head_name(rule)
-            if name:
-                rules.add(name)
+            head = _head_name(rule)
+            if head:
+                rules.add(head[0])
+                info.locations.setdefault((package, head[0]), (path, head[1]))
         source = str(module["source"].get("contents", "")).encode()
         local = _import_names(ast.get("imports", []), source)
         info.calls.extend(_calls(ast.get("rules", []), path, local))

@@ -79,7 +79,7 @@ def applicable_packages(data: dict[str, Any], stage: str, scopes: list[str]) -> 
         stages = pack.get("stages")
         if stages is not None and stage not in stages:
             continue
-        if "*" in pack_scopes or set(pack_scopes) & set(scopes):
-            if pack["package"] not in packages:
-                packages.append(pack["package"])
+        matches = "*" in pack_scopes or bool(set(pack_scopes) & set(scopes))
+        if matches and pack["package"] not in packages:
+            packages.append(pack["package"])
     return packages

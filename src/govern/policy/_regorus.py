@@ -107,7 +107,7 @@ class RegorusEngine:
         return self.evaluate_json(text, query)
 
     def coverage_json(self) -> str:
-        """regorus' coverage report (JSON text) over every evaluation so far."""
+        """Regorus' coverage report (JSON text) over every evaluation so far."""
         return str(self._engine.get_coverage_report_as_json())
 
     def close(self) -> None:

@@ -9,26 +9,51 @@ from govern.clock import parse_rfc3339
 from govern.results import Decision
 from govern.store._connection import Store
 
+_INSERT = """INSERT INTO decisions (decision_id, name, version, stage, result, violations,
+               bundle_hash, input_hash, input, engine, engine_version, decided_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def _row(decision: Decision, input_doc: dict[str, Any]) -> list[Any]:
+    return [
+        decision.decision_id,
+        decision.model,
+        decision.version,
+        decision.stage,
+        decision.result,
+        json.dumps([v.to_dict() for v in decision.violations], sort_keys=True),
+        decision.bundle_hash,
+        decision.input_hash,
+        json.dumps(input_doc, sort_keys=True),
+        decision.engine,
+        decision.engine_version,
+        parse_rfc3339(decision.decided_at),
+    ]
+
 
 def record_decision(store: Store, decision: Decision, input_doc: dict[str, Any]) -> None:
     """Append one decision and the exact input it was evaluated on."""
     with store.transaction() as conn:
-        conn.execute(
-            """INSERT INTO decisions (decision_id, name, version, stage, result, violations,
-               bundle_hash, input_hash, input, engine, engine_version, decided_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                decision.decision_id,
-                decision.model,
-                decision.version,
-                decision.stage,
-                decision.result,
-                json.dumps([v.to_dict() for v in decision.violations], sort_keys=True),
-                decision.bundle_hash,
-                decision.input_hash,
-                json.dumps(input_doc, sort_keys=True),
-                decision.engine,
-                decision.engine_version,
-                parse_rfc3339(decision.decided_at),
-            ],
-        )
+        conn.execute(_INSERT, _row(decision, input_doc))
+
+
+def record_decisions(store: Store, items: list[tuple[Decision, dict[str, Any]]]) -> None:
+    """Append many decisions in one transaction (all or none)."""
+    with store.transaction() as conn:
+        conn.executemany(_INSERT, [_row(d, i) for d, i in items])
+
+
+def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:
+    """One stored decision with its input and violations parsed, or None."""
+    rows = store.query_dicts(
+        """SELECT decision_id, name, version, stage, result, violations, bundle_hash,
+                  input_hash, input, engine, engine_version, decided_at
+           FROM decisions WHERE decision_id = ?""",
+        [decision_id],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    row["input"] = json.loads(row["input"])
+    row["violations"] = json.loads(row["violations"])
+    return row
