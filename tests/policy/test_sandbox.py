@@ -72,9 +72,7 @@ def test_child_environment_is_cleared(
     write_policies: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GOVERN_SECRET_TOKEN", "s3cret")
-    root = write_policies(
-        {"gate.rego": GATE_HEAD + "deny := set()\nrt := opa.runtime()\n"}
-    )
+    root = write_policies({"gate.rego": GATE_HEAD + "deny := set()\nrt := opa.runtime()\n"})
     options = EngineOptions(allow_builtins=("opa.runtime",))
     with load(root, options=options) as prepared:
         value = prepared.engine.evaluate({}, "data.govern.gates.production.rt")
