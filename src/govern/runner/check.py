@@ -20,7 +20,14 @@ def build_input(
     store: Store, name: str, version: str, stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
     """The policy input document: model (card + registry state), evidence, clock, target."""
-    row = registry.get_version(store, name, version)
+    return input_from_row(store, registry.get_version(store, name, version), stage, now=now)
+
+
+def input_from_row(
+    store: Store, row: dict[str, Any], stage: str, *, now: str | None = None
+) -> dict[str, Any]:
+    """The policy input for a registry row (as returned by registry.get_version)."""
+    name, version = str(row["name"]), str(row["version"])
     model = dict(row["card"])
     model.update(
         {
@@ -86,11 +93,11 @@ def check_all(
     now = now or rfc3339(utcnow())
     outcomes: list[CheckOutcome] = []
     recorded: list[tuple[Decision, dict[str, Any]]] = []
-    for row in registry.list_versions(store):
+    for row in registry.versions_with_cards(store):
         name, version = str(row["name"]), str(row["version"])
         stage = target_stage(str(row["stage"]))
         try:
-            input_doc = build_input(store, name, version, stage, now=now)
+            input_doc = input_from_row(store, row, stage, now=now)
             decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
         except (PolicyError, UserInputError) as exc:
             outcomes.append(CheckOutcome(name, version, stage, None, exc))
