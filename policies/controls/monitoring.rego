@@ -133,7 +133,7 @@ warn contains v if {
 }
 
 # METADATA
-# title: Sample-size-aware drift: band breaches are checked against a chi-square critical value
+# title: Sample-size-aware drift (band breaches are checked against a chi-square critical value)
 # description: |
 #   Fixed PSI bands ignore sample size. A band breach whose chi-square p-value is above alpha
 #   (or whose PSI is below the chi-square critical value for the rows scanned) is routed to

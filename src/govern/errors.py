@@ -103,6 +103,16 @@ class PolicyEvalError(PolicyError):
     code = "policy_eval_error"
 
 
+class PolicyLimitError(PolicyEvalError):
+    """The sandboxed engine was stopped: `reason` is timeout, oom or crash."""
+
+    code = "policy_limit"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class StoreError(GovernError):
     """The DuckDB file could not be opened, migrated or written."""
 

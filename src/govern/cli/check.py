@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from govern.cli._app import AppContext, app, pass_app
+from govern.cli.policy import engine_options
 from govern.errors import UserInputError
 from govern.lifecycle import STAGES
 from govern.output import FAIL_MODES, FORMATS, Target
+
+if TYPE_CHECKING:
+    from govern.policy import EngineOptions
 
 _ORDER_KEY = "govern.check.format_order"
 _FORMAT_FLAGS = ("--format", "-f")
@@ -107,11 +112,7 @@ class _CheckCommand(click.Command):
     help="Policy directory (default: ./policies, else the shipped library).",
 )
 @click.option(
-    "--data",
-    "data",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Policy data overlay, e.g. thresholds (repeatable).",
+    "--all", "all_", is_flag=True, help="Every registered version at its next (or own) stage."
 )
 @click.option(
     "--evidence",
@@ -137,6 +138,7 @@ class _CheckCommand(click.Command):
 )
 @click.option("--fail-on-warn", is_flag=True, help="conftest codes: 0 ok, 1 warnings, 2 denials.")
 @click.option("--no-fail", is_flag=True, help="Report only: exit 0 whatever the decisions.")
+@engine_options
 @click.pass_context
 @pass_app
 def check(
@@ -146,12 +148,13 @@ def check(
     models: tuple[str, ...],
     stage: str | None,
     policies: Path | None,
-    data: tuple[Path, ...],
+    all_: bool,
     evidence: tuple[str, ...],
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
     fail_on_warn: bool,
     no_fail: bool,
+    engine: tuple[EngineOptions, tuple[Path, ...]],
 ) -> None:
     """Evaluate lifecycle gates for model cards (default: govern.yaml, models/*.yaml).
 
@@ -162,6 +165,11 @@ def check(
 
     if fail_on_warn and no_fail:
         raise UserInputError(FLAGS_EXCLUSIVE)
+    if all_:
+        if cards or models:
+            raise UserInputError("--all checks every registered version; drop cards and --model")
+        _check_all(app_ctx, policies, engine, formats)
+    options, overlays = engine
     targets = pair_targets(ctx.meta.get(_ORDER_KEY, []), formats, outputs)
     check_targets(targets)  # unknown formats and clashing outputs fail before any work
     fail_on = FAIL_MODES[1] if fail_on_warn else FAIL_MODES[2] if no_fail else FAIL_MODES[0]
@@ -170,7 +178,8 @@ def check(
         models=models,
         stage=stage,
         policies=policies,
-        data=data,
+        data=overlays,
+        options=options,
         evidence=evidence,
         db=app_ctx.db,
         fail_on=fail_on,
@@ -179,6 +188,27 @@ def check(
     color = sys.stdout.isatty() and not _no_color()
     write_reports(report, targets, stdout=sys.stdout, color=color)
     raise SystemExit(report.exit_code)
+
+
+def _check_all(
+    app_ctx: AppContext,
+    policies: Path | None,
+    engine: tuple[EngineOptions, tuple[Path, ...]],
+    formats: tuple[str, ...],
+) -> None:
+    from govern.cli.policy import prepare, report_check_all
+    from govern.runner.check import check_all, default_policy_dir
+    from govern.store import Store
+
+    fmt = formats[-1] if formats else "text"
+    if fmt not in ("text", "json"):
+        raise UserInputError(f"--all supports --format text or json, not {fmt!r}")
+    with (
+        prepare(policies or default_policy_dir(), engine) as prepared,
+        Store.open(app_ctx.db, lock_timeout=app_ctx.lock_timeout) as store,
+    ):
+        outcomes = check_all(store, prepared)
+    raise SystemExit(report_check_all(app_ctx, outcomes, fmt))
 
 
 def _no_color() -> bool:

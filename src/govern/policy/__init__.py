@@ -1,6 +1,18 @@
 """Policy bundles and their evaluation. Use `load(dir)` once, then `decide(...)` per model."""
 
 from govern.policy._bundle import Bundle, read_bundle
-from govern.policy._prepared import PreparedPolicies, input_hash, load
+from govern.policy._input import encode_input, input_hash
+from govern.policy._prepared import ENGINES, EngineOptions, PreparedPolicies, load
+from govern.policy._sandbox import Limits
 
-__all__ = ["Bundle", "PreparedPolicies", "input_hash", "load", "read_bundle"]
+__all__ = [
+    "ENGINES",
+    "Bundle",
+    "EngineOptions",
+    "Limits",
+    "PreparedPolicies",
+    "encode_input",
+    "input_hash",
+    "load",
+    "read_bundle",
+]

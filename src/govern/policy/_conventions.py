@@ -19,6 +19,7 @@ RULES = ("deny", "warn")
 DEFAULT_SEVERITY = {"deny": "high", "warn": "medium"}
 VIOLATION_FIELDS = {"control", "msg", "severity", "remediation", "evidence"}
 
+PACKS_MALFORMED = "data.govern.packs.{pack}: {problem} (e.g. package: govern.controls.<pack>)"
 MALFORMED = "malformed {kind} entry in {package}: {problem}"
 
 
@@ -46,29 +47,39 @@ def parse_violation(kind: str, package: str, item: Any) -> Violation:
     )
 
 
+def parse_rule_value(kind: str, package: str, entries: Any) -> list[Violation]:
+    """Violations from the value of one `deny` or `warn` rule (a set, i.e. a JSON array)."""
+    if not isinstance(entries, list):
+        raise PolicyEvalError(f"{package}.{kind} must be a set, got {type(entries).__name__}")
+    return [parse_violation(kind, package, e) for e in entries]
+
+
 def parse_package_result(package: str, value: Any) -> list[Violation]:
     """Violations from the value of a package document ({deny: [...], warn: [...]})."""
     if not isinstance(value, dict):
         raise PolicyEvalError(f"package {package} did not evaluate to an object")
     out: list[Violation] = []
     for kind in RULES:
-        entries = value.get(kind, [])
-        if not isinstance(entries, list):
-            raise PolicyEvalError(f"{package}.{kind} must be a set, got {type(entries).__name__}")
-        out.extend(parse_violation(kind, package, e) for e in entries)
+        out.extend(parse_rule_value(kind, package, value.get(kind, [])))
     return out
 
 
 def applicable_packages(data: dict[str, Any], stage: str, scopes: list[str]) -> list[str]:
     """The gate package of `stage` plus the packs whose scopes meet the model's scopes."""
     packages = [GATE_PACKAGE.format(stage=stage)]
-    packs = data.get("govern", {}).get("packs", {})
+    packs = data.get("govern", {}).get("packs") or {}
+    if not isinstance(packs, dict):
+        raise PolicyEvalError(PACKS_MALFORMED.format(pack="*", problem="must be a mapping"))
     for pack_id in sorted(packs):
         pack = packs[pack_id]
-        pack_scopes = pack.get("scopes", [])
+        if not isinstance(pack, dict) or not isinstance(pack.get("package"), str):
+            problem = "needs a `package` name"
+            raise PolicyEvalError(PACKS_MALFORMED.format(pack=pack_id, problem=problem))
+        pack_scopes = pack.get("scopes") or []
         stages = pack.get("stages")
         if stages is not None and stage not in stages:
             continue
-        if "*" in pack_scopes or set(pack_scopes) & set(scopes):
-            packages.append(str(pack["package"]))
+        matches = "*" in pack_scopes or bool(set(pack_scopes) & set(scopes))
+        if matches and pack["package"] not in packages:
+            packages.append(pack["package"])
     return packages

@@ -1,36 +1,104 @@
-"""Prepare once, evaluate many: a loaded bundle that turns policy input into a Decision."""
+"""Prepare once, evaluate many: a loaded bundle that turns policy input into a Decision.
+
+Fail closed: every path that is not a clean evaluation of defined `deny`/`warn` sets in
+existing packages raises (PolicyLoadError / PolicyEvalError / PolicyLimitError), so a
+Decision with `allowed=True` can only come from a policy that ran and found nothing.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import rfc8785
+from typing import Any, Protocol
 
 from govern.clock import rfc3339, utcnow
 from govern.errors import PolicyEvalError, UserInputError
+from govern.policy._ast import BundleInfo
 from govern.policy._bundle import Bundle, read_bundle
-from govern.policy._conventions import applicable_packages, parse_package_result
-from govern.policy._regorus import RegorusEngine
+from govern.policy._capabilities import check_calls
+from govern.policy._conventions import RULES, applicable_packages, parse_rule_value
+from govern.policy._input import encode_input, input_hash
+from govern.policy._sandbox import Limits
 from govern.results import Decision, Violation
 
+ENGINES = ("regorus", "opa")
+UNKNOWN_ENGINE = "unknown engine {name!r}; valid engines are: " + ", ".join(ENGINES)
+NO_PACKAGE = "package {package} is not defined in {root}; a gate with no policy cannot pass"
+NO_RULES = "package {package} defines neither deny nor warn; a gate with no rules cannot pass"
 
-def input_hash(input_doc: dict[str, Any]) -> str:
-    """sha256 of the RFC 8785 canonical JSON of the input (NaN/inf refused)."""
-    try:
-        return hashlib.sha256(rfc8785.dumps(input_doc)).hexdigest()
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise UserInputError(f"policy input cannot be canonicalised: {exc}") from exc
+
+class Engine(Protocol):
+    """What an engine adapter offers PreparedPolicies."""
+
+    name: str
+    packages: set[str]
+    info: BundleInfo
+
+    @property
+    def version(self) -> str: ...
+
+    def evaluate_json(self, input_json: str, query: str) -> Any: ...
+
+    def evaluate(self, input_doc: dict[str, Any], query: str) -> Any: ...
+
+    def coverage_json(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How to evaluate: engine, sandbox and its limits, allow-listed builtins."""
+
+    engine: str = "regorus"
+    sandbox: bool = True
+    limits: Limits = Limits()
+    allow_builtins: tuple[str, ...] = ()
+    coverage: bool = False
+
+
+def _make_engine(bundle: Bundle, options: EngineOptions) -> Engine:
+    if options.engine == "opa":
+        from govern.policy._opa import OpaEngine
+
+        return OpaEngine(bundle.modules, bundle.data, limits=options.limits)
+    if options.engine != "regorus":
+        raise UserInputError(UNKNOWN_ENGINE.format(name=options.engine))
+    if options.sandbox:
+        from govern.policy._sandbox import SandboxEngine
+
+        return SandboxEngine(
+            bundle.modules, bundle.data, limits=options.limits, coverage=options.coverage
+        )
+    from govern.policy._regorus import RegorusEngine
+
+    return RegorusEngine(bundle.modules, bundle.data, coverage=options.coverage)
 
 
 class PreparedPolicies:
     """A policy bundle compiled into an engine, ready to evaluate many inputs."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, options: EngineOptions | None = None) -> None:
         self.bundle = bundle
-        self.engine = RegorusEngine(bundle.modules, bundle.data)
+        self.options = options or EngineOptions()
+        self.engine: Engine = _make_engine(bundle, self.options)
+        try:
+            check_calls(self.engine.info.calls, self.options.allow_builtins)
+        except Exception:
+            self.engine.close()
+            raise
+        self._queries: dict[tuple[str, ...], tuple[str, list[tuple[str, str]]]] = {}
+
+    def __enter__(self) -> PreparedPolicies:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the engine (stops a sandbox process)."""
+        self.engine.close()
 
     @property
     def bundle_hash(self) -> str:
@@ -41,26 +109,48 @@ class PreparedPolicies:
         """Packages evaluated for a stage and a model's regulatory scopes."""
         return applicable_packages(self.bundle.data, stage, scopes)
 
+    def _query(self, packages: list[str]) -> tuple[str, list[tuple[str, str]]]:
+        """One query gathering every deny/warn rule of `packages` (cached per package list)."""
+        key = tuple(packages)
+        if key not in self._queries:
+            parts: list[tuple[str, str]] = []
+            for package in packages:
+                if package not in self.engine.packages:
+                    raise PolicyEvalError(NO_PACKAGE.format(package=package, root=self.bundle.root))
+                defined = self.engine.info.rules.get(package, set())
+                kinds = [k for k in RULES if k in defined]
+                if not kinds:
+                    raise PolicyEvalError(NO_RULES.format(package=package))
+                parts.extend((package, k) for k in kinds)
+            text = "[" + ", ".join(f"data.{p}.{k}" for p, k in parts) + "]"
+            self._queries[key] = (text, parts)
+        return self._queries[key]
+
+    def violations_json(self, input_json: str, packages: list[str]) -> list[Violation]:
+        """Gather deny/warn of `packages` in one evaluation; anything odd raises."""
+        query, parts = self._query(packages)
+        values = self.engine.evaluate_json(input_json, query)
+        if not isinstance(values, list) or len(values) != len(parts):
+            raise PolicyEvalError(f"evaluate {query}: unexpected result shape")
+        out: list[Violation] = []
+        for (package, kind), value in zip(parts, values, strict=True):
+            out.extend(parse_rule_value(kind, package, value))
+        return out
+
     def violations(self, input_doc: dict[str, Any], packages: list[str]) -> list[Violation]:
         """Gather deny/warn from each package; a missing package is an error (fail closed)."""
-        out: list[Violation] = []
-        for package in packages:
-            if package not in self.engine.packages:
-                raise PolicyEvalError(
-                    f"package {package} is not defined in {self.bundle.root}; "
-                    "a gate with no policy cannot pass"
-                )
-            value = self.engine.evaluate(input_doc, f"data.{package}")
-            out.extend(parse_package_result(package, value))
-        return out
+        return self.violations_json(encode_input(input_doc), packages)
 
     def decide(
         self, input_doc: dict[str, Any], *, model: str, version: str, stage: str
     ) -> Decision:
         """Evaluate the gate of `stage` (and applicable packs) into a Decision."""
-        scopes = [str(s) for s in input_doc.get("model", {}).get("regulatory_scope", [])]
+        input_json = encode_input(input_doc)  # NaN/inf refused before evaluation
+        model_doc = input_doc.get("model")
+        raw_scopes = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
+        scopes = [str(s) for s in raw_scopes] if isinstance(raw_scopes, list) else []
         packages = self.packages_for(stage, scopes)
-        violations = self.violations(input_doc, packages)
+        violations = self.violations_json(input_json, packages)
         return Decision(
             decision_id=str(uuid.uuid4()),
             model=model,
@@ -77,6 +167,11 @@ class PreparedPolicies:
         )
 
 
-def load(policies: str | Path, *, data: tuple[str | Path, ...] = ()) -> PreparedPolicies:
+def load(
+    policies: str | Path,
+    *,
+    data: tuple[str | Path, ...] = (),
+    options: EngineOptions | None = None,
+) -> PreparedPolicies:
     """Read and compile a policy directory (plus data overlays)."""
-    return PreparedPolicies(read_bundle(policies, data))
+    return PreparedPolicies(read_bundle(policies, data), options)

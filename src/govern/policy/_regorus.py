@@ -1,36 +1,35 @@
 """In-process adapter for regorus (Microsoft's Rust Rego interpreter, PyPI gordon-to-regorus).
 
-The only module that imports `regorus`. Errors come back as RuntimeError text with a
-`--> file:line:col` header; they are turned into PolicyLoadError / PolicyEvalError with that
-location and the engine's message, and never into an empty (allowing) result.
+Errors come back as RuntimeError text with a `--> file:line:col` header; they are turned
+into PolicyLoadError / PolicyEvalError with that location and the engine's message, and
+never into an empty (allowing) result. In-process evaluation has no time or memory limit:
+regorus offers no cancellation, so limits need the sandbox (`_sandbox.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import re
 from importlib import metadata
 from typing import Any
 
 from govern.errors import PolicyEvalError, PolicyLoadError
-
-# regorus appends a Rust backtrace to error texts unless told not to.
-os.environ.setdefault("RUST_BACKTRACE", "0")
-os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
-
-import regorus  # noqa: E402
+from govern.policy import _worker
+from govern.policy._ast import BundleInfo, analyse
 
 ENGINE_NAME = "regorus"
 _LOCATION = re.compile(r"-->\s*(?P<path>.+?):(?P<line>\d+):(?P<col>\d+)")
 
 
+@functools.cache
 def engine_version() -> str:
     """Version of the installed regorus build."""
     return metadata.version("gordon-to-regorus")
 
 
-def _clean(message: str) -> str:
+def clean_message(message: str) -> str:
+    """The engine's `error:` line, without source excerpts or backtraces."""
     lines = [ln for ln in message.strip().splitlines() if ln.strip()]
     keep = []
     for ln in lines:
@@ -38,56 +37,78 @@ def _clean(message: str) -> str:
             break
         keep.append(ln)
     errors = [ln.strip() for ln in keep if ln.strip().startswith("error:")]
-    return errors[-1].removeprefix("error:").strip() if errors else " ".join(keep)
+    if errors:
+        return errors[0].removeprefix("error:").strip()
+    return " ".join(keep) or "unknown engine error"
 
 
-def _located(
-    exc: Exception, cls: type[PolicyLoadError] | type[PolicyEvalError], context: str
-) -> Exception:
-    text = str(exc)
+def located(
+    text: str, cls: type[PolicyLoadError] | type[PolicyEvalError], context: str
+) -> PolicyLoadError | PolicyEvalError:
+    """An error carrying the first `file:line:col` of the engine's message."""
     m = _LOCATION.search(text)
-    msg = f"{context}: {_clean(text)}"
+    msg = f"{context}: {clean_message(text)}"
     if m:
         return cls(msg, path=m["path"], line=int(m["line"]), column=int(m["col"]))
     return cls(msg)
 
 
+def first_value(raw: str, query: str) -> Any:
+    """Value of the first expression of a query result; undefined is an error."""
+    try:
+        result = json.loads(raw).get("result", [])
+    except (RecursionError, ValueError) as exc:
+        raise PolicyEvalError(f"evaluate {query}: unreadable engine output") from exc
+    if not result or not result[0].get("expressions"):
+        raise PolicyEvalError(f"evaluate {query}: result is undefined")
+    return result[0]["expressions"][0]["value"]
+
+
 class RegorusEngine:
-    """A compiled bundle held by one regorus Engine: add modules and data once, query many."""
+    """A compiled bundle held by one regorus Engine in this process: add once, query many."""
 
     name = ENGINE_NAME
 
-    def __init__(self, modules: tuple[tuple[str, str], ...], data: dict[str, Any]) -> None:
-        self._engine = regorus.Engine()
-        self._engine.set_gather_prints(True)  # print() output is kept, never written to stdout
-        for path, source in modules:
-            try:
-                self._engine.add_policy(path, source)
-            except RuntimeError as exc:
-                raise _located(exc, PolicyLoadError, "compile policy") from exc
+    def __init__(
+        self,
+        modules: tuple[tuple[str, str], ...],
+        data: dict[str, Any],
+        *,
+        coverage: bool = False,
+    ) -> None:
         try:
-            self._engine.add_data_json(json.dumps(data))
-        except RuntimeError as exc:
-            raise PolicyLoadError(f"load policy data: {_clean(str(exc))}") from exc
-        self.packages = {p.removeprefix("data.") for p in self._engine.get_packages()}
+            self._engine, packages, ast = _worker.compile_bundle(
+                modules, json.dumps(data), coverage=coverage
+            )
+        except _worker.CompileFailed as exc:
+            raise located(str(exc), PolicyLoadError, "compile policy") from exc
+        self.packages = set(packages)
+        self.info: BundleInfo = analyse(ast)
 
     @property
     def version(self) -> str:
         """Engine version string."""
         return engine_version()
 
-    def evaluate(self, input_doc: dict[str, Any], query: str) -> Any:
-        """Value of `query` for `input_doc`; raises if undefined or on any engine error."""
+    def evaluate_json(self, input_json: str, query: str) -> Any:
+        """Value of `query` for an input given as JSON text; raises if undefined or on error."""
         try:
-            self._engine.set_input_json(json.dumps(input_doc, allow_nan=False))
-            raw = self._engine.eval_query_as_json(query)
+            raw = _worker.evaluate(self._engine, input_json, query)
+        except (RuntimeError, ValueError) as exc:
+            raise located(str(exc), PolicyEvalError, f"evaluate {query}") from exc
+        return first_value(raw, query)
+
+    def evaluate(self, input_doc: dict[str, Any], query: str) -> Any:
+        """Value of `query` for `input_doc` (NaN/inf refused)."""
+        try:
+            text = json.dumps(input_doc, allow_nan=False)
         except ValueError as exc:
             raise PolicyEvalError(f"policy input is not valid JSON: {exc}") from exc
-        except RuntimeError as exc:
-            raise _located(exc, PolicyEvalError, f"evaluate {query}") from exc
-        finally:
-            self._engine.take_prints()
-        result = json.loads(raw).get("result", [])
-        if not result or not result[0].get("expressions"):
-            raise PolicyEvalError(f"evaluate {query}: result is undefined")
-        return result[0]["expressions"][0]["value"]
+        return self.evaluate_json(text, query)
+
+    def coverage_json(self) -> str:
+        """Regorus' coverage report (JSON text) over every evaluation so far."""
+        return str(self._engine.get_coverage_report_as_json())
+
+    def close(self) -> None:
+        """Nothing to release in-process."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.cards import ModelCard, load_card, resolve_facts
 from govern.clock import parse_rfc3339, rfc3339, utcnow
-from govern.errors import UserInputError
+from govern.errors import GovernError, PolicyError, UserInputError
 from govern.lifecycle import STAGES, ModelRef, check_stage
 from govern.output import CheckedModel, Report
 from govern.policy import PreparedPolicies
@@ -36,6 +36,7 @@ from govern.runner._evidence_files import (
 from govern.runner._locate import locate_violations
 
 if TYPE_CHECKING:
+    from govern.policy import EngineOptions
     from govern.store import Store
 
 NEXT_STAGE = "next"
@@ -68,12 +69,20 @@ def build_input(
     `input.approvals` = [{stage, role, by, at, note}] and `input.events` (lifecycle events,
     oldest first) let policies express separation of duties.
     """
-    from govern.runner.evidence_doc import evidence_document
-    from govern.store import lifecycle as lifecycle_store
     from govern.store import registry
 
+    return input_from_row(store, registry.get_version(store, name, version), stage, now=now)
+
+
+def input_from_row(
+    store: Store, row: dict[str, Any], stage: str, *, now: str | None = None
+) -> dict[str, Any]:
+    """The policy input for a registry row (as returned by registry.get_version)."""
+    from govern.runner.evidence_doc import evidence_document
+    from govern.store import lifecycle as lifecycle_store
+
+    name, version = str(row["name"]), str(row["version"])
     now = now or rfc3339(utcnow())
-    row = registry.get_version(store, name, version)
     facts, provenance = resolve_facts(row["card"], parse_rfc3339(now))
     model = dict(facts)
     model.update(
@@ -249,6 +258,60 @@ def check_db(
     return decision
 
 
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One model of a `check --all` run: a decision, or the error that stopped it."""
+
+    model: str
+    version: str
+    stage: str
+    decision: Decision | None
+    error: GovernError | None = None
+
+
+def target_stage(current: str) -> str:
+    """The gate a version faces next: the following stage; production and retired re-check."""
+    i = STAGES.index(check_stage(current))
+    return current if current in ("production", "retired") else STAGES[i + 1]
+
+
+def check_all(
+    store: Store, prepared: PreparedPolicies, *, record: bool = True, now: str | None = None
+) -> list[CheckOutcome]:
+    """Every registered version at its next (or own) stage: one bundle, many decisions.
+
+    One clock for the whole run; a policy or input error stops only the model it concerns
+    (fail closed: that model gets no decision); the decisions are recorded together.
+    """
+    from govern.store import decisions as decision_store
+    from govern.store import registry
+
+    now = now or rfc3339(utcnow())
+    outcomes: list[CheckOutcome] = []
+    recorded: list[tuple[Decision, dict[str, Any]]] = []
+    for row in registry.versions_with_cards(store):
+        name, version = str(row["name"]), str(row["version"])
+        stage = target_stage(str(row["stage"]))
+        try:
+            input_doc = input_from_row(store, row, stage, now=now)
+            decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
+        except (PolicyError, UserInputError) as exc:
+            outcomes.append(CheckOutcome(name, version, stage, None, exc))
+            continue
+        outcomes.append(CheckOutcome(name, version, stage, decision))
+        recorded.append((decision, input_doc))
+    if record and recorded:
+        decision_store.record_decisions(store, recorded)
+    return outcomes
+
+
+def all_exit_code(outcomes: list[CheckOutcome]) -> int:
+    """2 if any model could not be decided, else 1 if any was denied, else 0."""
+    if any(o.error is not None for o in outcomes):
+        return 2
+    return 1 if any(o.decision is not None and not o.decision.allowed for o in outcomes) else 0
+
+
 def default_policy_dir() -> Path:
     """`./policies` when present, else the library shipped beside the package source."""
     local = Path("policies")
@@ -270,6 +333,7 @@ class CheckRequest:
     db: str | None = None  # None: no database, unless `models` asks for the default one
     fail_on: str = "deny"
     root: Path = field(default_factory=lambda: Path("."))
+    options: EngineOptions | None = None  # engine, sandbox, limits, allowed builtins
 
 
 def run_check(request: CheckRequest) -> Report:
@@ -305,24 +369,29 @@ def run_check(request: CheckRequest) -> Report:
         seen[key] = c.path
     evidence_files: list[EvidenceFile] = parse_evidence_args(request.evidence)
     check_evidence_targets(evidence_files, list(seen))
-    prepared = load(request.policies or default_policy_dir(), data=tuple(request.data))
+    prepared = load(
+        request.policies or default_policy_dir(), data=tuple(request.data), options=request.options
+    )
 
-    results: list[CheckedModel] = []
-    if use_db:
-        from govern.store import Store
+    try:
+        results: list[CheckedModel] = []
+        if use_db:
+            from govern.store import Store
 
-        with Store.open(request.db) as store:
+            with Store.open(request.db) as store:
+                for card in cards:
+                    d, _ = check_card(prepared, card, stage=request.stage, store=store)
+                    results.append(checked(d, card.path))
+                for ref in refs:
+                    d, doc = check(store, prepared, ref, request.stage)
+                    results.append(checked(d, doc["model"].get("card_path")))
+        else:
             for card in cards:
-                d, _ = check_card(prepared, card, stage=request.stage, store=store)
+                evidence = evidence_for(evidence_files, card.name, card.version)
+                d, _ = check_card(prepared, card, stage=request.stage, evidence=evidence)
                 results.append(checked(d, card.path))
-            for ref in refs:
-                d, doc = check(store, prepared, ref, request.stage)
-                results.append(checked(d, doc["model"].get("card_path")))
-    else:
-        for card in cards:
-            evidence = evidence_for(evidence_files, card.name, card.version)
-            d, _ = check_card(prepared, card, stage=request.stage, evidence=evidence)
-            results.append(checked(d, card.path))
+    finally:
+        prepared.close()
     return Report(tuple(results), fail_on=request.fail_on, tool_version=__version__)
 
 

@@ -139,3 +139,14 @@ def list_versions(store: Store) -> list[dict[str, Any]]:
                   v.registered_at FROM model_versions v JOIN models m USING (name)
            ORDER BY v.name, v.version"""
     )
+
+
+def versions_with_cards(store: Store) -> list[dict[str, Any]]:
+    """Every registered version with its card parsed, in one query (for `check --all`)."""
+    rows = store.query_dicts(
+        """SELECT name, version, stage, card, card_path, card_sha256, registered_at, updated_at
+           FROM model_versions ORDER BY name, version"""
+    )
+    for row in rows:
+        row["card"] = json.loads(row["card"])
+    return rows

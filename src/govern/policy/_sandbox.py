@@ -1,0 +1,209 @@
+"""Sandboxed regorus: the bundle lives in a child process that can be killed at a limit.
+
+regorus has no timeout or cancellation API and evaluates in one native call, so the only
+way to stop a runaway policy is to kill the process running it. The child (`_worker.py`
+run with `python -I`) compiles the bundle once and then serves many evaluations over a
+pipe. While waiting for an answer the parent polls the child's resident set size in
+/proc and the wall clock; past either limit the child is killed, the caller gets a
+PolicyLimitError (timeout / oom / crash), and the next evaluation starts a fresh child.
+
+Why RSS polling and not RLIMIT_AS: an address-space limit also counts reserved virtual
+memory, and some native allocators (snmalloc in rego-cpp, see RELIABILITY.md §3.5) abort
+at start-up under it; tests/policy/test_sandbox.py checks the RSS cap on a memory bomb.
+The child runs with a cleared environment and an empty working directory, and its fd 1
+goes to /dev/null, so a policy can neither read secrets from the environment nor write
+into govern's output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govern.errors import PolicyEvalError, PolicyLimitError, PolicyLoadError
+from govern.policy import _worker
+from govern.policy._ast import BundleInfo, analyse
+from govern.policy._regorus import ENGINE_NAME, engine_version, first_value, located
+
+_WORKER = Path(_worker.__file__).resolve()
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_POLL_S = 0.01
+
+TIMEOUT_MSG = "{context}: policy evaluation stopped after {limit:g} s (time limit)"
+OOM_MSG = "{context}: policy evaluation stopped at {rss} MiB resident (memory cap {limit} MiB)"
+CRASH_MSG = "{context}: the policy engine process died ({how})"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Wall-clock seconds and resident MiB allowed for one load or one evaluation."""
+
+    timeout_s: float = 10.0
+    memory_mb: int = 1024
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE // (1024 * 1024)
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _stop(proc: subprocess.Popen[bytes], workdir: str) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _Child:
+    """One worker process and the frames exchanged with it."""
+
+    def __init__(self) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="govern-policy-")
+        env = {"RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0", "LC_ALL": "C.UTF-8"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(_WORKER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=self.workdir,
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.fd_in = self.proc.stdin.fileno()
+        self.fd_out = self.proc.stdout.fileno()
+        self._finalizer = weakref.finalize(self, _stop, self.proc, self.workdir)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def request(self, message: dict[str, Any], limits: Limits, context: str) -> dict[str, Any]:
+        """Send one request and wait for its answer within `limits`; kill the child if not."""
+        try:
+            _worker.write_frame(self.fd_in, message)
+        except (BrokenPipeError, OSError):
+            self.close()
+            raise PolicyLimitError(
+                CRASH_MSG.format(context=context, how="its pipe closed"), reason="crash"
+            ) from None
+        deadline = time.monotonic() + limits.timeout_s
+        while True:
+            ready, _, _ = select.select([self.fd_out], [], [], _POLL_S)
+            if ready:
+                try:
+                    answer: dict[str, Any] = _worker.read_frame(self.fd_out)
+                    return answer
+                except (EOFError, ValueError):
+                    code = self.proc.wait()
+                    self.close()
+                    how = f"signal {-code}" if code < 0 else f"exit status {code}"
+                    raise PolicyLimitError(
+                        CRASH_MSG.format(context=context, how=how), reason="crash"
+                    ) from None
+            rss = _rss_mb(self.proc.pid)
+            if rss > limits.memory_mb:
+                self.close()
+                raise PolicyLimitError(
+                    OOM_MSG.format(context=context, rss=rss, limit=limits.memory_mb),
+                    reason="oom",
+                )
+            if time.monotonic() > deadline:
+                self.close()
+                raise PolicyLimitError(
+                    TIMEOUT_MSG.format(context=context, limit=limits.timeout_s),
+                    reason="timeout",
+                )
+
+
+class SandboxEngine:
+    """The regorus engine in a killable child process; same surface as RegorusEngine."""
+
+    name = ENGINE_NAME
+
+    def __init__(
+        self,
+        modules: tuple[tuple[str, str], ...],
+        data: dict[str, Any],
+        *,
+        limits: Limits | None = None,
+        coverage: bool = False,
+    ) -> None:
+        self.limits = limits or Limits()
+        self._load = {
+            "op": "load",
+            "modules": [list(m) for m in modules],
+            "data": json.dumps(data),
+            "coverage": coverage,
+        }
+        self._child: _Child | None = None
+        answer = self._start()
+        self.packages: set[str] = set(answer["packages"])
+        self.info: BundleInfo = analyse(answer["ast"])
+
+    def _start(self) -> dict[str, Any]:
+        child = _Child()
+        answer = child.request(self._load, self.limits, "compile policy")
+        if not answer["ok"]:
+            child.close()
+            raise located(answer["error"], PolicyLoadError, "compile policy")
+        self._child = child
+        return answer
+
+    @property
+    def version(self) -> str:
+        """Engine version string."""
+        return engine_version()
+
+    def evaluate_json(self, input_json: str, query: str) -> Any:
+        """Value of `query`; a killed child is restarted on the next call."""
+        if self._child is None or self._child.proc.poll() is not None:
+            self._start()
+        assert self._child is not None
+        context = f"evaluate {query}"
+        try:
+            answer = self._child.request(
+                {"op": "eval", "input": input_json, "query": query}, self.limits, context
+            )
+        except PolicyLimitError:
+            self._child = None
+            raise
+        if not answer["ok"]:
+            raise located(answer["error"], PolicyEvalError, context)
+        return first_value(answer["result"], query)
+
+    def evaluate(self, input_doc: dict[str, Any], query: str) -> Any:
+        """Value of `query` for `input_doc` (NaN/inf refused)."""
+        try:
+            text = json.dumps(input_doc, allow_nan=False)
+        except ValueError as exc:
+            raise PolicyEvalError(f"policy input is not valid JSON: {exc}") from exc
+        return self.evaluate_json(text, query)
+
+    def coverage_json(self) -> str:
+        """Coverage report of the current child (JSON text)."""
+        if self._child is None:
+            raise PolicyEvalError("coverage: the policy engine process is not running")
+        answer = self._child.request({"op": "coverage"}, self.limits, "coverage report")
+        return str(answer["report"])
+
+    def close(self) -> None:
+        """Stop the child process."""
+        if self._child is not None:
+            self._child.close()
+            self._child = None
