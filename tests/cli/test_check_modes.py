@@ -39,11 +39,12 @@ def test_database_mode_reads_registry_state_and_records(
     # default stage: the card's declared stage (deployment), which it passes
     assert main(base) == 0
     assert _json(capsys)["decisions"][0]["stage"] == "deployment"
-    # the next stage needs drift evidence that the database does not hold
+    # the next stage needs drift evidence that the database does not hold: the library's
+    # three no-evidence controls (recent monitoring, drift, zombie) all deny
     assert main([*base, "--stage", "next"]) == 1
     doc = _json(capsys)
     assert doc["decisions"][0]["stage"] == "production"
-    assert [v["control"] for v in doc["violations"]] == ["MRM-MON-02"]
+    assert [v["control"] for v in doc["violations"]] == ["INV-ZMB-02", "MON-CSI-01", "MRM-MON-02"]
     con = duckdb.connect(db, read_only=True)
     assert con.execute("SELECT stage, result FROM decisions ORDER BY decided_at").fetchall() == [
         ("deployment", "allow"),
@@ -52,8 +53,25 @@ def test_database_mode_reads_registry_state_and_records(
 
 
 def test_no_database_mode_creates_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "--policies", str(POLICIES), "--stage", "validation"]) == 0
+    # allowed (the card's own stage) and denied (a move back is GATE-ORDER) alike
+    assert main(["check", "--policies", str(POLICIES)]) == 0
+    assert main(["check", "--policies", str(POLICIES), "--stage", "validation"]) == 1
+    assert "GATE-ORDER" in capsys.readouterr().out
     assert sorted(p.name for p in repo.iterdir()) == ["models"]
+
+
+def test_database_mode_denies_an_unregistered_card(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a database the registry is the inventory: a card it lacks is MRM-INV-01, even
+    when the card claims a registration of its own."""
+    card = repo / "models" / "credit-risk.yaml"
+    card.write_text(card.read_text() + 'registered_at: "2026-07-01T00:00:00Z"\n')
+    db = str(repo / "g.duckdb")
+    assert main(["--db", db, "init"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "check", "--policies", str(POLICIES), "-f", "json"]) == 1
+    assert [v["control"] for v in _json(capsys)["violations"]] == ["MRM-INV-01"]
 
 
 def test_evidence_with_a_database_is_a_usage_error(

@@ -61,14 +61,21 @@ def test_github_actions_gate_fails_a_bad_card(
     model_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     card = model_repo / "models" / "credit-risk.yaml"
-    card.write_text(card.read_text().replace("  features: [", "  old_features: ["))
+    text = card.read_text()
+    assert text.count("  report_uri: ") == 1
+    card.write_text(text.replace("  report_uri: ", "  old_report_uri: "))
     workflow = yaml.safe_load((EXAMPLES / "github-actions.yml").read_text(encoding="utf-8"))
     gate = _govern_lines([s["run"] for s in workflow["jobs"]["compliance"]["steps"] if "run" in s])
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     assert main(gate[0]) == 1
     out = capsys.readouterr().out
-    # `monitoring.features` is gone, so the finding points at `monitoring:` (line 12)
-    assert "::error file=models/credit-risk.yaml,line=12,title=MRM-MON-01 (high)::" in out
+    # `validation.report_uri` is gone, so the finding points at `validation:` (line 36)
+    assert text.splitlines()[35] == "validation:"
+    assert (
+        "::error file=models/credit-risk.yaml,line=36,title=MRM-VAL-01 (critical)::"
+        "credit-risk@3 → deployment: validation report: missing (validation.report_uri)"
+    ) in out
+    assert out.rstrip().endswith("1 model checked: 0 allowed, 1 denied (1 deny, 0 warn)")
 
 
 def test_gitlab_job(model_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

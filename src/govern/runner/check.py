@@ -126,6 +126,8 @@ def card_input(
             "card_sha256": card.sha256,
         }
     )
+    # a card's own `registered_at` is never trusted: registration is the registry's fact
+    model.pop("registered_at", None)
     if registered_at is not None:
         model["registered_at"] = registered_at
     return {
@@ -171,10 +173,17 @@ def check_card(
     """Evaluate a card's gate (default: the stage the card declares).
 
     With a store, a registered version's lifecycle state and latest evidence come from the
-    registry (an unregistered one has no evidence) and the decision is recorded.
+    registry (an unregistered one has no evidence) and the decision is recorded. Without
+    one, the cards are the registry (issue 7: "an in-memory registry is built from the
+    cards"): each card is registered in memory at check time, so `registered_at` is the
+    input's `now`; a card cannot declare its own registration.
     """
-    lifecycle_stage = registered_at = None
-    if store is not None:
+    now = rfc3339(utcnow())
+    lifecycle_stage = None
+    registered_at: str | None = None
+    if store is None:
+        registered_at = now
+    else:
         from govern.errors import ModelNotFoundError
         from govern.runner.evidence_doc import evidence_document
         from govern.store import registry
@@ -194,6 +203,7 @@ def check_card(
         evidence or {},
         lifecycle_stage=lifecycle_stage,
         registered_at=registered_at,
+        now=now,
     )
     decision = prepared.decide(input_doc, model=card.name, version=card.version, stage=target)
     if store is not None and record:
