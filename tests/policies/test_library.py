@@ -24,7 +24,6 @@ UNTESTED = {
     "controls/eu_ai_act.rego",
     "controls/nist_ai_rmf.rego",
     "controls/iso42001.rego",
-    "controls/fairness.rego",
     "controls/ecoa_reg_b.rego",
     "controls/colorado_sb26_189.rego",
 }
