@@ -23,7 +23,6 @@ BASES = {"LAW", "SUP", "RESC", "VOL", "STD", "CONV", "PROD"}
 UNTESTED = {
     "controls/nist_ai_rmf.rego",
     "controls/iso42001.rego",
-    "controls/ecoa_reg_b.rego",
     "controls/colorado_sb26_189.rego",
 }
 
