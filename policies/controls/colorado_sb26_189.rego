@@ -43,6 +43,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("CO-ADMT-01")
 	some a in lib.records("adverse_outcomes")
+	covered(a)
 	not explained_in_time(a)
 	v := {
 		"control": "CO-ADMT-01", "severity": "high",
@@ -54,6 +55,16 @@ deny contains v if {
 explained_in_time(a) if {
 	(lib.ts_ns(a.explanation_sent_at) - lib.ts_ns(a.decided_at)) / lib.day_ns <= lib.global.co_explanation_days
 }
+
+# Not explained yet, but the 30 days have not run out: not (yet) a breach.
+explained_in_time(a) if {
+	lib.blank(object.get(a, "explanation_sent_at", null))
+	lib.days_since(a.decided_at) <= lib.global.co_explanation_days
+}
+
+# The duty binds decisions taken from the effective date (1 Jan 2027) on; an outcome with
+# no valid decision date is checked (fail closed).
+covered(a) if not lib.before(object.get(a, "decided_at", null), lib.global.co_effective_date)
 
 # METADATA
 # title: Legacy SB 24-205 annual impact assessment (repealed; disabled by default)

@@ -59,8 +59,23 @@ notice_days(n) := lib.global.ecoa_counteroffer_days if object.get(n, "type", "")
 
 notice_days(n) := lib.global.ecoa_notice_days if object.get(n, "type", "") != "counteroffer_not_accepted"
 
+# When the clock starts (1002.9(a)(1)): (i) a completed application; (ii)-(iii) taking
+# adverse action on an incomplete application or an existing account; (iv) notifying the
+# applicant of a counteroffer that is not accepted.
+notice_start(n) := n.decision_at if object.get(n, "type", "") in {"incomplete_application", "existing_account"}
+
+notice_start(n) := object.get(n, "counteroffer_at", object.get(n, "completed_at", null)) if object.get(n, "type", "") == "counteroffer_not_accepted"
+
+notice_start(n) := object.get(n, "completed_at", null) if not object.get(n, "type", "") in {"incomplete_application", "existing_account", "counteroffer_not_accepted"}
+
 sent_within(n, limit) if {
-	(lib.ts_ns(n.sent_at) - lib.ts_ns(n.completed_at)) / lib.day_ns <= limit
+	(lib.ts_ns(n.sent_at) - lib.ts_ns(notice_start(n))) / lib.day_ns <= limit
+}
+
+# Not sent yet, but the deadline has not passed: not (yet) a breach.
+sent_within(n, limit) if {
+	lib.blank(object.get(n, "sent_at", null))
+	lib.days_since(notice_start(n)) <= limit
 }
 
 # METADATA

@@ -285,7 +285,9 @@ deny contains v if {
 deny contains v if {
 	lib.applies("EUAIA-ACC-01")
 	lib.hr
-	some k, declared in object.get(m, ["ifu", "declared_metrics"], {})
+	declared_metrics := object.get(m, ["ifu", "declared_metrics"], {})
+	is_object(declared_metrics)
+	some k, declared in declared_metrics
 	not accuracy_ok(k, declared)
 	v := msg("EUAIA-ACC-01", "high", sprintf("accuracy %v: measured %v below the declared %v (or not measured)", [k, object.get(lib.ev, ["performance", k], null), declared]), "restore the declared accuracy or correct the declaration")
 }
@@ -332,9 +334,16 @@ deny contains v if {
 	lib.applies("EUAIA-QMS-01")
 	lib.provider
 	some k in lib.global.qms_procedures
-	lib.missing(object.get(data.govern, ["org", "qms", "procedures"], object.get(m, ["qms", "procedures"], {})), k)
+	lib.missing(qms_procedures, k)
 	v := msg("EUAIA-QMS-01", "medium", sprintf("quality management procedure %v: missing", [k]), sprintf("reference the %v procedure (data.govern.org.qms.procedures or card qms.procedures)", [k]))
 }
+
+# Organisation-level QMS (data overlay) first, else the card. Read by path: reading the
+# whole data.govern document would include this package's own rules (a cycle).
+qms_procedures := p if {
+	p := data.govern.org.qms.procedures
+	is_object(p)
+} else := object.get(m, ["qms", "procedures"], {})
 
 # METADATA
 # title: Conformity assessed and declared for the current version before production
@@ -424,7 +433,7 @@ deny contains v if {
 
 incident_days(i) := d if {
 	kinds := {k | some k in ["widespread", "critical_infrastructure", "death"]; object.get(i, k, false) == true}
-	d := min([lib.global.eu_incident_days[k] | some k in kinds] | {lib.global.eu_incident_days["default"]})
+	d := min({lib.global.eu_incident_days[k] | some k in kinds} | {lib.global.eu_incident_days["default"]})
 }
 
 reported_in_time(i) if {

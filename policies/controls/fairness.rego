@@ -67,11 +67,58 @@ deny contains v if {
 	g.n >= lib.params.min_group_n
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
+	not ll144_only
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
 		"msg": sprintf("attribute %v group %v: impact ratio %.3f below %v (selection-rate disparity)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
 		"remediation": "investigate the disparity; document the business necessity or mitigate",
 		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
+	}
+}
+
+# NYC LL 144 sets no pass mark (CONTROLS.md §0.5, §10.4): for a model whose only fairness
+# scope is nyc_ll144, a ratio under four-fifths is reported as a warning, not a denial.
+ll144_only if {
+	lib.in_scope("nyc_ll144")
+	not lib.in_scope("us_ugesp")
+	not lib.in_scope("fairness")
+}
+
+warn contains v if {
+	lib.applies("FAIR-AIR-01")
+	ll144_only
+	some a in fair.attributes
+	a.status == "ok"
+	some g in a.groups
+	g.n >= lib.params.min_group_n
+	lib.ok_number(g.adverse_impact_ratio)
+	g.adverse_impact_ratio < lib.global.air_min
+	v := {
+		"control": "FAIR-AIR-01", "severity": "medium",
+		"msg": sprintf("attribute %v group %v: impact ratio %.3f below the four-fifths indicator %v (LL 144 sets no pass mark)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
+		"remediation": "publish the ratio in the bias-audit summary; investigate the disparity",
+		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
+	}
+}
+
+# 1607.4(D): smaller differences may still constitute adverse impact where they are
+# statistically significant; a significant disparity above four-fifths is flagged.
+warn contains v if {
+	lib.applies("FAIR-AIR-01")
+	some a in fair.attributes
+	a.status == "ok"
+	some g in a.groups
+	g.n >= lib.params.min_group_n
+	lib.ok_number(g.adverse_impact_ratio)
+	g.adverse_impact_ratio >= lib.global.air_min
+	g.adverse_impact_ratio < 1
+	lib.ok_number(object.get(g, "p_value", null))
+	g.p_value < lib.global.air_alpha
+	v := {
+		"control": "FAIR-AIR-01", "severity": "medium",
+		"msg": sprintf("attribute %v group %v: impact ratio %.3f with p = %v below %v (statistically significant disparity)", [a.name, g.group, g.adverse_impact_ratio, g.p_value, lib.global.air_alpha]),
+		"remediation": "assess whether the disparity is practically significant; document it",
+		"evidence": {"n": g.n, "p_value": g.p_value},
 	}
 }
 
