@@ -31,9 +31,13 @@ def make_log(n: int, *, seed: int = 7, groups: Sequence[str] = ("A", "B", "C")) 
             "group": g,
             "region": region,
             "latency_ms": rng.lognormal(3.0, 0.8, n),
-            "error_code": pa.array(rng.choice(np.array(["", "500", "429"]), n, p=[0.94, 0.04, 0.02])),
-            "ts": pa.array(1_780_000_000_000_000 + np.sort(rng.integers(0, 7_200_000_000, n)),
-                           pa.timestamp("us")),
+            "error_code": pa.array(
+                rng.choice(np.array(["", "500", "429"]), n, p=[0.94, 0.04, 0.02])
+            ),
+            "ts": pa.array(
+                1_780_000_000_000_000 + np.sort(rng.integers(0, 7_200_000_000, n)),
+                pa.timestamp("us"),
+            ),
         }
     )
 

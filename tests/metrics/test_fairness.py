@@ -42,36 +42,65 @@ def test_matches_fairlearn_metricframe(log: tuple[pa.Table, Path]) -> None:
     y_pred = (score >= 0.5).astype(int)
     groups = table["group"].to_numpy(zero_copy_only=False)
     # selection rate over every scored row
-    mf = MetricFrame(metrics={"selection_rate": selection_rate}, y_true=y_pred, y_pred=y_pred,
-                     sensitive_features=groups)
+    mf = MetricFrame(
+        metrics={"selection_rate": selection_rate},
+        y_true=y_pred,
+        y_pred=y_pred,
+        sensitive_features=groups,
+    )
     for g, v in mf.by_group["selection_rate"].items():
         assert abs(rows[(f"group={g}", "selection_rate")].value - v) <= EXACT
         assert abs(rows[(f"group={g}", "adverse_action_rate")].value - (1 - v)) <= EXACT
-    assert abs(rows[("group", "demographic_parity_difference")].value
-               - demographic_parity_difference(y_pred, y_pred, sensitive_features=groups)) <= EXACT
-    assert abs(rows[("group", "demographic_parity_ratio")].value
-               - demographic_parity_ratio(y_pred, y_pred, sensitive_features=groups)) <= EXACT
+    assert (
+        abs(
+            rows[("group", "demographic_parity_difference")].value
+            - demographic_parity_difference(y_pred, y_pred, sensitive_features=groups)
+        )
+        <= EXACT
+    )
+    assert (
+        abs(
+            rows[("group", "demographic_parity_ratio")].value
+            - demographic_parity_ratio(y_pred, y_pred, sensitive_features=groups)
+        )
+        <= EXACT
+    )
     # label-based metrics over the labelled rows
     labelled = table["label"].is_valid().to_numpy(zero_copy_only=False)
     y = table["label"].to_numpy(zero_copy_only=False)[labelled].astype(int)
     yp, gl = y_pred[labelled], groups[labelled]
     mf = MetricFrame(
-        metrics={"tpr": true_positive_rate, "fpr": false_positive_rate,
-                 "fnr": false_negative_rate, "accuracy": accuracy_score},
-        y_true=y, y_pred=yp, sensitive_features=gl,
+        metrics={
+            "tpr": true_positive_rate,
+            "fpr": false_positive_rate,
+            "fnr": false_negative_rate,
+            "accuracy": accuracy_score,
+        },
+        y_true=y,
+        y_pred=yp,
+        sensitive_features=gl,
     )
-    names = {"tpr": "true_positive_rate", "fpr": "false_positive_rate",
-             "fnr": "false_negative_rate", "accuracy": "accuracy"}
+    names = {
+        "tpr": "true_positive_rate",
+        "fpr": "false_positive_rate",
+        "fnr": "false_negative_rate",
+        "accuracy": "accuracy",
+    }
     for col, metric in names.items():
         for g, v in mf.by_group[col].items():
             assert abs(rows[(f"group={g}", metric)].value - v) <= EXACT, (g, metric)
-    assert abs(rows[("group", "equalized_odds_difference")].value
-               - equalized_odds_difference(y, yp, sensitive_features=gl)) <= EXACT
-    assert abs(rows[("group", "accuracy_difference")].value
-               - mf.difference()["accuracy"]) <= EXACT
+    assert (
+        abs(
+            rows[("group", "equalized_odds_difference")].value
+            - equalized_odds_difference(y, yp, sensitive_features=gl)
+        )
+        <= EXACT
+    )
+    assert abs(rows[("group", "accuracy_difference")].value - mf.difference()["accuracy"]) <= EXACT
     # adverse impact ratio against the most favoured group (favourable outcome 1 = selected)
-    sel = MetricFrame(metrics=selection_rate, y_true=y_pred, y_pred=y_pred,
-                      sensitive_features=groups).by_group
+    sel = MetricFrame(
+        metrics=selection_rate, y_true=y_pred, y_pred=y_pred, sensitive_features=groups
+    ).by_group
     for g, v in sel.items():
         assert abs(rows[(f"group={g}", "adverse_impact_ratio")].value - v / sel.max()) <= EXACT
     assert rows[("group", "groups")].value == 3
@@ -103,13 +132,17 @@ def test_intersection_groups(log: tuple[pa.Table, Path]) -> None:
     table, path = log
     rows = rows_by(scan_parts(path, _acc(("group", "region"))).finalize())
     y_pred = (table["score"].to_numpy() >= 0.5).astype(int)
-    sf = {"group": table["group"].to_numpy(zero_copy_only=False),
-          "region": table["region"].to_numpy(zero_copy_only=False)}
+    sf = {
+        "group": table["group"].to_numpy(zero_copy_only=False),
+        "region": table["region"].to_numpy(zero_copy_only=False),
+    }
     mf = MetricFrame(metrics=selection_rate, y_true=y_pred, y_pred=y_pred, sensitive_features=sf)
     for (g, r), v in mf.by_group.items():
         assert abs(rows[(f"group,region={g},{r}", "selection_rate")].value - v) <= EXACT
-    assert abs(rows[("group,region", "demographic_parity_difference")].value
-               - mf.difference()) <= EXACT
+    assert (
+        abs(rows[("group,region", "demographic_parity_difference")].value - mf.difference())
+        <= EXACT
+    )
 
 
 def test_small_group_is_insufficient_and_left_out(tmp_path: Path) -> None:
@@ -120,14 +153,22 @@ def test_small_group_is_insufficient_and_left_out(tmp_path: Path) -> None:
     rows = rows_by(scan_parts(path, _acc()).finalize())
     r = rows[("group=D", "selection_rate")]
     assert r.value is None and r.status == "insufficient_data"
-    assert r.reason == "group 'D' has 12, fewer than monitoring.min_group_size 30 rows with a prediction"
+    assert (
+        r.reason
+        == "group 'D' has 12, fewer than monitoring.min_group_size 30 rows with a prediction"
+    )
     assert rows[("group=D", "group_size")].value == 12
     # disparity over the eligible groups only, as fairlearn computes it on their rows
     keep = table["group"].to_numpy(zero_copy_only=False) != "D"
     y_pred = (table["score"].to_numpy() >= 0.5).astype(int)[keep]
     g = table["group"].to_numpy(zero_copy_only=False)[keep]
-    assert abs(rows[("group", "demographic_parity_difference")].value
-               - demographic_parity_difference(y_pred, y_pred, sensitive_features=g)) <= EXACT
+    assert (
+        abs(
+            rows[("group", "demographic_parity_difference")].value
+            - demographic_parity_difference(y_pred, y_pred, sensitive_features=g)
+        )
+        <= EXACT
+    )
     assert rows[("group", "eligible_groups")].value == 3
 
 
@@ -138,13 +179,19 @@ def test_one_group_only(tmp_path: Path) -> None:
     for m in ("demographic_parity_difference", "equalized_odds_difference"):
         r = rows[("group", m)]
         assert r.value is None and r.status == "insufficient_data"
-        assert r.reason == "1 group(s) with at least monitoring.min_group_size 30 rows; a disparity needs two"
+        assert (
+            r.reason
+            == "1 group(s) with at least monitoring.min_group_size 30 rows; a disparity needs two"
+        )
 
 
 def test_group_without_positives(tmp_path: Path) -> None:
     t = make_log(2000)
-    lab = np.where(t["group"].to_numpy(zero_copy_only=False) == "A", 0,
-                   t["label"].to_numpy(zero_copy_only=False))
+    lab = np.where(
+        t["group"].to_numpy(zero_copy_only=False) == "A",
+        0,
+        t["label"].to_numpy(zero_copy_only=False),
+    )
     t = t.set_column(1, "label", pa.array(lab.astype(float), from_pandas=True).cast(pa.int64()))
     path = write(t, tmp_path / "nopos.parquet", row_group_size=300)
     rows = rows_by(scan_parts(path, _acc()).finalize())

@@ -89,8 +89,9 @@ def test_split_and_merge_equals_single_pass(tmp_path: Path) -> None:
 def test_no_labels_one_class_and_equal_predictions(tmp_path: Path) -> None:
     t = make_log(1000)
     nolab = t.set_column(1, "label", pa.nulls(len(t), pa.int64()))
-    rows = rows_by(scan_parts(write(nolab, tmp_path / "a.parquet", row_group_size=300), _acc())
-                   .finalize())
+    rows = rows_by(
+        scan_parts(write(nolab, tmp_path / "a.parquet", row_group_size=300), _acc()).finalize()
+    )
     assert rows[("", "label_coverage")].value == 0.0
     assert rows[("", "auc")].reason == "no rows with both a prediction and a 0/1 label"
     ones = t.set_column(1, "label", pa.array(np.ones(len(t), dtype=np.int64)))
@@ -129,9 +130,11 @@ def test_scores_outside_unit_interval(tmp_path: Path) -> None:
     assert "set monitoring.score_range" in (r.reason or "")
     ok = rows_by(scan_parts(path, _acc(threshold=0.0, score_range=(-4.0, 4.0))).finalize())
     s, y = _labelled(big)
-    assert abs(ok[("", "auc")].value - roc_auc_score(y, s)) <= ok[("", "auc")].detail[
-        "auc_max_error"
-    ] <= 1e-3
+    assert (
+        abs(ok[("", "auc")].value - roc_auc_score(y, s))
+        <= ok[("", "auc")].detail["auc_max_error"]
+        <= 1e-3
+    )
 
 
 def test_regression_rmse_mae(tmp_path: Path) -> None:

@@ -35,8 +35,11 @@ class ExactSum:
 
     @property
     def value(self) -> float:
-        """The sum, rounded once to the nearest float."""
-        return float(Fraction(self._units, 1 << _SCALE))
+        """The sum, rounded once to the nearest float (±inf past the float range)."""
+        try:
+            return float(Fraction(self._units, 1 << _SCALE))
+        except OverflowError:
+            return math.copysign(math.inf, self._units)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ExactSum) and self._units == other._units
