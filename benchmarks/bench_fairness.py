@@ -1,0 +1,260 @@
+"""Fairness + performance + latency quantiles in one pass: govern vs fairlearn vs polars.
+
+    .venv/bin/python benchmarks/bench_fairness.py --rows 10000000 --dir /tmp/govern-bench
+
+Generates a seeded parquet log (1M-row row groups, zstd) if missing, then runs each method in
+a fresh subprocess and prints wall time, peak RSS (ru_maxrss of the child) and ratios to
+govern. "drift" is the drift histogram pass alone over the 10 float features of the same file,
+"drift+fair" the same pass with the fairness/performance/operational accumulators added.
+See benchmarks/README-fairness.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SEED = 20240611
+CHUNK = 1_000_000
+GROUPS = np.array(["A", "B", "C", "D"])
+FEATURES = [f"f{i}" for i in range(10)]
+CARD = {
+    "monitoring": {
+        "prediction": "score",
+        "label": "label",
+        "protected": ["group"],
+        "latency": "latency_ms",
+    }
+}
+METHODS = ("govern", "fairlearn", "polars", "drift", "drift+fair")
+
+
+def generate(path: Path, rows: int) -> None:
+    """Deterministic log: each chunk from default_rng([SEED, chunk])."""
+    writer = None
+    for c, start in enumerate(range(0, rows, CHUNK)):
+        n = min(CHUNK, rows - start)
+        rng = np.random.default_rng([SEED, c])
+        g = rng.integers(0, 4, n)
+        label = (rng.random(n) < 0.2 + 0.05 * g).astype(np.int8)
+        score = np.clip(0.3 * label + 0.6 * rng.random(n) + 0.03 * g, 0, 1)
+        cols: dict[str, Any] = {f: rng.normal(0, 1, n) for f in FEATURES}
+        cols.update(
+            score=score,
+            label=pa.array(label, mask=rng.random(n) < 0.1),
+            group=pa.array(GROUPS[g]),
+            latency_ms=rng.lognormal(3, 0.7, n),
+        )
+        table = pa.table(cols)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        writer.write_table(table, row_group_size=CHUNK)
+    if writer is not None:
+        writer.close()
+
+
+def _govern(path: Path, *, drift: bool, fair: bool) -> dict[str, Any]:
+    from govern._native import HistCounts, hist_f64
+    from govern.metrics import accumulators_from_card
+
+    protos = accumulators_from_card(CARD) if fair else []
+    edges = np.linspace(-3, 3, 11)
+    cols = list(dict.fromkeys([c for a in protos for c in a.columns]))
+    if drift:
+        cols += FEATURES
+    pf = pq.ParquetFile(path)
+
+    def work(rgs: list[int]) -> tuple[list[Any], dict[str, HistCounts]]:
+        accs = [a.empty() for a in protos]
+        hists = {f: HistCounts(np.zeros(12, dtype=np.int64)) for f in FEATURES} if drift else {}
+        local = pq.ParquetFile(path)
+        for i in rgs:
+            t = local.read_row_group(i, columns=cols, use_threads=False)
+            for a in accs:
+                a.update(t)
+            for f, h in hists.items():
+                hist_f64(t.column(f), edges, into=h)
+        return accs, hists
+
+    parts = [list(range(k, pf.num_row_groups, 2)) for k in range(2)]
+    with ThreadPoolExecutor(2) as ex:
+        results = list(ex.map(work, parts))
+    out: dict[str, Any] = {}
+    if fair:
+        merged = [a.merge(b) for a, b in zip(results[0][0], results[1][0], strict=True)]
+        rows = {(r.subject, r.metric): r.value for a in merged for r in a.finalize()}
+        out = {
+            "selection_rate": {g: rows[(f"group={g}", "selection_rate")] for g in GROUPS},
+            "tpr": {g: rows[(f"group={g}", "true_positive_rate")] for g in GROUPS},
+            "dpd": rows[("group", "demographic_parity_difference")],
+            "eod": rows[("group", "equalized_odds_difference")],
+            "auc": rows[("", "auc")],
+            "p99": rows[("latency_ms", "latency_p99")],
+        }
+    if drift:
+        out["drift_rows"] = sum(h.rows for h in results[0][1].values()) + sum(
+            h.rows for h in results[1][1].values()
+        )
+    return out
+
+
+def _fairlearn(path: Path) -> dict[str, Any]:
+    from fairlearn.metrics import (
+        MetricFrame,
+        demographic_parity_difference,
+        equalized_odds_difference,
+        selection_rate,
+        true_positive_rate,
+    )
+    from sklearn.metrics import roc_auc_score
+
+    t = pq.read_table(path, columns=["score", "label", "group", "latency_ms"])
+    score = t["score"].to_numpy()
+    y_pred = (score >= 0.5).astype(np.int8)
+    group = t["group"].to_numpy()
+    labelled = t["label"].is_valid().to_numpy(zero_copy_only=False)
+    y = t["label"].to_numpy(zero_copy_only=False)[labelled].astype(np.int8)
+    sel = MetricFrame(
+        metrics=selection_rate, y_true=y_pred, y_pred=y_pred, sensitive_features=group
+    )
+    tpr = MetricFrame(
+        metrics=true_positive_rate,
+        y_true=y,
+        y_pred=y_pred[labelled],
+        sensitive_features=group[labelled],
+    )
+    return {
+        "selection_rate": sel.by_group.to_dict(),
+        "tpr": tpr.by_group.to_dict(),
+        "dpd": demographic_parity_difference(y_pred, y_pred, sensitive_features=group),
+        "eod": equalized_odds_difference(y, y_pred[labelled], sensitive_features=group[labelled]),
+        "auc": roc_auc_score(y, score[labelled]),
+        "p99": float(np.quantile(t["latency_ms"].to_numpy(), 0.99, method="lower")),
+    }
+
+
+def _polars(path: Path) -> dict[str, Any]:
+    import polars as pl
+
+    lf = pl.scan_parquet(path).select("score", "label", "group", "latency_ms")
+    lf = lf.with_columns(pred=(pl.col("score") >= 0.5).cast(pl.Int8))
+    g = (
+        lf.group_by("group")
+        .agg(
+            sel=pl.col("pred").mean(),
+            tp=((pl.col("pred") == 1) & (pl.col("label") == 1)).sum(),
+            fp=((pl.col("pred") == 1) & (pl.col("label") == 0)).sum(),
+            pos=(pl.col("label") == 1).sum(),
+            neg=(pl.col("label") == 0).sum(),
+        )
+        .with_columns(tpr=pl.col("tp") / pl.col("pos"), fpr=pl.col("fp") / pl.col("neg"))
+        .collect()
+    )
+    lab = lf.filter(pl.col("label").is_not_null()).select(
+        r=pl.col("score").rank("average"), y=pl.col("label")
+    )
+    a = lab.select(
+        s=pl.col("r").filter(pl.col("y") == 1).sum(),
+        p=(pl.col("y") == 1).sum().cast(pl.Float64),
+        n=(pl.col("y") == 0).sum().cast(pl.Float64),
+    ).collect()
+    p, n = a["p"][0], a["n"][0]
+    auc = (a["s"][0] - p * (p + 1) / 2) / (p * n)
+    p99 = lf.select(pl.col("latency_ms").quantile(0.99, "lower")).collect().item()
+    rows = {r["group"]: r for r in g.to_dicts()}
+    return {
+        "selection_rate": {k: v["sel"] for k, v in rows.items()},
+        "tpr": {k: v["tpr"] for k, v in rows.items()},
+        "dpd": g["sel"].max() - g["sel"].min(),
+        "eod": max(g["tpr"].max() - g["tpr"].min(), g["fpr"].max() - g["fpr"].min()),
+        "auc": auc,
+        "p99": p99,
+    }
+
+
+def run(method: str, path: Path) -> dict[str, Any]:
+    """Run one method in this process; returns its numbers and wall time."""
+    t0 = time.perf_counter()
+    if method == "govern":
+        out = _govern(path, drift=False, fair=True)
+    elif method == "drift":
+        out = _govern(path, drift=True, fair=False)
+    elif method == "drift+fair":
+        out = _govern(path, drift=True, fair=True)
+    elif method == "fairlearn":
+        out = _fairlearn(path)
+    elif method == "polars":
+        out = _polars(path)
+    else:
+        raise SystemExit(f"unknown method {method!r}; valid methods are: {', '.join(METHODS)}")
+    out["wall_s"] = time.perf_counter() - t0
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/govern-bench"))
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    path = args.dir / f"fair_{args.rows}.parquet"
+    if args.child:
+        print(json.dumps(run(args.child, path), default=float))
+        return
+    args.dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        t0 = time.perf_counter()
+        generate(path, args.rows)
+        print(f"generated {path} in {time.perf_counter() - t0:.1f} s")
+    pq.read_table(path)  # warm the page cache
+    results: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(args.reps):
+        for m in args.methods.split(","):
+            cmd = [
+                sys.executable,
+                __file__,
+                "--rows",
+                str(args.rows),
+                "--dir",
+                str(args.dir),
+                "--child",
+                m,
+            ]
+            proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            results.setdefault(m, []).append(json.loads(proc.stdout))
+    base = min(r["wall_s"] for r in results.get("govern", [{"wall_s": float("nan")}]))
+    print(
+        f"{'method':<12}{'wall s (min)':>14}{'peak RSS MB':>13}{'x govern':>10}"
+        f"{'dpd':>12}{'eod':>12}{'auc':>12}{'p99':>10}"
+    )
+    for m, rs in results.items():
+        best = min(r["wall_s"] for r in rs)
+        r = rs[0]
+        print(
+            f"{m:<12}{best:>14.2f}{max(x['peak_rss_mb'] for x in rs):>13.0f}"
+            f"{best / base:>10.2f}{r.get('dpd', float('nan')):>12.6f}"
+            f"{r.get('eod', float('nan')):>12.6f}{r.get('auc', float('nan')):>12.6f}"
+            f"{r.get('p99', float('nan')):>10.3f}"
+        )
+    if "drift" in results and "drift+fair" in results:
+        d = min(r["wall_s"] for r in results["drift"])
+        df = min(r["wall_s"] for r in results["drift+fair"])
+        print(f"drift+fair / drift alone: {df / d:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""Model performance on labelled inference rows, from exact mergeable state.
+
+Classification: confusion counts at the threshold (accuracy, precision, recall, F1), AUC
+(see _auc.py), Brier score and expected calibration error over 10 equal-width bins (sums kept
+as ExactSum so merged scans agree bit for bit). Regression: RMSE and MAE. Both: label coverage,
+the share of rows that carry a usable label (labels may arrive late).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Self
+
+import numpy as np
+import pyarrow as pa
+
+from govern.metrics._auc import MAX_AUC_ERROR, AucState
+from govern.metrics._batch import (
+    N_CELLS,
+    NEG,
+    POS,
+    as_float,
+    column,
+    confusion_cells,
+    label_states,
+    null_mask,
+)
+from govern.metrics._exactsum import ExactSum
+from govern.metrics._fairness import ConfusionCounts
+from govern.results import MetricRow
+
+ECE_BINS = 10
+CLASSIFICATION_METRICS = (
+    "auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "brier_score",
+    "expected_calibration_error",
+)
+REGRESSION_METRICS = ("rmse", "mae")
+
+
+class PerformanceAccumulator:
+    """Performance of one model over the scanned rows (classification or regression)."""
+
+    def __init__(
+        self,
+        *,
+        prediction: str,
+        label: str,
+        task: str = "classification",
+        threshold: float = 0.5,
+        score_range: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
+        self.prediction = prediction
+        self.label = label
+        self.task = task
+        self.threshold = threshold
+        self.score_range = score_range
+        self.rows = 0
+        self.cells = np.zeros(N_CELLS, dtype=np.int64)
+        self.auc = AucState(score_range)
+        self.outside_unit = 0  # labelled scores outside [0, 1]: no Brier/ECE
+        self.sq_error = ExactSum()
+        self.abs_error = ExactSum()
+        self.ece_n = np.zeros(ECE_BINS, dtype=np.int64)
+        self.ece_pos = np.zeros(ECE_BINS, dtype=np.int64)
+        self.ece_score = [ExactSum() for _ in range(ECE_BINS)]
+        self.reg_n = 0  # regression: rows with finite prediction and label
+        self.reg_missing_prediction = 0
+        self.reg_missing_label = 0
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Prediction and label."""
+        return tuple(dict.fromkeys((self.prediction, self.label)))
+
+    def empty(self) -> Self:
+        """Same configuration, no data."""
+        return type(self)(
+            prediction=self.prediction,
+            label=self.label,
+            task=self.task,
+            threshold=self.threshold,
+            score_range=self.score_range,
+        )
+
+    def update(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Fold one batch."""
+        if batch.num_rows == 0:
+            return
+        self.rows += batch.num_rows
+        score, _ = as_float(column(batch, self.prediction), self.prediction)
+        label_arr = column(batch, self.label)
+        label, _ = as_float(label_arr, self.label)
+        if self.task == "regression":
+            self._update_regression(score, label)
+            return
+        states = label_states(label, null_mask(label_arr))
+        cells = confusion_cells(score, states, self.threshold)
+        self.cells += np.bincount(cells, minlength=N_CELLS)
+        use = ((states == NEG) | (states == POS)) & ~np.isnan(score)
+        s, y = score[use], states[use]
+        self.auc.add(s, y)
+        unit = (s >= 0.0) & (s <= 1.0)
+        self.outside_unit += int(s.size - np.count_nonzero(unit))
+        s, y = s[unit], y[unit]
+        if s.size:
+            yf = y.astype(np.float64)
+            self.sq_error.add(float(np.sum((s - yf) ** 2)))
+            b = np.minimum((s * ECE_BINS).astype(np.int64), ECE_BINS - 1)
+            self.ece_n += np.bincount(b, minlength=ECE_BINS)
+            self.ece_pos += np.bincount(b, weights=yf, minlength=ECE_BINS).astype(np.int64)
+            sums = np.bincount(b, weights=s, minlength=ECE_BINS)
+            for i in np.flatnonzero(sums):
+                self.ece_score[i].add(float(sums[i]))
+
+    def _update_regression(self, pred: np.ndarray, label: np.ndarray) -> None:
+        good_pred = np.isfinite(pred)
+        good_label = np.isfinite(label)
+        self.reg_missing_prediction += int(pred.size - np.count_nonzero(good_pred))
+        self.reg_missing_label += int(np.count_nonzero(good_pred & ~good_label))
+        use = good_pred & good_label
+        err = pred[use] - label[use]
+        self.reg_n += int(err.size)
+        if err.size:
+            self.sq_error.add(float(np.sum(err * err)))
+            self.abs_error.add(float(np.sum(np.abs(err))))
+
+    def merge(self, other: Self) -> Self:
+        """Exact merge of every count and sum."""
+        out = self.empty()
+        out.rows = self.rows + other.rows
+        out.cells = self.cells + other.cells
+        out.auc = self.auc.merge(other.auc)
+        out.outside_unit = self.outside_unit + other.outside_unit
+        out.sq_error = self.sq_error.merge(other.sq_error)
+        out.abs_error = self.abs_error.merge(other.abs_error)
+        out.ece_n = self.ece_n + other.ece_n
+        out.ece_pos = self.ece_pos + other.ece_pos
+        out.ece_score = [a.merge(b) for a, b in zip(self.ece_score, other.ece_score, strict=True)]
+        out.reg_n = self.reg_n + other.reg_n
+        out.reg_missing_prediction = self.reg_missing_prediction + other.reg_missing_prediction
+        out.reg_missing_label = self.reg_missing_label + other.reg_missing_label
+        return out
+
+    def finalize(self) -> list[MetricRow]:
+        """Performance rows (subject "") and label coverage."""
+        if self.task == "regression":
+            return self._finalize_regression()
+        c = ConfusionCounts(self.cells, 1)
+        detail: dict[str, Any] = {"rows": self.rows, "threshold": self.threshold, **c.detail()}
+        out: list[MetricRow] = []
+
+        def row(
+            metric: str,
+            value: float | None,
+            reason: str | None = None,
+            status: str = "insufficient_data",
+            extra: dict[str, Any] | None = None,
+        ) -> None:
+            d = {**detail, **(extra or {})}
+            if value is None:
+                out.append(MetricRow("performance", "", metric, None, status, reason, d))
+            else:
+                out.append(MetricRow("performance", "", metric, value, detail=d))
+
+        if self.rows == 0:
+            row("label_coverage", None, "no rows in the data")
+        else:
+            row("label_coverage", c.labelled / self.rows)
+        if c.labelled == 0:
+            reason = "no rows with both a prediction and a 0/1 label"
+            for m in CLASSIFICATION_METRICS:
+                row(m, None, reason)
+            return out
+        auc, bound = self.auc.auc()
+        auc_detail = {
+            "auc_method": "exact" if self.auc.exact else "histogram",
+            "auc_max_error": bound,
+            "scores_outside_range": self.auc.outside,
+        }
+        if auc is None:
+            row("auc", None, "labelled rows hold only one class; AUC needs both", extra=auc_detail)
+        elif bound > MAX_AUC_ERROR:
+            row(
+                "auc",
+                None,
+                f"histogram AUC error bound {bound:.2g} exceeds {MAX_AUC_ERROR}; set "
+                "monitoring.score_range to the range of the scores",
+                "invalid",
+                auc_detail,
+            )
+        else:
+            row("auc", auc, extra=auc_detail)
+        row("accuracy", (c.tp + c.tn) / c.labelled)
+        sel = c.tp + c.fp
+        row("precision", c.tp / sel if sel else None, "no labelled row was predicted positive")
+        row("recall", c.tp / c.positives if c.positives else None, "no positive labels")
+        denom = 2 * c.tp + c.fp + c.fn
+        row("f1", 2 * c.tp / denom if denom else None, "no positive labels or predictions")
+        self._calibration(row)
+        return out
+
+    def _calibration(self, row: Any) -> None:
+        n = int(self.ece_n.sum())
+        if self.outside_unit:
+            reason = (
+                f"{self.outside_unit} labelled scores outside [0, 1]; Brier and calibration "
+                "need probabilities"
+            )
+            row("brier_score", None, reason, "invalid")
+            row("expected_calibration_error", None, reason, "invalid")
+            return
+        if n == 0:
+            reason = "no labelled rows with a score"
+            row("brier_score", None, reason)
+            row("expected_calibration_error", None, reason)
+            return
+        row("brier_score", self.sq_error.value / n)
+        ece = 0.0
+        bins: list[dict[str, float | None]] = []
+        for i in range(ECE_BINS):
+            nb = int(self.ece_n[i])
+            if nb == 0:
+                bins.append({"n": 0, "mean_score": None, "positive_rate": None})
+                continue
+            mean_score = self.ece_score[i].value / nb
+            rate = int(self.ece_pos[i]) / nb
+            ece += nb / n * abs(rate - mean_score)
+            bins.append({"n": nb, "mean_score": mean_score, "positive_rate": rate})
+        row("expected_calibration_error", ece, extra={"ece_bins": bins})
+
+    def _finalize_regression(self) -> list[MetricRow]:
+        detail = {
+            "rows": self.rows,
+            "n": self.reg_n,
+            "missing_prediction": self.reg_missing_prediction,
+            "missing_label": self.reg_missing_label,
+        }
+        out = []
+        if self.rows == 0:
+            out.append(
+                MetricRow(
+                    "performance",
+                    "",
+                    "label_coverage",
+                    None,
+                    "insufficient_data",
+                    "no rows in the data",
+                    detail,
+                )
+            )
+        else:
+            out.append(
+                MetricRow(
+                    "performance", "", "label_coverage", self.reg_n / self.rows, detail=detail
+                )
+            )
+        if self.reg_n == 0:
+            reason = "no rows with both a finite prediction and a finite label"
+            out += [
+                MetricRow("performance", "", m, None, "insufficient_data", reason, detail)
+                for m in REGRESSION_METRICS
+            ]
+            return out
+        out.append(
+            MetricRow(
+                "performance",
+                "",
+                "rmse",
+                math.sqrt(self.sq_error.value / self.reg_n),
+                detail=detail,
+            )
+        )
+        out.append(
+            MetricRow("performance", "", "mae", self.abs_error.value / self.reg_n, detail=detail)
+        )
+        return out
