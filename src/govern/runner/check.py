@@ -323,11 +323,13 @@ def all_exit_code(outcomes: list[CheckOutcome]) -> int:
 
 
 def default_policy_dir() -> Path:
-    """`./policies` when present, else the library shipped beside the package source."""
+    """`./policies` when present, else the library shipped inside the package."""
     local = Path("policies")
     if local.is_dir():
         return local
-    return Path(__file__).resolve().parents[3] / "policies"
+    from govern._bundled import POLICIES
+
+    return POLICIES
 
 
 @dataclass(frozen=True)

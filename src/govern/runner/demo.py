@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from govern._bundled import MODEL_CARDS, POLICIES
 from govern.cards import load_card
 from govern.lifecycle import ModelRef
 from govern.policy import load
@@ -25,7 +26,6 @@ from govern.store.registry import upsert_card
 
 SEED = 20261123
 ROWS = 20_000
-REPO = Path(__file__).resolve().parents[3]
 
 # name -> (version, feature generators, shift applied to the current window per feature)
 _MODELS: dict[str, tuple[str, list[str], dict[str, float]]] = {
@@ -84,8 +84,8 @@ def run_demo(out: Path, *, policies: Path | None = None, cards: Path | None = No
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     data = write_sample_data(out / "data")
-    card_dir = cards or REPO / "data" / "models"
-    prepared = load(policies or REPO / "policies")
+    card_dir = cards or MODEL_CARDS
+    prepared = load(policies or POLICIES)
     decisions = []
     with Store.open(db, create=True) as store:
         for name in sorted(_MODELS):
