@@ -13,6 +13,7 @@ import yaml
 from govern.errors import PolicyLoadError
 
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
+NOT_UTF8 = "not UTF-8 text (byte 0x{byte:02x}: {reason}); save the file as UTF-8"
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,24 @@ def _merge(into: dict[str, Any], doc: dict[str, Any], path: str, prefix: str = "
         into[key] = value
 
 
+def read_text(path: Path, shown: str) -> str:
+    """A policy or data file as text; bytes that are not UTF-8 are a located load error.
+
+    Without this a stray 0xFF byte would surface as a UnicodeDecodeError, an internal
+    error (exit 3) with no file name, instead of a policy error the author can fix.
+    """
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        msg = NOT_UTF8.format(byte=raw[exc.start], reason=exc.reason)
+        raise PolicyLoadError(msg, path=shown, line=line, column=column) from None
+
+
 def _read_data(path: Path, rel: str) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, rel)
     try:
         doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -74,7 +91,7 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
     for p in files:
         rel = p.relative_to(base).as_posix()
         if p.suffix == ".rego":
-            source = p.read_text(encoding="utf-8")
+            source = read_text(p, str(p))
             modules.append((str(base / rel), source))
         elif p.suffix in DATA_SUFFIXES:
             _merge(data, _read_data(p, str(p)), str(p))

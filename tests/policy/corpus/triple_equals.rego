@@ -1,0 +1,6 @@
+# `===` is not a Rego operator
+package govern.gates.development
+
+deny contains "x" if {
+	input.a === 1
+}

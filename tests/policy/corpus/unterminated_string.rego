@@ -1,0 +1,6 @@
+# string literal never closed
+package govern.gates.development
+
+deny contains "x if {
+	true
+}
