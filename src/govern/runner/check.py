@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.cards import ModelCard, load_card, resolve_facts
 from govern.clock import parse_rfc3339, rfc3339, utcnow
-from govern.errors import GovernError, PolicyError, UserInputError
+from govern.errors import GovernError, PolicyError, PolicyLimitError, UserInputError
 from govern.lifecycle import STAGES, ModelRef, check_stage
 from govern.output import CheckedModel, Report
 from govern.policy import PreparedPolicies
@@ -285,6 +285,13 @@ def target_stage(current: str) -> str:
     return current if current in ("production", "retired") else STAGES[i + 1]
 
 
+LIMIT_ABORT = (
+    "check --all: {model}@{version} ({stage}): {error}; run stopped after {done} of {total} "
+    "model versions and nothing recorded: a policy that reaches a limit is a bundle problem "
+    "(fix the policy, or raise --timeout / --memory-limit)"
+)
+
+
 def check_all(
     store: Store, prepared: PreparedPolicies, *, record: bool = True, now: str | None = None
 ) -> list[CheckOutcome]:
@@ -292,6 +299,9 @@ def check_all(
 
     One clock for the whole run; a policy or input error stops only the model it concerns
     (fail closed: that model gets no decision); the decisions are recorded together.
+    A limit (timeout, memory cap, engine crash) aborts the whole run instead, with nothing
+    recorded: a policy that hangs on one model usually hangs on all of them, and waiting
+    out one time limit per model would turn a 10 s failure into hours over an inventory.
     """
     from govern.store import decisions as decision_store
     from govern.store import registry
@@ -299,12 +309,23 @@ def check_all(
     now = now or rfc3339(utcnow())
     outcomes: list[CheckOutcome] = []
     recorded: list[tuple[Decision, dict[str, Any]]] = []
-    for row in registry.versions_with_cards(store):
+    rows = registry.versions_with_cards(store)
+    for row in rows:
         name, version = str(row["name"]), str(row["version"])
         stage = target_stage(str(row["stage"]))
         try:
             input_doc = input_from_row(store, row, stage, now=now)
             decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
+        except PolicyLimitError as exc:
+            msg = LIMIT_ABORT.format(
+                model=name,
+                version=version,
+                stage=stage,
+                error=exc,
+                done=len(outcomes),
+                total=len(rows),
+            )
+            raise PolicyLimitError(msg, reason=exc.reason) from exc
         except (PolicyError, UserInputError) as exc:
             outcomes.append(CheckOutcome(name, version, stage, None, exc))
             continue
