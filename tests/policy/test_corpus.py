@@ -61,8 +61,7 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "rule_chain_10000.rego": (
         "loads-then-stack-overflow-sigsegv",
-        "evaluate [data.govern.gates.development.deny]: "
-        "the policy engine process died (signal 11)",
+        "evaluate [data.govern.gates.development.deny]: the policy engine process died (signal 11)",
     ),
     "triple_equals.rego": (
         "parse-error",

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from govern.cards import load_card
 from govern.policy import EngineOptions, PreparedPolicies, load
-from govern.runner.check import card_input
 from govern.results import Decision
+from govern.runner.check import card_input
 
 from ..conftest import CARDS, POLICIES
 

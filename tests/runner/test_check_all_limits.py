@@ -58,9 +58,12 @@ def _decisions(db: str) -> int:
 def test_first_timeout_aborts_the_run_and_records_nothing(db: str, spinning: Path) -> None:
     options = EngineOptions(limits=Limits(timeout_s=LIMIT_S))
     start = time.monotonic()
-    with load(spinning, options=options) as prepared, Store.open(db) as store:
-        with pytest.raises(PolicyLimitError) as info:
-            check_all(store, prepared)
+    with (
+        load(spinning, options=options) as prepared,
+        Store.open(db) as store,
+        pytest.raises(PolicyLimitError) as info,
+    ):
+        check_all(store, prepared)
     elapsed = time.monotonic() - start
     # one time limit, not one per model (4 models would take >= 4 s)
     assert elapsed < LIMIT_S + 2

@@ -40,9 +40,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 _POLL_S = 0.01
 
 TIMEOUT_MSG = "{context}: the policy engine was stopped after {limit:g} s (time limit)"
-OOM_MSG = (
-    "{context}: the policy engine was stopped at {rss} MiB resident (memory cap {limit} MiB)"
-)
+OOM_MSG = "{context}: the policy engine was stopped at {rss} MiB resident (memory cap {limit} MiB)"
 CRASH_MSG = "{context}: the policy engine process died ({how})"
 
 
