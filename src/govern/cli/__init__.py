@@ -10,6 +10,7 @@ import click
 
 from govern.cli import commands as _commands  # noqa: F401  (registers commands)
 from govern.cli import demo as _demo  # noqa: F401
+from govern.cli import drift as _drift  # noqa: F401
 from govern.cli._app import app
 from govern.errors import EXIT_INTERNAL, EXIT_USAGE, GovernError
 

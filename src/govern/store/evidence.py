@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
+
+import duckdb
 
 from govern.clock import parse_rfc3339, utcnow
 from govern.results import MetricRow, ScanResult
 from govern.store._connection import Store
 
 
-def write_scan(store: Store, scan: ScanResult, *, kind: str, params: dict[str, Any]) -> None:
-    """Store a scan and all its metric rows atomically."""
+def write_scan(
+    store: Store,
+    scan: ScanResult,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
+    """Store a scan and all its metric rows atomically.
+
+    `also` runs inside the same transaction (e.g. the scan's per-file partial aggregates), so
+    either everything of the scan is stored or nothing is.
+    """
     from govern import __version__
 
     now = utcnow()
@@ -62,6 +76,8 @@ def write_scan(store: Store, scan: ScanResult, *, kind: str, params: dict[str, A
                    status, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 rows,
             )
+        if also is not None:
+            also(conn)
 
 
 def latest_scan(store: Store, name: str, version: str, kind: str) -> dict[str, Any] | None:

@@ -1,0 +1,131 @@
+"""The streaming scan loop: row groups of many parquet files through many accumulators.
+
+Every file is opened and checked against the schema contract before any row is counted.
+Work units are (file, row group); a pool of threads reads one projected row group each
+(pyarrow releases the GIL while decoding, the C kernel while counting), folds it into fresh
+accumulators and hands those back to be merged per file. Memory is bounded by
+threads x one decoded row group, whatever the input size; the merged per-file states are
+what incremental re-scans store.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow.parquet as pq
+
+from govern.metrics._accumulator import Accumulator
+from govern.runner._parquet import Window, check_columns, open_parquet, read_row_group
+
+DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+
+
+class ProgressSink(Protocol):
+    """Where the scan reports progress (the CLI draws a bar; the library passes None)."""
+
+    def start(self, files: int, row_groups: int) -> None:
+        """Called once, after every file's footer was read and checked."""
+        ...
+
+    def advance(self, path: Path, rows: int) -> None:
+        """Called after each row group was counted."""
+        ...
+
+
+@dataclass
+class FileResult:
+    """The merged accumulators of one source file, with its provenance."""
+
+    path: Path
+    size: int
+    mtime: float
+    rows: int
+    states: list[Any]  # one merged accumulator per input accumulator, same order
+
+
+def file_key(path: Path) -> tuple[str, int, float]:
+    """(absolute path, size, mtime): the identity of a file's content for re-scans."""
+    st = os.stat(path)
+    return str(path.resolve()), st.st_size, st.st_mtime
+
+
+def scan_files(
+    files: Sequence[Path],
+    accumulators: Sequence[Accumulator],
+    *,
+    expected: dict[str, str],
+    dictionary: Sequence[str] = (),
+    window: Window | None = None,
+    threads: int = DEFAULT_THREADS,
+    progress: ProgressSink | None = None,
+) -> list[FileResult]:
+    """Count every file's row groups into copies of `accumulators`; one result per file."""
+    opened: list[tuple[Path, pq.ParquetFile]] = []
+    for path in files:
+        pf = open_parquet(path, dictionary=dictionary)
+        check_columns(pf, path, expected)
+        if window is not None:
+            window.check(pf, path)
+        opened.append((path, pf))
+    columns: list[str] = []
+    for acc in accumulators:
+        columns.extend(c for c in acc.columns if c not in columns)
+    tasks = [
+        (fi, rg)
+        for fi, (_, pf) in enumerate(opened)
+        for rg in range(pf.num_row_groups)
+        if window is None or window.row_group_overlaps(pf, rg)
+    ]
+    results = []
+    for path, _ in opened:
+        key = file_key(path)
+        results.append(FileResult(path, key[1], key[2], 0, [a.empty() for a in accumulators]))
+    if progress is not None:
+        progress.start(len(opened), len(tasks))
+    local = threading.local()
+    use_threads = len(tasks) < threads  # few row groups: let pyarrow decode columns in parallel
+
+    def work(fi: int, rg: int) -> tuple[int, int, list[Any]]:
+        cache: dict[int, pq.ParquetFile] | None = getattr(local, "files", None)
+        if cache is None:
+            cache = local.files = {}
+        pf = cache.get(fi)
+        if pf is None:  # one ParquetFile per thread and file: readers are not shared
+            pf = cache[fi] = open_parquet(opened[fi][0], dictionary=dictionary)
+        table = read_row_group(pf, opened[fi][0], rg, columns, window, use_threads=use_threads)
+        states = [a.empty() for a in accumulators]
+        for s in states:
+            s.update(table)
+        return fi, table.num_rows, states
+
+    def fold(fi: int, rows: int, states: list[Any]) -> None:
+        r = results[fi]
+        r.rows += rows
+        r.states = [a.merge(b) for a, b in zip(r.states, states, strict=True)]
+        if progress is not None:
+            progress.advance(r.path, rows)
+
+    if threads <= 1 or len(tasks) <= 1:
+        for fi, rg in tasks:
+            fold(*work(fi, rg))
+        return results
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="govern-scan") as pool:
+        pending: set[Future[tuple[int, int, list[Any]]]] = {
+            pool.submit(work, fi, rg) for fi, rg in tasks
+        }
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                exc = fut.exception()
+                if exc is not None:
+                    for p in pending:
+                        p.cancel()
+                    raise exc
+                fold(*fut.result())
+    return results
