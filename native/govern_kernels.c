@@ -40,6 +40,40 @@ static inline void classify_special(double v, int64_t *specials) {
     else specials[GOVERN_SPECIAL_NEGINF]++;
 }
 
+/* Count `n` values with no nulls, 4 at a time into the 4 split counter rows. */
+static inline void count_dense(const double *v, int64_t n, const double *table, int64_t slots,
+                               int64_t local[4][MAX_FAST_EDGES + 2], int64_t *specials) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        double x0 = v[i], x1 = v[i + 1], x2 = v[i + 2], x3 = v[i + 3];
+        if (isfinite(x0) & isfinite(x1) & isfinite(x2) & isfinite(x3)) {
+            local[0][upper_bound_padded(table, slots, x0)]++;
+            local[1][upper_bound_padded(table, slots, x1)]++;
+            local[2][upper_bound_padded(table, slots, x2)]++;
+            local[3][upper_bound_padded(table, slots, x3)]++;
+        } else {
+            for (int j = 0; j < 4; j++) {
+                double x = v[i + j];
+                if (isfinite(x)) local[j][upper_bound_padded(table, slots, x)]++;
+                else classify_special(x, specials);
+            }
+        }
+    }
+    for (; i < n; i++) {
+        double x = v[i];
+        if (isfinite(x)) local[0][upper_bound_padded(table, slots, x)]++;
+        else classify_special(x, specials);
+    }
+}
+
+/* Count one value whose validity bit is `valid`. */
+static inline void count_one(double x, int valid, const double *table, int64_t slots,
+                             int64_t *row, int64_t *specials) {
+    if (!valid) specials[GOVERN_SPECIAL_NULL]++;
+    else if (isfinite(x)) row[upper_bound_padded(table, slots, x)]++;
+    else classify_special(x, specials);
+}
+
 int govern_hist_f64(const double *values, const uint8_t *validity, int64_t offset, int64_t length,
                     const double *edges, int64_t nedges, int64_t *counts, int64_t *specials) {
     if (length < 0 || offset < 0 || nedges < 0) return GOVERN_ERR_BAD_LENGTH;
@@ -70,39 +104,30 @@ int govern_hist_f64(const double *values, const uint8_t *validity, int64_t offse
     /* 4 split counter rows, zeroed here, folded into `counts` at the end. */
     int64_t local[4][MAX_FAST_EDGES + 2];
     memset(local, 0, sizeof(local));
-    int64_t nonfinite = 0;
 
     int64_t i = 0;
     if (validity == NULL) {
-        for (; i + 4 <= length; i += 4) {
-            double x0 = v[i], x1 = v[i + 1], x2 = v[i + 2], x3 = v[i + 3];
-            if (isfinite(x0) & isfinite(x1) & isfinite(x2) & isfinite(x3)) {
-                local[0][upper_bound_padded(table, slots, x0)]++;
-                local[1][upper_bound_padded(table, slots, x1)]++;
-                local[2][upper_bound_padded(table, slots, x2)]++;
-                local[3][upper_bound_padded(table, slots, x3)]++;
+        count_dense(v, length, table, slots, local, specials);
+    } else {
+        /* Per-bit until the bitmap is byte-aligned, then one byte (8 values) at a time: a
+         * fully valid byte (the common case with a few % nulls) takes the dense path. */
+        for (; i < length && ((offset + i) & 7) != 0; i++) {
+            count_one(v[i], bit_is_set(validity, offset + i), table, slots, local[i & 3], specials);
+        }
+        for (; i + 8 <= length; i += 8) {
+            uint8_t byte = validity[(offset + i) >> 3];
+            if (byte == 0xFF) {
+                count_dense(v + i, 8, table, slots, local, specials);
             } else {
-                for (int j = 0; j < 4; j++) {
-                    double x = v[i + j];
-                    if (isfinite(x)) local[j][upper_bound_padded(table, slots, x)]++;
-                    else { classify_special(x, specials); nonfinite++; }
+                for (int j = 0; j < 8; j++) {
+                    count_one(v[i + j], (byte >> j) & 1, table, slots, local[j & 3], specials);
                 }
             }
         }
         for (; i < length; i++) {
-            double x = v[i];
-            if (isfinite(x)) local[0][upper_bound_padded(table, slots, x)]++;
-            else classify_special(x, specials);
-        }
-    } else {
-        for (; i < length; i++) {
-            if (!bit_is_set(validity, offset + i)) { specials[GOVERN_SPECIAL_NULL]++; continue; }
-            double x = v[i];
-            if (isfinite(x)) local[i & 3][upper_bound_padded(table, slots, x)]++;
-            else classify_special(x, specials);
+            count_one(v[i], bit_is_set(validity, offset + i), table, slots, local[i & 3], specials);
         }
     }
-    (void)nonfinite;
     for (int64_t b = 0; b < nbins; b++) {
         counts[b] += local[0][b] + local[1][b] + local[2][b] + local[3][b];
     }
