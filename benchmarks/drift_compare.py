@@ -385,7 +385,8 @@ def main() -> None:
     )
     cpu = {m: statistics.median(r["cpu"] for r in runs[m]) for m in methods}
     print(
-        "| method | wall s (median) | rows/s | peak RSS MB | x govern | process CPU s | counts agree |"
+        "| method | wall s (median) | rows/s | peak RSS MB | x govern "
+        "| process CPU s | counts agree |"
     )
     print("|---|---|---|---|---|---|---|")
     for m in methods:
@@ -397,7 +398,8 @@ def main() -> None:
         )
     if "govern" in med and fastest_peer:
         print(
-            f"\ngovern vs fastest peer ({fastest_peer}): {med[fastest_peer] / med['govern']:.2f}x faster"
+            f"\ngovern vs fastest peer ({fastest_peer}): "
+            f"{med[fastest_peer] / med['govern']:.2f}x faster"
         )
     if "govern" in med and "decode" in med:
         per_rep = [
