@@ -130,7 +130,7 @@ def scan(
             baseline=baseline,
             since=t0,
             until=t1,
-            threads=threads or DEFAULT_THREADS,
+            threads=threads if threads is not None else DEFAULT_THREADS,
             progress=bar,
             incremental=not full,
         )

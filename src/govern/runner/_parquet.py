@@ -62,6 +62,12 @@ def discover(inputs: Sequence[str | Path]) -> list[Path]:
     return out
 
 
+def reader_message(exc: BaseException) -> str:
+    """The reader's message on one line (pyarrow's can span several)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return "; ".join(lines) or type(exc).__name__
+
+
 def open_parquet(path: str | Path, *, dictionary: Sequence[str] = ()) -> pq.ParquetFile:
     """Open a parquet file's footer, or raise naming the file and the reader's message."""
     p = Path(path)
@@ -72,7 +78,9 @@ def open_parquet(path: str | Path, *, dictionary: Sequence[str] = ()) -> pq.Parq
     try:
         return pq.ParquetFile(p, read_dictionary=list(dictionary) or None)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise MetricInputError(f"not a readable parquet file: {exc}", path=p) from exc
+        raise MetricInputError(
+            f"not a readable parquet file: {reader_message(exc)}", path=p
+        ) from exc
 
 
 def logical_type(t: pa.DataType) -> pa.DataType:
@@ -191,7 +199,9 @@ def read_row_group(
     try:
         table = pf.read_row_group(i, columns=cols, use_threads=use_threads)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise MetricInputError(f"cannot decode row group {i}: {exc}", path=path) from exc
+        raise MetricInputError(
+            f"cannot decode row group {i}: {reader_message(exc)}", path=path
+        ) from exc
     if window is not None:
         table = table.filter(window.mask(table.column(window.column)))
     return table

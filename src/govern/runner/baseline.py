@@ -30,7 +30,7 @@ from govern.metrics._profile import (
     numeric_profile,
 )
 from govern.runner._engine import file_key
-from govern.runner._parquet import discover, logical_type, open_parquet
+from govern.runner._parquet import discover, logical_type, open_parquet, reader_message
 from govern.store import Store, registry
 from govern.store import profiles as profile_store
 
@@ -149,7 +149,9 @@ def build_profiles(
             try:
                 chunks.extend(pf.read(columns=[n], use_threads=True).column(0).chunks)
             except (pa.ArrowException, OSError, ValueError) as exc:
-                raise MetricInputError(f"cannot decode column {n!r}: {exc}", path=p) from exc
+                raise MetricInputError(
+                    f"cannot decode column {n!r}: {reader_message(exc)}", path=p
+                ) from exc
         arr = pa.chunked_array(chunks, type=chunks[0].type if chunks else types[n])
         t = types[n]
         if is_numeric(t):
