@@ -24,6 +24,7 @@ from govern.metrics._accumulator import Accumulator
 from govern.runner._parquet import Window, check_columns, open_parquet, read_row_group
 
 DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+SPLIT_ROWS = 200_000  # a lone row group at least this long is counted in slices on all threads
 
 
 class ProgressSink(Protocol):
@@ -64,6 +65,7 @@ def scan_files(
     window: Window | None = None,
     threads: int = DEFAULT_THREADS,
     progress: ProgressSink | None = None,
+    memory_map: bool = False,
 ) -> list[FileResult]:
     """Count every file's row groups into copies of `accumulators`; one result per file."""
     opened: list[tuple[Path, pq.ParquetFile]] = []
@@ -97,12 +99,28 @@ def scan_files(
             cache = local.files = {}
         pf = cache.get(fi)
         if pf is None:  # one ParquetFile per thread and file: readers are not shared
-            pf = cache[fi] = open_parquet(opened[fi][0], dictionary=dictionary)
+            pf = cache[fi] = open_parquet(
+                opened[fi][0], dictionary=dictionary, memory_map=memory_map
+            )
         table = read_row_group(pf, opened[fi][0], rg, columns, window, use_threads=use_threads)
+        if use_threads and threads > 1 and table.num_rows >= SPLIT_ROWS:
+            # Fewer row groups than threads: count slices of the row group in parallel.
+            step = -(-table.num_rows // threads)
+            slices = [table.slice(k * step, step) for k in range(threads)]
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                parts = list(pool.map(count, slices))
+            states = parts[0]
+            for part in parts[1:]:
+                states = [a.merge(b) for a, b in zip(states, part, strict=True)]
+        else:
+            states = count(table)
+        return fi, table.num_rows, states
+
+    def count(table: Any) -> list[Any]:
         states = [a.empty() for a in accumulators]
         for s in states:
             s.update(table)
-        return fi, table.num_rows, states
+        return states
 
     def fold(fi: int, rows: int, states: list[Any]) -> None:
         r = results[fi]

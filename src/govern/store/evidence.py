@@ -70,11 +70,14 @@ def write_scan(
                 now,
             ],
         )
-        if rows:
-            conn.executemany(
-                """INSERT INTO evidence (scan_id, name, version, family, subject, metric, value,
-                   status, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                rows,
+        # One multi-row INSERT per 500 rows: DuckDB's executemany costs ~0.5 ms per row.
+        for start in range(0, len(rows), 500):
+            batch = rows[start : start + 500]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+            conn.execute(
+                "INSERT INTO evidence (scan_id, name, version, family, subject, metric, value, "
+                f"status, reason, detail, created_at) VALUES {values}",
+                [v for row in batch for v in row],
             )
         if also is not None:
             also(conn)

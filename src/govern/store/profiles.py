@@ -100,9 +100,11 @@ def write_partials(
         [config, path, size, mtime, __version__, nrows, json.dumps(state), now]
         for path, size, mtime, nrows, state in partials
     ]
-    if rows:
-        conn.executemany(
-            """INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, engine_version,
-               rows, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            rows,
+    for start in range(0, len(rows), 500):  # multi-row INSERTs: executemany is slow in DuckDB
+        batch = rows[start : start + 500]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        conn.execute(
+            "INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, engine_version, "
+            f"rows, state, created_at) VALUES {values}",
+            [v for row in batch for v in row],
         )
