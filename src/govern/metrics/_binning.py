@@ -52,7 +52,7 @@ def make_bins(psi_edges: np.ndarray, lo: float, hi: float) -> Bins:
     PSI edges (and lo, hi) among the first j sorted edges gives its PSI bin and range.
     """
     e = np.asarray(psi_edges, dtype=np.float64)
-    if e.ndim != 1 or not np.all(np.isfinite(e)) or np.any(np.diff(e) < 0):
+    if e.ndim != 1 or not np.all(np.isfinite(e)) or np.any(e[1:] < e[:-1]):
         raise ValueError("PSI edges must be finite and sorted non-decreasing")
     values = np.concatenate([[lo], e, [hi]])
     tags = np.concatenate([[1], np.zeros(e.size, dtype=np.int64), [2]])  # 1 lo, 2 hi, 0 psi
