@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,41 +68,45 @@ def scan_files(
     memory_map: bool = False,
 ) -> list[FileResult]:
     """Count every file's row groups into copies of `accumulators`; one result per file."""
-    opened: list[tuple[Path, pq.ParquetFile]] = []
+    # Footers only, closed right away: thousands of files must not hold thousands of handles.
+    plans: list[tuple[Path, list[int]]] = []
     for path in files:
-        pf = open_parquet(path, dictionary=dictionary)
-        check_columns(pf, path, expected)
-        if window is not None:
-            window.check(pf, path)
-        opened.append((path, pf))
+        with open_parquet(path, dictionary=dictionary) as pf:
+            check_columns(pf, path, expected)
+            if window is not None:
+                window.check(pf, path)
+            groups = [
+                rg
+                for rg in range(pf.num_row_groups)
+                if window is None or window.row_group_overlaps(pf, rg)
+            ]
+        plans.append((path, groups))
     columns: list[str] = []
     for acc in accumulators:
         columns.extend(c for c in acc.columns if c not in columns)
-    tasks = [
-        (fi, rg)
-        for fi, (_, pf) in enumerate(opened)
-        for rg in range(pf.num_row_groups)
-        if window is None or window.row_group_overlaps(pf, rg)
-    ]
+    tasks = [(fi, rg) for fi, (_, groups) in enumerate(plans) for rg in groups]
     results = []
-    for path, _ in opened:
+    for path, _ in plans:
         key = file_key(path)
         results.append(FileResult(path, key[1], key[2], 0, [a.empty() for a in accumulators]))
     if progress is not None:
-        progress.start(len(opened), len(tasks))
+        progress.start(len(plans), len(tasks))
     local = threading.local()
+    readers: list[pq.ParquetFile] = []  # closed at the end, whatever happens
     use_threads = len(tasks) < threads  # few row groups: let pyarrow decode columns in parallel
 
     def work(fi: int, rg: int) -> tuple[int, int, list[Any]]:
-        cache: dict[int, pq.ParquetFile] | None = getattr(local, "files", None)
-        if cache is None:
-            cache = local.files = {}
-        pf = cache.get(fi)
-        if pf is None:  # one ParquetFile per thread and file: readers are not shared
-            pf = cache[fi] = open_parquet(
-                opened[fi][0], dictionary=dictionary, memory_map=memory_map
-            )
-        table = read_row_group(pf, opened[fi][0], rg, columns, window, use_threads=use_threads)
+        # One reader per thread, kept while the thread stays on the same file (tasks are in
+        # file order); readers are never shared between threads.
+        current: tuple[int, pq.ParquetFile] | None = getattr(local, "current", None)
+        if current is None or current[0] != fi:
+            if current is not None:
+                current[1].close()
+            pf = open_parquet(plans[fi][0], dictionary=dictionary, memory_map=memory_map)
+            local.current = current = (fi, pf)
+            readers.append(pf)
+        pf = current[1]
+        table = read_row_group(pf, plans[fi][0], rg, columns, window, use_threads=use_threads)
         if use_threads and threads > 1 and table.num_rows >= SPLIT_ROWS:
             # Fewer row groups than threads: count slices of the row group in parallel.
             step = -(-table.num_rows // threads)
@@ -129,10 +133,25 @@ def scan_files(
         if progress is not None:
             progress.advance(r.path, rows)
 
+    try:
+        _run(tasks, work, fold, threads)
+    finally:
+        for pf in readers:
+            pf.close()
+    return results
+
+
+def _run(
+    tasks: list[tuple[int, int]],
+    work: Callable[[int, int], tuple[int, int, list[Any]]],
+    fold: Callable[[int, int, list[Any]], None],
+    threads: int,
+) -> None:
+    """Run `work` over the tasks on a thread pool, folding results as they complete."""
     if threads <= 1 or len(tasks) <= 1:
         for fi, rg in tasks:
             fold(*work(fi, rg))
-        return results
+        return
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="govern-scan") as pool:
         pending: set[Future[tuple[int, int, list[Any]]]] = {
             pool.submit(work, fi, rg) for fi, rg in tasks
@@ -146,4 +165,3 @@ def scan_files(
                         p.cancel()
                     raise exc
                 fold(*fut.result())
-    return results
