@@ -73,6 +73,8 @@ def m_govern1(profile_path: Path, files: list[Path]) -> dict[str, list[int]]:
 
 
 class _Noop:
+    independent_columns = True  # same read path as govern: one column at a time
+
     def __init__(self, columns: tuple[str, ...]) -> None:
         self.columns = columns
 

@@ -130,7 +130,15 @@ def _fresh(p: NumericProfile | CategoricalProfile) -> ColumnState:
 
 
 class DriftAccumulator:
-    """Drift of every profiled column; `column_map` renames reference columns in the data."""
+    """Drift of every profiled column; `column_map` renames reference columns in the data.
+
+    Columns are counted independently (`independent_columns`): `update` accepts a batch with
+    any subset of `columns`, so the scan can decode and count one column at a time while its
+    buffers are still in cache. Rows read are counted on the first column, which every row
+    group delivers exactly once.
+    """
+
+    independent_columns = True
 
     def __init__(self, profiles: ProfileSet, column_map: dict[str, str] | None = None) -> None:
         self.profiles = profiles
@@ -154,9 +162,14 @@ class DriftAccumulator:
 
     def update(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Count one batch; the batch is not retained."""
-        self.rows += batch.num_rows
+        names = set(batch.schema.names)
+        if self.profiles.columns and self.physical(self.profiles.columns[0].name) in names:
+            self.rows += batch.num_rows
         for p in self.profiles.columns:
-            col = batch.column(self.physical(p.name))
+            physical = self.physical(p.name)
+            if physical not in names:
+                continue
+            col = batch.column(physical)
             state = self.states[p.name]
             if isinstance(p, NumericProfile):
                 assert isinstance(state, HistCounts)
