@@ -205,3 +205,20 @@ def test_card_binning_options(model: dict) -> None:
         cols = {c["name"]: c for c in latest_profile(store, "m", "1")["profile"]["columns"]}
     assert cols["x"]["strategy"] == "uniform" and len(cols["x"]["psi_edges"]) == 4
     assert cols["z"]["strategy"] == "explicit" and cols["z"]["psi_edges"] == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_one_row_group_split_by_columns_counts_rows_once(model: dict) -> None:
+    single = model["tmp"] / "single.parquet"
+    pq.write_table(table(77, n=3_000), single)  # one row group: columns split across threads
+    ids = []
+    for threads in ("1", "2"):
+        argv = ["--db", str(model["db"]), "-q", "scan", "m@1", "--full", "--threads", threads]
+        assert main([*argv, "--data", str(single)]) == 0
+        con = duckdb.connect(str(model["db"]), read_only=True)
+        sid, rows = con.execute(
+            "SELECT scan_id, rows FROM scans ORDER BY finished_at DESC LIMIT 1"
+        ).fetchone()
+        con.close()
+        assert rows == 3_000
+        ids.append(sid)
+    assert _evidence(model["db"], ids[0]) == _evidence(model["db"], ids[1])
