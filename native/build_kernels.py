@@ -1,7 +1,14 @@
 """cffi API-mode build of govern's C kernels, wired into setuptools through `cffi_modules`."""
 
 
+import os
+import platform
+
 from cffi import FFI
+
+# -march=native unless GOVERN_PORTABLE is set (wheels built for other machines): the kernel is
+# compiled at install time on the machine that runs it, like the research prototype.
+_ARCH = [] if os.environ.get("GOVERN_PORTABLE") or platform.machine() not in ("x86_64", "AMD64") else ["-march=native"]
 
 
 ffibuilder = FFI()
@@ -20,7 +27,7 @@ ffibuilder.set_source(
     '#include "govern_kernels.h"',
     sources=["native/govern_kernels.c"],
     include_dirs=["native"],
-    extra_compile_args=["-O3", "-std=c99", "-fno-math-errno"],
+    extra_compile_args=["-O3", "-std=c99", "-fno-math-errno", *_ARCH],
 )
 
 if __name__ == "__main__":

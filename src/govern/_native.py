@@ -73,7 +73,7 @@ def _as_edges(edges: np.ndarray | list[float]) -> np.ndarray:
         raise ValueError("edges must be one-dimensional")
     if not np.all(np.isfinite(e)):
         raise ValueError("edges must be finite")
-    if e.size > 1 and np.any(np.diff(e) < 0):
+    if e.size > 1 and np.any(e[1:] < e[:-1]):  # not np.diff: it overflows on huge edges
         raise ValueError("edges must be sorted non-decreasing")
     return e
 

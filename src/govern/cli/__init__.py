@@ -12,6 +12,7 @@ from govern.cli import audit as _audit  # noqa: F401  (registers commands)
 from govern.cli import check as _check  # noqa: F401
 from govern.cli import commands as _commands  # noqa: F401
 from govern.cli import demo as _demo  # noqa: F401
+from govern.cli import drift as _drift  # noqa: F401
 from govern.cli import lifecycle as _lifecycle  # noqa: F401
 from govern.cli import policy as _policy  # noqa: F401
 from govern.cli._app import app

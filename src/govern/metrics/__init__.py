@@ -2,6 +2,9 @@
 
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._auc import AucState
+from govern.metrics._binning import STRATEGIES, Bins, decile_edges, make_bins, uniform_edges
+from govern.metrics._chi2 import chi2_homogeneity, chi2_sf
+from govern.metrics._drift import CategoryCounts, DriftAccumulator
 from govern.metrics._exactsum import ExactSum
 from govern.metrics._factory import (
     accumulators_from_card,
@@ -15,21 +18,37 @@ from govern.metrics._operational import OperationalAccumulator
 from govern.metrics._performance import PerformanceAccumulator
 from govern.metrics._profile import (
     DECILES,
+    CategoricalProfile,
     NumericProfile,
+    ProfileSet,
     decile_counts,
     fine_edges_from_values,
+    numeric_profile,
     out_of_range,
 )
 from govern.metrics._psi import DEFAULT_EPSILON, proportions, psi
 from govern.metrics._sketch import QuantileSketch
 
 __all__ = [
+    # protocol
+    "Accumulator",
     # drift
+    "Bins",
+    "CategoricalProfile",
+    "CategoryCounts",
     "DECILES",
     "DEFAULT_EPSILON",
+    "DriftAccumulator",
     "NumericProfile",
+    "ProfileSet",
+    "STRATEGIES",
+    "chi2_homogeneity",
+    "chi2_sf",
     "decile_counts",
+    "decile_edges",
     "fine_edges_from_values",
+    "make_bins",
+    "numeric_profile",
     "out_of_range",
     "proportions",
     "psi",
@@ -48,4 +67,5 @@ __all__ = [
     "check_schema",
     "parse_monitoring",
     "two_proportion_p_value",
+    "uniform_edges",
 ]

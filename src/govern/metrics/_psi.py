@@ -2,7 +2,7 @@
 
 PSI = sum_i (a_i - e_i) * ln(a_i / e_i), where e and a are the reference ("expected") and
 current ("actual") bin proportions over non-missing values. Empty bins would make the log
-undefined, so each proportion is floored at `epsilon` (default 1e-6, see docs/metrics.md).
+undefined, so each proportion is floored at `epsilon` (default 1e-6, see docs/metrics-drift.md).
 """
 
 from __future__ import annotations

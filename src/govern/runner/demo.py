@@ -1,4 +1,4 @@
-"""`govern demo`: deterministic sample data, then init → register → scan → check.
+"""`govern demo`: deterministic sample data, then init → register → baseline → scan → check.
 
 Two models: `credit-risk` (stable inference data, passes its production gate) and
 `fraud-detect` (two features shifted, fails on drift). Everything is seeded, so every run
@@ -19,6 +19,7 @@ from govern.cards import load_card
 from govern.lifecycle import ModelRef
 from govern.policy import load
 from govern.results import Decision
+from govern.runner.baseline import baseline as build_baseline
 from govern.runner.check import check
 from govern.runner.scan import scan
 from govern.store import Store
@@ -93,7 +94,8 @@ def run_demo(out: Path, *, policies: Path | None = None, cards: Path | None = No
         for name, (version, _, _) in sorted(_MODELS.items()):
             baseline, current = data[name]
             ref = ModelRef(name, version)
-            scan(store, ref, baseline=baseline, data=[current])
+            build_baseline(store, ref, data=[baseline])
+            scan(store, ref, data=[current])
             decision, _ = check(store, prepared, ref, "production")
             decisions.append(decision)
     files = tuple(p for pair in data.values() for p in pair)

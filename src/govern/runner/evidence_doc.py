@@ -1,9 +1,11 @@
 """The `input.evidence` document that policies read, built from stored evidence rows.
 
 Shape (documented in docs/policy-input.md):
-    evidence.drift = {scan_id, scanned_at, rows, sources, max_psi,
-                      features: [{name, psi, missing_rate, out_of_range_rate, inf_rate,
-                                  status, reasons}]}
+    evidence.drift = {scan_id, scanned_at, rows, sources, max_psi, profile_id, window,
+                      features: [{name, kind, psi, chi2, p_value, missing_rate,
+                                  missing_rate_change, out_of_range_rate, inf_rate,
+                                  unseen_rate (categorical), status, reasons}],
+                      output: {same keys, for the prediction/score column} or null}
 A family with no stored scan is absent, so policies can fail closed with `not input.evidence.X`.
 A metric that could not be computed is null, and its feature carries the worst status.
 """
@@ -24,6 +26,9 @@ def _features(metrics: list[MetricRow]) -> list[dict[str, Any]]:
     by_subject: dict[str, dict[str, Any]] = {}
     for m in metrics:
         f = by_subject.setdefault(m.subject, {"name": m.subject, "status": "ok", "reasons": []})
+        if "kind" in m.detail:
+            f["kind"] = m.detail["kind"]
+            f["role"] = m.detail.get("role", "feature")
         f[m.metric] = m.value if m.status == "ok" else None
         if _STATUS_ORDER.get(m.status, 2) > _STATUS_ORDER.get(f["status"], 2):
             f["status"] = m.status
@@ -38,15 +43,21 @@ def drift_document(store: Store, name: str, version: str) -> dict[str, Any] | No
     if scan is None:
         return None
     metrics = evidence_store.scan_metrics(store, scan["scan_id"])
-    features = _features([m for m in metrics if m.family == "drift"])
+    columns = _features([m for m in metrics if m.family == "drift"])
+    features = [f for f in columns if f.pop("role", "feature") != "output"]
+    outputs = [f for f in columns if f not in features]
     psis = [f["psi"] for f in features if f.get("psi") is not None]
+    params = scan["params"]
     return {
         "scan_id": scan["scan_id"],
         "scanned_at": rfc3339(scan["finished_at"]),
         "rows": scan["rows"],
         "sources": [s["path"] for s in scan["sources"]],
         "features": features,
+        "output": outputs[0] if outputs else None,
         "max_psi": max(psis) if psis else None,
+        "profile_id": params.get("profile_id"),
+        "window": params.get("window"),
     }
 
 

@@ -1,183 +1,182 @@
-"""`govern scan`: numeric drift of inference data against a reference parquet file.
+"""`govern scan`: drift of inference data against the stored reference profile.
 
-Per numeric feature: PSI over reference-decile bins, missing-value rate (null and NaN),
-±inf counts, and the out-of-range rate. The whole scan is written in one transaction.
+One pass over the data feeds the drift accumulator and any extra accumulators (fairness,
+performance, operational) with the union of their columns. Files counted before against the
+same profile, column mapping and window (same path, size and mtime) are not read again: their
+stored partial counts are merged instead. Evidence and the new partial counts are written in
+one transaction, after every file was read, so a bad file leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+import duckdb
 
-from govern._native import HistCounts, hist_f64
 from govern.clock import rfc3339, utcnow
-from govern.errors import MetricInputError, UserInputError
+from govern.errors import UserInputError
 from govern.lifecycle import ModelRef
-from govern.metrics import NumericProfile, decile_counts, fine_edges_from_values, out_of_range, psi
+from govern.metrics._accumulator import Accumulator
+from govern.metrics._drift import DriftAccumulator
+from govern.metrics._profile import CategoricalProfile, ProfileSet
 from govern.results import MetricRow, ScanResult, SourceFile
-from govern.runner._parquet import check_columns, iter_row_groups, open_parquet
+from govern.runner._engine import DEFAULT_THREADS, ProgressSink, file_key, scan_files
+from govern.runner._parquet import Window, discover
+from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
 from govern.store import evidence as evidence_store
+from govern.store import profiles as profile_store
 
-DEFAULT_MIN_ROWS = 100
-
-
-def _feature_names(card: dict[str, Any], baseline_schema: pa.Schema) -> list[str]:
-    monitoring = card.get("monitoring") or {}
-    names = monitoring.get("features")
-    if names:
-        return [str(n) for n in names]
-    return [f.name for f in baseline_schema if f.type == pa.float64()]
+NO_BASELINE = (
+    "no reference profile for {model}; run `govern baseline {model} --data TRAINING.parquet` "
+    "first, or pass --baseline PARQUET"
+)
 
 
-def build_profiles(baseline: Path, features: Sequence[str]) -> list[NumericProfile]:
-    """Reference profiles of float64 features from a baseline parquet file."""
-    pf = open_parquet(baseline)
-    check_columns(pf, baseline, {f: pa.float64() for f in features})
-    columns: dict[str, list[pa.Array]] = {f: [] for f in features}
-    for table in iter_row_groups(pf, baseline, features):
-        for f in features:
-            columns[f].extend(table.column(f).chunks)
-    profiles = []
-    for f in features:
-        arr = pa.chunked_array(columns[f], type=pa.float64())
-        finite = arr.filter(pc.is_finite(arr)).to_numpy() if len(arr) else np.empty(0)
-        edges = fine_edges_from_values(np.asarray(finite, dtype=np.float64))
-        ref = hist_f64(arr, edges)
-        profiles.append(NumericProfile(f, edges, ref))
-    return profiles
+@dataclass(frozen=True)
+class ScanStats:
+    """How a scan got its counts (for the CLI summary and the benchmarks)."""
+
+    files_read: int
+    files_reused: int
+    row_groups: int
 
 
-def drift_rows(profile: NumericProfile, current: HistCounts, *, min_rows: int) -> list[MetricRow]:
-    """Evidence rows of one feature: PSI, missing rate, out-of-range rate, inf rate."""
-    name = profile.name
-    rows = current.rows
-    detail: dict[str, Any] = {
-        "rows": rows,
-        "valid": current.valid,
-        "nulls": current.nulls,
-        "nans": current.nans,
-        "posinf": current.posinf,
-        "neginf": current.neginf,
+def _config_hash(profiles: ProfileSet, column_map: dict[str, str], window: Window | None) -> str:
+    doc = {
+        "profile": profiles.digest,
+        "columns": column_map,
+        "window": None
+        if window is None
+        else [window.column, str(window.since or ""), str(window.until or "")],
     }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
-    def row(
-        metric: str, value: float | None, status: str = "ok", reason: str | None = None
-    ) -> MetricRow:
-        return MetricRow("drift", name, metric, value, status, reason, detail)
 
-    if rows == 0:
-        reason = "no rows in the current data"
-        return [
-            row(m, None, "insufficient_data", reason)
-            for m in ("psi", "missing_rate", "out_of_range_rate", "inf_rate")
-        ]
-    out = [
-        row("missing_rate", (current.nulls + current.nans) / rows),
-        row("inf_rate", (current.posinf + current.neginf) / rows),
-    ]
-    if not profile.usable or profile.reference.valid == 0:
-        reason = "the reference has no finite values for this feature"
-        out += [
-            row("psi", None, "invalid", reason),
-            row("out_of_range_rate", None, "invalid", reason),
-        ]
-    elif current.valid == 0:
-        reason = "no finite, non-null values in the current data"
-        out += [
-            row("psi", None, "insufficient_data", reason),
-            row("out_of_range_rate", None, "insufficient_data", reason),
-        ]
-    elif current.valid < min_rows:
-        reason = f"{current.valid} finite values, fewer than the minimum of {min_rows}"
-        out += [
-            row("psi", None, "insufficient_data", reason),
-            row("out_of_range_rate", None, "insufficient_data", reason),
-        ]
-    else:
-        value = psi(decile_counts(profile.reference.counts), decile_counts(current.counts))
-        out += [
-            row("psi", value),
-            row("out_of_range_rate", out_of_range(current.counts) / current.valid),
-        ]
-    return out
+def load_profiles(
+    store: Store, name: str, version: str, baseline: str | Path | None, card: dict[str, Any]
+) -> tuple[ProfileSet, dict[str, Any]]:
+    """The stored profile of the version, or one built on the fly from `baseline`."""
+    if baseline is not None:
+        profiles, rows = build_profiles([baseline], card)
+        return profiles, {"baseline": str(Path(baseline).resolve()), "profile_rows": rows}
+    stored = profile_store.latest_profile(store, name, version)
+    if stored is None:
+        raise UserInputError(NO_BASELINE.format(model=f"{name}@{version}"))
+    meta = {"profile_id": stored["profile_id"], "profile_rows": stored["rows"]}
+    return ProfileSet.from_dict(stored["profile"]), meta
 
 
 def scan(
     store: Store,
     ref: ModelRef,
     *,
-    baseline: str | Path,
     data: Sequence[str | Path],
+    baseline: str | Path | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    threads: int = DEFAULT_THREADS,
+    extra: Sequence[Accumulator] = (),
+    progress: ProgressSink | None = None,
+    incremental: bool = True,
 ) -> ScanResult:
-    """Scan `data` against `baseline` for the model version and store the evidence."""
+    """Scan `data` for the model version, store the evidence, return what was stored."""
     if not data:
         raise UserInputError("no data files given; pass --data PARQUET (one or more)")
+    if threads < 1:
+        raise UserInputError(f"threads must be at least 1, got {threads}")
     name, version = registry.resolve(store, ref)
     card = registry.get_version(store, name, version)["card"]
     monitoring = card.get("monitoring") or {}
-    min_rows = int(monitoring.get("min_rows", DEFAULT_MIN_ROWS))
-    baseline_path = Path(baseline)
-    schema = open_parquet(baseline_path).schema_arrow
-    features = _feature_names(card, schema)
-    if not features:
-        raise MetricInputError("no float64 feature columns to scan", path=baseline_path)
-    profiles = build_profiles(baseline_path, features)
-
-    # Check every file's schema before computing anything.
-    files = [(Path(p), open_parquet(p)) for p in data]
-    expected = {f: pa.float64() for f in features}
-    for path, pf in files:
-        check_columns(pf, path, expected)
+    profiles, meta = load_profiles(store, name, version, baseline, card)
+    column_map = {str(k): str(v) for k, v in (monitoring.get("columns") or {}).items()}
+    window = None
+    if since is not None or until is not None:
+        ts = monitoring.get("timestamp")
+        if not ts:
+            raise UserInputError(
+                "--since/--until need the model card's monitoring.timestamp column"
+            )
+        window = Window(str(ts), since, until)
+    files = discover(data)
+    drift = DriftAccumulator(profiles, column_map)
+    expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
+    dictionary = [
+        drift.physical(p.name)
+        for p in profiles.columns
+        if isinstance(p, CategoricalProfile) and p.dtype != "bool"
+    ]
+    config = _config_hash(profiles, column_map, window)
+    reusable: dict[tuple[str, int, float], dict[str, Any]] = {}
+    if incremental and not extra:  # extra accumulators have no stored partials
+        reusable = profile_store.get_partials(store, config, [file_key(f) for f in files])
+    to_read = [f for f in files if file_key(f) not in reusable]
 
     scanned_at = rfc3339(utcnow())
-    current = {
-        p.name: HistCounts(np.zeros(p.fine_edges.size + 1, dtype=np.int64)) for p in profiles
-    }
-    sources = []
-    total_rows = 0
-    for path, pf in files:
-        file_rows = 0
-        for table in iter_row_groups(pf, path, features):
-            file_rows += table.num_rows
-            for p in profiles:
-                hist_f64(table.column(p.name), p.fine_edges, into=current[p.name])
-        stat = os.stat(path)
-        sources.append(SourceFile(str(path.resolve()), stat.st_size, stat.st_mtime, file_rows))
-        total_rows += file_rows
+    results = scan_files(
+        to_read,
+        [drift, *extra],
+        expected=expected,
+        dictionary=dictionary,
+        window=window,
+        threads=threads,
+        progress=progress,
+    )
+    by_key = {file_key(r.path): r for r in results}
+    total = drift.empty()
+    extras = [e.empty() for e in extra]
+    sources: list[SourceFile] = []
+    new_partials: list[tuple[str, int, float, int, dict[str, Any]]] = []
+    for f in files:
+        key = file_key(f)
+        if key in reusable:
+            part = drift.load_state(reusable[key]["state"])
+            rows = int(reusable[key]["rows"])
+        else:
+            r = by_key[key]
+            part, rows = r.states[0], r.rows
+            extras = [a.merge(b) for a, b in zip(extras, r.states[1:], strict=True)]
+            new_partials.append((*key, rows, part.to_state()))
+        total = total.merge(part)
+        sources.append(SourceFile(key[0], key[1], key[2], rows))
 
-    metrics: list[MetricRow] = []
-    for p in profiles:
-        counts = current[p.name]
-        if counts.rows != total_rows:  # invariant: valid + null + NaN + inf == rows read
-            raise AssertionError(f"row accounting broken for {p.name}")
-        metrics.extend(drift_rows(p, counts, min_rows=min_rows))
-
+    metrics: list[MetricRow] = total.finalize()
+    for e in extras:
+        metrics.extend(e.finalize())
     result = ScanResult(
         scan_id=str(uuid.uuid4()),
         model=name,
         version=version,
-        rows=total_rows,
+        rows=total.rows,
         sources=tuple(sources),
         metrics=tuple(metrics),
         scanned_at=scanned_at,
     )
-    evidence_store.write_scan(
-        store,
-        result,
-        kind="drift",
-        params={
-            "baseline": str(baseline_path.resolve()),
-            "features": features,
-            "min_rows": min_rows,
-            "profiles": [p.to_dict() for p in profiles],
-        },
-    )
+    params = {
+        **meta,
+        "profile_digest": profiles.digest,
+        "columns": [p.name for p in profiles.columns],
+        "output": profiles.output,
+        "column_map": column_map,
+        "min_rows": profiles.min_rows,
+        "window": None
+        if window is None
+        else {"column": window.column, "since": since, "until": until},
+        "files_read": len(to_read),
+        "files_reused": len(files) - len(to_read),
+        "threads": threads,
+    }
+
+    def store_partials(conn: duckdb.DuckDBPyConnection) -> None:
+        if incremental:
+            profile_store.write_partials(conn, config, new_partials)
+
+    evidence_store.write_scan(store, result, kind="drift", params=params, also=store_partials)
     return result

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
+
+import duckdb
 
 from govern.clock import parse_rfc3339, utcnow
 from govern.results import MetricRow, ScanResult
@@ -12,8 +15,19 @@ from govern.store import audit
 from govern.store._connection import Store
 
 
-def write_scan(store: Store, scan: ScanResult, *, kind: str, params: dict[str, Any]) -> None:
-    """Store a scan and all its metric rows atomically."""
+def write_scan(
+    store: Store,
+    scan: ScanResult,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
+    """Store a scan and all its metric rows atomically.
+
+    `also` runs inside the same transaction (e.g. the scan's per-file partial aggregates), so
+    either everything of the scan is stored or nothing is.
+    """
     from govern import __version__
 
     now = utcnow()
@@ -57,12 +71,17 @@ def write_scan(store: Store, scan: ScanResult, *, kind: str, params: dict[str, A
                 now,
             ],
         )
-        if rows:
-            conn.executemany(
-                """INSERT INTO evidence (scan_id, name, version, family, subject, metric, value,
-                   status, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                rows,
+        # One multi-row INSERT per 500 rows: DuckDB's executemany costs ~0.5 ms per row.
+        for start in range(0, len(rows), 500):
+            batch = rows[start : start + 500]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+            conn.execute(
+                "INSERT INTO evidence (scan_id, name, version, family, subject, metric, value, "
+                f"status, reason, detail, created_at) VALUES {values}",
+                [v for row in batch for v in row],
             )
+        if also is not None:
+            also(conn)
         audit.append(
             conn,
             action="scan",

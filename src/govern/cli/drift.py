@@ -1,0 +1,145 @@
+"""Drift commands: `govern baseline` (reference profile) and `govern scan` (inference data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import click
+
+from govern.cli._app import AppContext, app, pass_app
+from govern.lifecycle import ModelRef
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+_DATA_HELP = "Parquet file, glob, or (hive-partitioned) directory; repeatable."
+
+
+class _Bar:
+    """A rich progress bar over row groups, the current file in the description."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress: Progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task: TaskID | None = None
+        self.files = 0
+        self.seen: set[Path] = set()
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.progress.stop()
+
+    def start(self, files: int, row_groups: int) -> None:
+        self.files = files
+        self.task = self.progress.add_task("row groups", total=row_groups)
+
+    def advance(self, path: Path, rows: int) -> None:
+        if self.task is None:
+            return
+        self.seen.add(path)
+        desc = f"file {len(self.seen)}/{self.files} {path.name}"
+        self.progress.update(self.task, advance=1, description=desc)
+
+
+@app.command()
+@click.argument("model")
+@click.option("--data", "data", multiple=True, required=True, help=_DATA_HELP)
+@click.option(
+    "--binning",
+    type=click.Choice(["decile", "uniform"]),
+    default=None,
+    help="Numeric bin edges (default: the card's monitoring.binning, else decile).",
+)
+@click.option("--bins", type=int, default=None, help="Number of bins (default 10).")
+@pass_app
+def baseline(
+    ctx: AppContext, model: str, data: tuple[str, ...], binning: str | None, bins: int | None
+) -> None:
+    """Store the reference profile of MODEL (NAME@VERSION) from training parquet."""
+    from govern.runner.baseline import baseline as run_baseline
+    from govern.store import Store
+
+    ref = ModelRef.parse(model)
+    with Store.open(ctx.db) as store:
+        result = run_baseline(store, ref, data=list(data), strategy=binning, n_bins=bins)
+    kinds = [c.kind for c in result.profiles.columns]
+    ctx.console.print(
+        f"profiled {result.model}@{result.version}: {result.rows} rows from "
+        f"{len(result.sources)} file(s), {kinds.count('numeric')} numeric and "
+        f"{kinds.count('categorical')} categorical columns (profile {result.profile_id})"
+    )
+
+
+@app.command()
+@click.argument("model")
+@click.option("--data", "data", multiple=True, required=True, help=_DATA_HELP)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Reference parquet to profile on the fly (default: the stored `govern baseline`).",
+)
+@click.option("--since", default=None, help="Only rows at or after this ISO time (UTC).")
+@click.option("--until", default=None, help="Only rows before this ISO time (UTC).")
+@click.option("--threads", type=int, default=None, help="Reader threads (default: 2).")
+@click.option("--full", is_flag=True, help="Re-read every file (ignore stored partial counts).")
+@pass_app
+def scan(
+    ctx: AppContext,
+    model: str,
+    data: tuple[str, ...],
+    baseline: Path | None,
+    since: str | None,
+    until: str | None,
+    threads: int | None,
+    full: bool,
+) -> None:
+    """Measure drift of inference data against the reference profile; store the evidence."""
+    from contextlib import nullcontext
+
+    from govern.runner._engine import DEFAULT_THREADS
+    from govern.runner._parquet import parse_when
+    from govern.runner.scan import scan as run_scan
+    from govern.store import Store
+
+    ref = ModelRef.parse(model)
+    t0 = parse_when(since, "--since") if since else None
+    t1 = parse_when(until, "--until") if until else None
+    bar = _Bar() if ctx.progress else None
+    with Store.open(ctx.db) as store, bar if bar is not None else nullcontext():
+        result = run_scan(
+            store,
+            ref,
+            data=list(data),
+            baseline=baseline,
+            since=t0,
+            until=t1,
+            threads=threads if threads is not None else DEFAULT_THREADS,
+            progress=bar,
+            incremental=not full,
+        )
+    psis = [m for m in result.metrics if m.metric == "psi"]
+    ctx.console.print(
+        f"scanned {result.model}@{result.version}: {result.rows} rows from "
+        f"{len(result.sources)} file(s), {len(psis)} columns (scan {result.scan_id})"
+    )
+    if not ctx.quiet:
+        for m in psis:
+            shown = f"{m.value:.4f}" if m.value is not None else f"{m.status} ({m.reason})"
+            ctx.console.print(f"  {m.subject:<20} psi {shown}")

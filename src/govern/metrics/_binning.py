@@ -1,0 +1,81 @@
+"""Bin edges for numeric drift: reference deciles, uniform width, or explicit edges.
+
+Whatever the strategy, the kernel counts one column once against "fine" edges: the sorted
+union of the PSI edges and the reference range [min, nextafter(max)). Each fine bin then maps
+to exactly one PSI bin and is either inside or outside the reference range, so PSI and the
+out-of-range rate come out of a single pass. For deciles this is the 11-edge layout
+[min, q1..q9, nextafter(max)] of the research prototype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+STRATEGIES = ("decile", "uniform", "explicit")
+DEFAULT_BINS = 10
+
+
+@dataclass(frozen=True)
+class Bins:
+    """Fine edges plus the maps from fine bins to PSI bins and to "out of range"."""
+
+    psi_edges: np.ndarray  # interior PSI edges; PSI has len(psi_edges) + 1 open-ended bins
+    fine_edges: np.ndarray  # sorted union of psi_edges and [lo, hi]
+    psi_map: np.ndarray  # int64[len(fine_edges) + 1]: PSI bin of each fine bin
+    oor_mask: np.ndarray  # bool[len(fine_edges) + 1]: fine bin lies outside [lo, hi)
+    lo: float  # reference minimum
+    hi: float  # nextafter(reference maximum, +inf)
+
+    @property
+    def n_psi(self) -> int:
+        """Number of PSI bins."""
+        return int(self.psi_edges.size + 1)
+
+    def psi_counts(self, fine_counts: np.ndarray) -> np.ndarray:
+        """Collapse fine-bin counts into PSI-bin counts."""
+        out = np.zeros(self.n_psi, dtype=np.int64)
+        np.add.at(out, self.psi_map, np.asarray(fine_counts, dtype=np.int64))
+        return out
+
+    def out_of_range(self, fine_counts: np.ndarray) -> int:
+        """Values below the reference minimum or at/above nextafter(maximum)."""
+        return int(np.asarray(fine_counts, dtype=np.int64)[self.oor_mask].sum())
+
+
+def make_bins(psi_edges: np.ndarray, lo: float, hi: float) -> Bins:
+    """Bins from interior PSI edges and the reference range [lo, hi) (hi = nextafter(max)).
+
+    A fine bin j holds the values v with exactly j fine edges <= v. When it is non-empty its
+    left neighbours are exactly the edges <= v whatever the order of ties, so counting the
+    PSI edges (and lo, hi) among the first j sorted edges gives its PSI bin and range.
+    """
+    e = np.asarray(psi_edges, dtype=np.float64)
+    if e.ndim != 1 or not np.all(np.isfinite(e)) or np.any(e[1:] < e[:-1]):
+        raise ValueError("PSI edges must be finite and sorted non-decreasing")
+    values = np.concatenate([[lo], e, [hi]])
+    tags = np.concatenate([[1], np.zeros(e.size, dtype=np.int64), [2]])  # 1 lo, 2 hi, 0 psi
+    order = np.argsort(values, kind="stable")
+    fine = values[order]
+    tag = tags[order]
+    n = fine.size
+    psi_map = np.zeros(n + 1, dtype=np.int64)
+    oor = np.zeros(n + 1, dtype=bool)
+    for j in range(n + 1):
+        first = tag[:j]
+        psi_map[j] = int(np.count_nonzero(first == 0))
+        oor[j] = (1 not in first) or (2 in first)
+    return Bins(e, fine, psi_map, oor, float(lo), float(hi))
+
+
+def decile_edges(finite_sorted: np.ndarray, n_bins: int = DEFAULT_BINS) -> np.ndarray:
+    """Interior quantile edges (numpy 'linear' method) for `n_bins` equal-mass bins."""
+    q = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
+    edges: np.ndarray = np.quantile(finite_sorted, q, method="linear").astype(np.float64)
+    return edges
+
+
+def uniform_edges(lo: float, hi_value: float, n_bins: int = DEFAULT_BINS) -> np.ndarray:
+    """Interior edges of `n_bins` equal-width bins over [min, max]."""
+    return np.linspace(lo, hi_value, n_bins + 1)[1:-1].astype(np.float64)

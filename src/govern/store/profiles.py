@@ -1,0 +1,122 @@
+"""Reference profiles and per-file partial aggregates (migration 0003).
+
+A profile is stored once per `govern baseline`; the newest one of a version is what
+`govern scan` compares against. Partial aggregates are keyed by (config, path, size, mtime,
+engine version): a file that changed on disk gets a new key and is read again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+
+from govern.clock import utcnow
+from govern.store import audit
+from govern.store._connection import Store
+
+
+def save_profile(
+    store: Store,
+    name: str,
+    version: str,
+    *,
+    digest: str,
+    rows: int,
+    sources: list[dict[str, Any]],
+    profile: dict[str, Any],
+) -> str:
+    """Store a reference profile; returns its id."""
+    from govern import __version__
+
+    profile_id = str(uuid.uuid4())
+    with store.transaction() as conn:
+        conn.execute(
+            """INSERT INTO profiles (profile_id, name, version, digest, rows, sources, profile,
+               engine_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                profile_id,
+                name,
+                version,
+                digest,
+                rows,
+                json.dumps(sources),
+                json.dumps(profile, sort_keys=True),
+                __version__,
+                utcnow(),
+            ],
+        )
+        audit.append(
+            conn,
+            action="baseline",
+            subject=f"{name}@{version}",
+            payload={
+                "profile_id": profile_id,
+                "digest": digest,
+                "rows": rows,
+                "files": len(sources),
+            },
+        )
+    return profile_id
+
+
+def latest_profile(store: Store, name: str, version: str) -> dict[str, Any] | None:
+    """The newest profile of a version (profile parsed), or None."""
+    rows = store.query_dicts(
+        """SELECT profile_id, digest, rows, sources, profile, created_at FROM profiles
+           WHERE name = ? AND version = ? ORDER BY created_at DESC LIMIT 1""",
+        [name, version],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    row["sources"] = json.loads(row["sources"])
+    row["profile"] = json.loads(row["profile"])
+    return row
+
+
+def get_partials(
+    store: Store, config: str, keys: Iterable[tuple[str, int, float]]
+) -> dict[tuple[str, int, float], dict[str, Any]]:
+    """Stored partial states for the given (path, size, mtime) keys under one config."""
+    from govern import __version__
+
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    out: dict[tuple[str, int, float], dict[str, Any]] = {}
+    for r in store.query_dicts(
+        """SELECT path, size, mtime, rows, state FROM scan_partials
+           WHERE config = ? AND engine_version = ?""",
+        [config, __version__],
+    ):
+        key = (r["path"], int(r["size"]), float(r["mtime"]))
+        if key in wanted:
+            out[key] = {"rows": int(r["rows"]), "state": json.loads(r["state"])}
+    return out
+
+
+def write_partials(
+    conn: duckdb.DuckDBPyConnection,
+    config: str,
+    partials: Iterable[tuple[str, int, float, int, dict[str, Any]]],
+) -> None:
+    """Insert (or replace) partial states inside the caller's transaction."""
+    from govern import __version__
+
+    now = utcnow()
+    rows = [
+        [config, path, size, mtime, __version__, nrows, json.dumps(state), now]
+        for path, size, mtime, nrows, state in partials
+    ]
+    for start in range(0, len(rows), 500):  # multi-row INSERTs: executemany is slow in DuckDB
+        batch = rows[start : start + 500]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        conn.execute(
+            "INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, engine_version, "
+            f"rows, state, created_at) VALUES {values}",
+            [v for row in batch for v in row],
+        )
