@@ -50,12 +50,12 @@ def test_sections_round_trip_through_duckdb(tmp_path: Path, db_path: Path) -> No
     assert set(doc) == {"fairness", "performance", "operational"}
     fair = doc["fairness"]
     assert fair["rows"] == 5000 and fair["scan_id"] == result.scan_id
-    by = {(g["attr"], g["group"]): g for g in fair["groups"]}
+    by = {(g["attr"], g["group"]): g for a in fair["attributes"] for g in a["groups"]}
     stored = {(m.subject, m.metric): m.value for m in metrics}
-    assert by[("group", "B")]["air"] == stored[("group=B", "adverse_impact_ratio")]
+    assert by[("group", "B")]["adverse_impact_ratio"] == stored[("group=B", "adverse_impact_ratio")]
     assert by[("group", "B")]["n"] == int(stored[("group=B", "group_size")])
     attr = fair["by_attr"]["group"]
-    assert attr["min_air"] == stored[("group", "min_adverse_impact_ratio")]
+    assert attr["min_adverse_impact_ratio"] == stored[("group", "min_adverse_impact_ratio")]
     assert attr["most_favoured_group"] == "C" and attr["status"] == "ok"
     perf = doc["performance"]
     assert perf["gini"] == 2 * perf["auc"] - 1 and perf["auc_method"] == "exact"

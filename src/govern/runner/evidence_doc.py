@@ -37,22 +37,24 @@ def _features(metrics: list[MetricRow]) -> list[dict[str, Any]]:
     return [by_subject[k] for k in sorted(by_subject)]
 
 
-def drift_document(store: Store, name: str, version: str) -> dict[str, Any] | None:
-    """evidence.drift for a version, from its latest drift scan (None if never scanned)."""
-    scan = evidence_store.latest_scan(store, name, version, "drift")
-    if scan is None:
-        return None
-    metrics = evidence_store.scan_metrics(store, scan["scan_id"])
+def _header(scan: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "scan_id": scan["scan_id"],
+        "scanned_at": rfc3339(scan["finished_at"]),
+        "rows": scan["rows"],
+        "sources": [s["path"] for s in scan["sources"]],
+    }
+
+
+def drift_section(scan: dict[str, Any], metrics: list[MetricRow]) -> dict[str, Any]:
+    """evidence.drift from a stored scan and its metric rows."""
     columns = _features([m for m in metrics if m.family == "drift"])
     features = [f for f in columns if f.pop("role", "feature") != "output"]
     outputs = [f for f in columns if f not in features]
     psis = [f["psi"] for f in features if f.get("psi") is not None]
     params = scan["params"]
     return {
-        "scan_id": scan["scan_id"],
-        "scanned_at": rfc3339(scan["finished_at"]),
-        "rows": scan["rows"],
-        "sources": [s["path"] for s in scan["sources"]],
+        **_header(scan),
         "features": features,
         "output": outputs[0] if outputs else None,
         "max_psi": max(psis) if psis else None,
@@ -62,9 +64,19 @@ def drift_document(store: Store, name: str, version: str) -> dict[str, Any] | No
 
 
 def evidence_document(store: Store, name: str, version: str) -> dict[str, Any]:
-    """Every evidence family that has been measured for the version."""
-    doc: dict[str, Any] = {}
-    drift = drift_document(store, name, version)
-    if drift is not None:
-        doc["drift"] = drift
+    """Every evidence family measured by the version's latest scan (one lookup, one read).
+
+    The same streaming pass measures drift and, where the card names the columns, fairness,
+    performance and operational health; each section carries the scan's provenance.
+    """
+    from govern.runner.evidence_fairness import sections_from_metrics
+
+    scan = evidence_store.latest_scan(store, name, version, "drift")
+    if scan is None:
+        return {}
+    metrics = evidence_store.scan_metrics(store, scan["scan_id"])
+    doc: dict[str, Any] = {"drift": drift_section(scan, metrics)}
+    header = _header(scan)
+    for key, section in sections_from_metrics(metrics).items():
+        doc[key] = {**header, **section}
     return doc

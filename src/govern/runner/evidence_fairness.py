@@ -20,7 +20,7 @@ _GROUP_KEYS = {
     "group_size": "n",
     "selection_rate": "selection_rate",
     "adverse_action_rate": "adverse_action_rate",
-    "adverse_impact_ratio": "air",
+    "adverse_impact_ratio": "adverse_impact_ratio",
     "adverse_impact_p_value": "p_value",
     "true_positive_rate": "tpr",
     "false_positive_rate": "fpr",
@@ -28,15 +28,15 @@ _GROUP_KEYS = {
     "accuracy": "accuracy",
 }
 _ATTRIBUTE_KEYS = {
-    "groups": "groups",
+    "groups": "group_count",
     "eligible_groups": "eligible_groups",
     "demographic_parity_difference": "demographic_parity_difference",
     "demographic_parity_ratio": "demographic_parity_ratio",
     "equalized_odds_difference": "equalized_odds_difference",
     "accuracy_difference": "accuracy_difference",
-    "min_adverse_impact_ratio": "min_air",
+    "min_adverse_impact_ratio": "min_adverse_impact_ratio",
 }
-_COUNT_KEYS = {"n", "groups", "eligible_groups"}
+_COUNT_KEYS = {"n", "group_count", "eligible_groups"}
 
 
 def _fold(obj: dict[str, Any], key: str, m: MetricRow) -> None:
@@ -51,7 +51,12 @@ def _fold(obj: dict[str, Any], key: str, m: MetricRow) -> None:
 
 
 def fairness_section(metrics: list[MetricRow]) -> dict[str, Any] | None:
-    """{attributes: [...], by_attr: {name: ...}, groups: [...]} or None without fairness rows."""
+    """{attributes: [{name, ..., groups: [{group, n, selection_rate, ...}]}], by_attr} or None.
+
+    The shape is the policy library's contract (policies/controls/fairness.rego reads
+    `attributes[].groups[].adverse_impact_ratio`); tests/runner/test_scan_all_families.py
+    checks it end to end through the real library.
+    """
     rows = [m for m in metrics if m.family == "fairness"]
     if not rows:
         return None
@@ -80,12 +85,15 @@ def fairness_section(metrics: list[MetricRow]) -> dict[str, Any] | None:
         a["min_group_size"] = m.detail.get("min_group_size")
         if m.metric in _ATTRIBUTE_KEYS:
             _fold(a, _ATTRIBUTE_KEYS[m.metric], m)
+    for (attr, _), g in sorted(groups.items()):
+        a = attrs.setdefault(
+            attr, {"name": attr, "columns": [attr], "status": "ok", "reasons": []}
+        )
+        a.setdefault("groups", []).append(g)
     attributes = [attrs[k] for k in sorted(attrs)]
-    return {
-        "attributes": attributes,
-        "by_attr": {a["name"]: a for a in attributes},
-        "groups": [groups[k] for k in sorted(groups)],
-    }
+    for a in attributes:
+        a.setdefault("groups", [])
+    return {"attributes": attributes, "by_attr": {a["name"]: a for a in attributes}}
 
 
 def performance_section(metrics: list[MetricRow]) -> dict[str, Any] | None:

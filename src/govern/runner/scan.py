@@ -25,10 +25,11 @@ from govern.errors import UserInputError
 from govern.lifecycle import ModelRef
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
+from govern.metrics._factory import accumulators_from_card, check_schema
 from govern.metrics._profile import CategoricalProfile, ProfileSet
 from govern.results import MetricRow, ScanResult, SourceFile
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, file_key, scan_files
-from govern.runner._parquet import Window, discover
+from govern.runner._parquet import Window, discover, open_parquet
 from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
 from govern.store import evidence as evidence_store
@@ -83,7 +84,7 @@ def scan(
     since: datetime | None = None,
     until: datetime | None = None,
     threads: int = DEFAULT_THREADS,
-    extra: Sequence[Accumulator] = (),
+    extra: Sequence[Accumulator] | None = None,
     progress: ProgressSink | None = None,
     incremental: bool = True,
 ) -> ScanResult:
@@ -106,6 +107,12 @@ def scan(
             )
         window = Window(str(ts), since, until)
     files = discover(data)
+    if extra is None:  # fairness / performance / operational, as the card's monitoring names
+        extra = accumulators_from_card(card)
+        if extra:
+            for f in files:
+                with open_parquet(f) as pf:
+                    check_schema(card, pf.schema_arrow, f)
     drift = DriftAccumulator(profiles, column_map)
     expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
     dictionary = [
