@@ -38,6 +38,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MON-PSI-01")
 	p.require_output_psi == true
+	lib.get(lib.m, "monitoring.prediction") != null
 	not output_measured
 	v := {
 		"control": "MON-PSI-01", "severity": "high",

@@ -20,8 +20,13 @@ test_psi01_output_bands if {
 	"MON-PSI-01" in warned(fx.with_evidence({"drift": {"output": {"name": "score", "psi": 0.12, "status": "ok"}}}))
 }
 
-test_psi01_output_required_by_overlay if {
-	"MON-PSI-01" in denied(fx.good) with data.govern.params.tier["1"].require_output_psi as true
+with_prediction := object.union(fx.good, {"model": {"monitoring": {"prediction": "score"}}})
+
+test_psi01_output_required_when_the_card_names_a_prediction if {
+	"MON-PSI-01" in denied(with_prediction)
+	not "MON-PSI-01" in denied(fx.good)
+	not "MON-PSI-01" in denied(with_prediction) with data.govern.params.tier["1"].require_output_psi as false
+	not "MON-PSI-01" in denied(object.union(with_prediction, {"evidence": {"drift": {"output": {"name": "score", "psi": 0.01, "status": "ok"}}}}))
 }
 
 test_csi01_fails_closed if {
