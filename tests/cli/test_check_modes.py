@@ -44,7 +44,12 @@ def test_database_mode_reads_registry_state_and_records(
     assert main([*base, "--stage", "next"]) == 1
     doc = _json(capsys)
     assert doc["decisions"][0]["stage"] == "production"
-    assert [v["control"] for v in doc["violations"]] == ["INV-ZMB-02", "MON-CSI-01", "MRM-MON-02"]
+    assert [v["control"] for v in doc["violations"]] == [
+        "INV-ZMB-02",
+        "MON-CSI-01",
+        "MON-PSI-01",
+        "MRM-MON-02",
+    ]
     con = duckdb.connect(db, read_only=True)
     assert con.execute("SELECT stage, result FROM decisions ORDER BY decided_at").fetchall() == [
         ("deployment", "allow"),

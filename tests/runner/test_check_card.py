@@ -41,6 +41,7 @@ def _fresh_drift(features: list[str]) -> dict:
                 }
                 for f in features
             ],
+            "output": {"name": "score", "psi": 0.02, "status": "ok", "reasons": []},
         }
     }
 
@@ -73,5 +74,6 @@ def test_the_library_denies_a_production_card_without_evidence(library: Prepared
     assert sorted({v.control for v in decision.denials}) == [
         "INV-ZMB-02",
         "MON-CSI-01",
+        "MON-PSI-01",
         "MRM-MON-02",
     ]

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow  # ~35 s alone, ~70 s on a loaded 2-core machine
 TRIALS = 20
 WORKER = Path(crash_worker.__file__)
 FEATURES = 2
-METRICS_PER_FEATURE = 4
+METRICS_PER_FEATURE = 7  # psi, chi2, p_value, missing_rate(+change), out_of_range, inf
 
 
 def _setup(tmp: Path) -> Path:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from govern.metrics._accumulator import Accumulator
@@ -66,6 +67,7 @@ def scan_files(
     threads: int = DEFAULT_THREADS,
     progress: ProgressSink | None = None,
     memory_map: bool = False,
+    check_schema: Callable[[pa.Schema, Path], None] | None = None,
 ) -> list[FileResult]:
     """Count every file's row groups into copies of `accumulators`; one result per file."""
     # Footers only, closed right away: thousands of files must not hold thousands of handles.
@@ -75,6 +77,8 @@ def scan_files(
             check_columns(pf, path, expected)
             if window is not None:
                 window.check(pf, path)
+            if check_schema is not None:  # the extra accumulators' columns
+                check_schema(pf.schema_arrow, path)
             groups = [
                 rg
                 for rg in range(pf.num_row_groups)

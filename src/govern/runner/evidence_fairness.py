@@ -86,9 +86,7 @@ def fairness_section(metrics: list[MetricRow]) -> dict[str, Any] | None:
         if m.metric in _ATTRIBUTE_KEYS:
             _fold(a, _ATTRIBUTE_KEYS[m.metric], m)
     for (attr, _), g in sorted(groups.items()):
-        a = attrs.setdefault(
-            attr, {"name": attr, "columns": [attr], "status": "ok", "reasons": []}
-        )
+        a = attrs.setdefault(attr, {"name": attr, "columns": [attr], "status": "ok", "reasons": []})
         a.setdefault("groups", []).append(g)
     attributes = [attrs[k] for k in sorted(attrs)]
     for a in attributes:

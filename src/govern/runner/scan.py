@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
@@ -29,7 +30,7 @@ from govern.metrics._factory import accumulators_from_card, check_schema
 from govern.metrics._profile import CategoricalProfile, ProfileSet
 from govern.results import MetricRow, ScanResult, SourceFile
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, file_key, scan_files
-from govern.runner._parquet import Window, discover, open_parquet
+from govern.runner._parquet import Window, discover
 from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
 from govern.store import evidence as evidence_store
@@ -107,12 +108,14 @@ def scan(
             )
         window = Window(str(ts), since, until)
     files = discover(data)
+    schema_check = None
     if extra is None:  # fairness / performance / operational, as the card's monitoring names
         extra = accumulators_from_card(card)
         if extra:
-            for f in files:
-                with open_parquet(f) as pf:
-                    check_schema(card, pf.schema_arrow, f)
+
+            def schema_check(schema: pa.Schema, path: Path) -> None:
+                check_schema(card, schema, path)
+
     drift = DriftAccumulator(profiles, column_map)
     expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
     dictionary = [
@@ -135,6 +138,7 @@ def scan(
         window=window,
         threads=threads,
         progress=progress,
+        check_schema=schema_check,
     )
     by_key = {file_key(r.path): r for r in results}
     total = drift.empty()
