@@ -1,14 +1,37 @@
-"""Shared fixtures: repository paths and a fresh database per test."""
+"""Shared fixtures: repository paths, the sample cards as of today, a fresh database per test.
+
+The sample cards in data/models carry dates (validation, approvals, go-live) written as of
+2026-11-23; policies judge recency against the evaluation clock. Tests read copies whose dates
+are moved to today (govern.runner.demo.cards_as_of), so they pass on any day, and tests
+that pin the clock use TODAY_NOON, not a fixed date.
+"""
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from govern.clock import rfc3339
+from govern.runner.demo import cards_as_of
+
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
-CARDS = REPO / "data" / "models"
+SAMPLE_CARDS = REPO / "data" / "models"
+
+_TODAY = datetime.now(UTC).replace(tzinfo=None)
+TODAY_NOON = rfc3339(_TODAY.replace(hour=12, minute=0, second=0, microsecond=0))
+YESTERDAY_NOON = rfc3339(
+    _TODAY.replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+)
+
+_cards_dir = Path(tempfile.mkdtemp(prefix="govern-cards-"))
+atexit.register(shutil.rmtree, _cards_dir, ignore_errors=True)
+CARDS = cards_as_of(SAMPLE_CARDS, _cards_dir, _TODAY.date())
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from govern.policy import EngineOptions, PreparedPolicies, load
 from govern.results import Decision
 from govern.runner.check import card_input
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, TODAY_NOON, YESTERDAY_NOON
 
-NOW = "2026-11-23T12:00:00Z"
+NOW = TODAY_NOON
 PSI_WARN, PSI_DENY = 0.10, 0.25
 EDGES = [0.0, 0.0999999, PSI_WARN, 0.1000001, 0.2499999, PSI_DENY, 0.2500001, 1.0, 12.5]
 STATUSES = ["ok", "ok", "ok", "insufficient_data", "error"]
@@ -55,7 +55,7 @@ def _evidence(feats: list[dict[str, Any]], rows: int) -> dict[str, Any]:
     return {
         "drift": {
             "scan_id": "00000000-0000-4000-8000-000000000001",
-            "scanned_at": "2026-11-22T12:00:00Z",
+            "scanned_at": YESTERDAY_NOON,
             "rows": rows,
             "sources": ["logs/credit-risk.parquet"],
             "max_psi": max(psis) if psis else None,

@@ -11,7 +11,7 @@ import yaml
 from govern.errors import PolicyError, PolicyEvalError, PolicyLoadError, UserInputError
 from govern.policy import EngineOptions, load
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, TODAY_NOON, YESTERDAY_NOON
 from .conftest import GATE_HEAD
 
 MODES = [pytest.param(True, id="sandbox"), pytest.param(False, id="in-process")]
@@ -132,7 +132,7 @@ def test_non_finite_input_is_refused_before_evaluation(value: float) -> None:
     assert "input.evidence.drift.features[0].psi" in str(info.value)
 
 
-NOW = "2026-11-23T00:00:00Z"
+NOW = TODAY_NOON
 
 
 def _complete_model() -> dict:
@@ -156,7 +156,7 @@ def _production_input(feature: dict | None) -> dict:
         output = {"name": "score", "psi": 0.01, "status": "ok", "reasons": []}
         evidence = {
             "drift": {
-                "scanned_at": "2026-11-22T00:00:00Z",
+                "scanned_at": YESTERDAY_NOON,
                 "rows": 10_000,
                 "features": features,
                 "output": output,

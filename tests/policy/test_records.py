@@ -17,7 +17,7 @@ from govern.runner.check import check_all, target_stage
 from govern.runner.replay import replay
 from govern.store import Store
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, TODAY_NOON
 
 json_values = st.recursive(
     st.none()
@@ -64,7 +64,7 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_check_all_records_every_decision_and_replays(db: str) -> None:
     with load(POLICIES) as prepared, Store.open(db) as store:
-        outcomes = check_all(store, prepared, now="2026-11-23T12:00:00Z")
+        outcomes = check_all(store, prepared, now=TODAY_NOON)
         assert [(o.model, o.stage, o.error) for o in outcomes] == [
             ("credit-risk", "production", None),
             ("fraud-detect", "production", None),
@@ -74,7 +74,7 @@ def test_check_all_records_every_decision_and_replays(db: str) -> None:
         for decision_id, _, _ in stored:
             result = replay(store, prepared, decision_id)
             assert result.reproduced
-            assert json.loads(json.dumps(result.stored["input"]))["now"] == "2026-11-23T12:00:00Z"
+            assert json.loads(json.dumps(result.stored["input"]))["now"] == TODAY_NOON
 
 
 def test_replay_reports_a_changed_bundle(db: str, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from govern.errors import PolicyLimitError
 from govern.policy import EngineOptions, Limits, load
 from govern.runner.check import card_input
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, TODAY_NOON
 from .conftest import GATE_HEAD
 
 # 40 nested array literals: regorus' parser takes ~2x longer per level (measured: depth 14
@@ -87,7 +87,7 @@ def test_memory_is_flat_over_3000_evaluations_in_one_worker() -> None:
 
         def run(n: int) -> None:
             for i in range(n):
-                doc = card_input(card, "production", {}, now="2026-11-23T12:00:00Z")
+                doc = card_input(card, "production", {}, now=TODAY_NOON)
                 doc["model"]["owner"] = f"owner-{i}@example.com"  # a new input each time
                 d = prepared.decide(doc, model=card.name, version=card.version, stage="production")
                 assert not d.allowed

@@ -7,7 +7,9 @@ writes the same parquet files and reaches the same decisions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 
 from govern._bundled import MODEL_CARDS, POLICIES
 from govern.cards import load_card
+from govern.clock import utcnow
 from govern.lifecycle import ModelRef
 from govern.policy import load
 from govern.results import Decision
@@ -26,6 +29,10 @@ from govern.store import Store
 from govern.store.registry import upsert_card
 
 SEED = 20261123
+# The sample cards' dates (validations, approvals, go-live, ...) are written as of this day;
+# the demo moves them by (today - CARDS_AS_OF) so that the same story holds on any day.
+CARDS_AS_OF = date(2026, 11, 23)
+_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d])")
 ROWS = 20_000
 
 # name -> (version, feature generators, shift applied to the current window per feature)
@@ -78,6 +85,27 @@ def write_sample_data(out: Path) -> dict[str, tuple[Path, Path]]:
     return files
 
 
+def shift_dates(text: str, days: int) -> str:
+    """Move every YYYY-MM-DD date in a card's text by `days` (times of day are kept)."""
+    if days == 0:
+        return text
+
+    def move(m: re.Match[str]) -> str:
+        d = date(int(m[1]), int(m[2]), int(m[3])) + timedelta(days=days)
+        return d.isoformat()
+
+    return _DATE.sub(move, text)
+
+
+def cards_as_of(source: Path, dest: Path, today: date) -> Path:
+    """Copy the sample cards into `dest` with their dates moved to hold as of `today`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    days = (today - CARDS_AS_OF).days
+    for card in sorted(source.glob("*.yaml")):
+        (dest / card.name).write_text(shift_dates(card.read_text(encoding="utf-8"), days))
+    return dest
+
+
 def run_demo(out: Path, *, policies: Path | None = None, cards: Path | None = None) -> DemoResult:
     """Run the whole flow in `out` (created; an existing demo database is replaced)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +113,7 @@ def run_demo(out: Path, *, policies: Path | None = None, cards: Path | None = No
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     data = write_sample_data(out / "data")
-    card_dir = cards or MODEL_CARDS
+    card_dir = cards or cards_as_of(MODEL_CARDS, out / "models", utcnow().date())
     prepared = load(policies or POLICIES)
     decisions = []
     with Store.open(db, create=True) as store:
