@@ -14,8 +14,9 @@ the values handed to INSERT and again from the values DuckDB returns:
   the strings "NaN", "Infinity", "-Infinity"; integers beyond 2^53 become their decimal text.
 
 Every column of the row is covered; a row is the array of its cells in the column order
-listed below (SCAN_COLUMNS, EVIDENCE_COLUMNS, DECISION_COLUMNS, PROFILE_COLUMNS). A scan's digest covers its `scans` row and all its
-`evidence` rows, sorted by their canonical bytes so insertion order does not matter.
+listed below (SCAN_COLUMNS, EVIDENCE_COLUMNS, DECISION_COLUMNS, PROFILE_COLUMNS). A scan's
+digest covers its `scans` row and all its `evidence` rows, sorted by their canonical bytes
+so insertion order does not matter.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ import duckdb
 import rfc8785
 
 from govern.clock import rfc3339, utcnow
-from govern.store._content import verify_content
 from govern.errors import UserInputError
+from govern.store._content import verify_content
 
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
