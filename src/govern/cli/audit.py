@@ -26,7 +26,10 @@ def audit() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_app
 def verify(ctx: AppContext, anchor: Path | None, fmt: str) -> None:
-    """Recompute the chain; exit 0 intact, 1 broken (naming the first bad seq), 2 bad input."""
+    """Recompute the chain and the rows' content digests; exit 0 intact, 1 broken, 2 bad input.
+
+    A broken result names the first bad seq, and for content, the table and row id.
+    """
     from govern.errors import UserInputError
     from govern.store import Store
     from govern.store import audit as audit_store
@@ -48,15 +51,22 @@ def verify(ctx: AppContext, anchor: Path | None, fmt: str) -> None:
             "first_bad_seq": result.first_bad_seq,
             "problem": result.problem,
             "anchored": result.anchored,
+            "content_covered": result.content_covered,
+            "not_content_covered": result.not_content_covered,
         }
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
     elif result.ok:
         against = f", matches the anchor at seq {head.seq}" if head is not None else ""
         click.echo(f"audit log intact: {result.rows} rows{against}")
+        click.echo(
+            f"content: {result.content_covered} scan/decision/baseline records match their rows"
+            f", {result.not_content_covered} not content-covered (written before digests)"
+        )
         click.echo(f"head: seq {result.head.seq} hash {result.head.hash}")
     else:
-        click.echo(f"audit log BROKEN at seq {result.first_bad_seq}: {result.problem}")
-        click.echo(f"last good: seq {result.head.seq} hash {result.head.hash}")
+        where = f" at seq {result.first_bad_seq}" if result.first_bad_seq is not None else ""
+        click.echo(f"audit log BROKEN{where}: {result.problem}")
+        click.echo(f"last good chain row: seq {result.head.seq} hash {result.head.hash}")
     if not result.ok:
         raise SystemExit(EXIT_DENIED)
 

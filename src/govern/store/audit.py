@@ -27,6 +27,7 @@ import rfc8785
 
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
+from govern.store._content import verify_content
 
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
@@ -73,6 +74,8 @@ class VerifyResult:
     first_bad_seq: int | None = None
     problem: str | None = None
     anchored: bool = False
+    content_covered: int = 0  # scan/decision/baseline records whose rows were re-hashed
+    not_content_covered: int = 0  # such records written before content digests existed
 
 
 def default_actor() -> str:
@@ -195,7 +198,11 @@ def _check_row(
 
 
 def verify(conn: duckdb.DuckDBPyConnection, *, anchor: AuditHead | None = None) -> VerifyResult:
-    """Recompute the chain from seq 1; name the first broken seq; compare with an anchor."""
+    """Recompute the chain from seq 1; name the first broken seq; compare with an anchor.
+
+    Then recompute the content digests of scan, decision and baseline records from the rows
+    they describe (store/_content.py), so editing evidence or decisions is caught too.
+    """
     cur = conn.execute(
         """SELECT seq, ts, actor, action, subject, CAST(payload AS VARCHAR), canon, prev_hash,
            row_hash FROM audit_log ORDER BY seq"""
@@ -227,7 +234,17 @@ def verify(conn: duckdb.DuckDBPyConnection, *, anchor: AuditHead | None = None) 
         if anchor_hash_at_seq != anchor.hash:
             msg = REWRITTEN.format(seq=anchor.seq)
             return VerifyResult(False, rows, tip, anchor.seq, msg, True)
-    return VerifyResult(True, rows, tip, anchored=anchor is not None)
+    content = verify_content(conn)
+    return VerifyResult(
+        content.problem is None,
+        rows,
+        tip,
+        content.first_bad_seq,
+        content.problem,
+        anchor is not None,
+        content.covered,
+        content.not_covered,
+    )
 
 
 def read_anchor(text: str, path: str) -> AuditHead:

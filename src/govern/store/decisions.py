@@ -9,7 +9,7 @@ import duckdb
 
 from govern.clock import parse_rfc3339
 from govern.results import Decision
-from govern.store import audit
+from govern.store import _digest, audit
 from govern.store._connection import Store
 
 _INSERT = """INSERT INTO decisions (decision_id, name, version, stage, result, violations,
@@ -38,11 +38,12 @@ def insert_decision(
     conn: duckdb.DuckDBPyConnection, decision: Decision, input_doc: dict[str, Any]
 ) -> None:
     """Insert one decision and its audit record inside the caller's transaction."""
-    conn.execute(_INSERT, _row(decision, input_doc))
-    _audit_decision(conn, decision)
+    row = _row(decision, input_doc)
+    conn.execute(_INSERT, row)
+    _audit_decision(conn, decision, _digest.decision_digest(row))
 
 
-def _audit_decision(conn: duckdb.DuckDBPyConnection, decision: Decision) -> None:
+def _audit_decision(conn: duckdb.DuckDBPyConnection, decision: Decision, content: str) -> None:
     audit.append(
         conn,
         action="decision",
@@ -57,6 +58,7 @@ def _audit_decision(conn: duckdb.DuckDBPyConnection, decision: Decision) -> None
             "input_hash": decision.input_hash,
             "engine": f"{decision.engine} {decision.engine_version}",
             "decided_at": decision.decided_at,
+            _digest.CONTENT_KEY: content,
         },
     )
 
@@ -102,8 +104,8 @@ def record_decisions(store: Store, items: list[tuple[Decision, dict[str, Any]]])
             )
         finally:
             conn.unregister("_govern_decisions_batch")
-        for decision, _ in items:
-            _audit_decision(conn, decision)
+        for (decision, _), row in zip(items, rows, strict=True):
+            _audit_decision(conn, decision, _digest.decision_digest(row))
 
 
 def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ import duckdb
 
 from govern.clock import parse_rfc3339, utcnow
 from govern.results import MetricRow, ScanResult
-from govern.store import audit
+from govern.store import _digest, audit
 from govern.store._connection import Store
 
 
@@ -54,22 +54,23 @@ def write_scan(
                 now,
             ]
         )
+    header = [
+        scan.scan_id,
+        scan.model,
+        scan.version,
+        kind,
+        scan.rows,
+        json.dumps(sources),
+        json.dumps(params, sort_keys=True, default=str),
+        __version__,
+        parse_rfc3339(scan.scanned_at),
+        now,
+    ]
     with store.transaction() as conn:
         conn.execute(
             """INSERT INTO scans (scan_id, name, version, kind, rows, sources, params,
                engine_version, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                scan.scan_id,
-                scan.model,
-                scan.version,
-                kind,
-                scan.rows,
-                json.dumps(sources),
-                json.dumps(params, sort_keys=True, default=str),
-                __version__,
-                parse_rfc3339(scan.scanned_at),
-                now,
-            ],
+            header,
         )
         # One multi-row INSERT per 500 rows: DuckDB's executemany costs ~0.5 ms per row.
         for start in range(0, len(rows), 500):
@@ -92,6 +93,7 @@ def write_scan(
                 "rows": scan.rows,
                 "files": len(scan.sources),
                 "metrics": len(rows),
+                _digest.CONTENT_KEY: _digest.scan_digest(header, rows),
             },
             at=now,
         )

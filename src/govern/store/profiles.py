@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from govern.clock import utcnow
-from govern.store import audit
+from govern.store import _digest, audit
 from govern.store._connection import Store
 
 
@@ -33,21 +33,22 @@ def save_profile(
     from govern import __version__
 
     profile_id = str(uuid.uuid4())
+    row = [
+        profile_id,
+        name,
+        version,
+        digest,
+        rows,
+        json.dumps(sources),
+        json.dumps(profile, sort_keys=True),
+        __version__,
+        utcnow(),
+    ]
     with store.transaction() as conn:
         conn.execute(
             """INSERT INTO profiles (profile_id, name, version, digest, rows, sources, profile,
                engine_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                profile_id,
-                name,
-                version,
-                digest,
-                rows,
-                json.dumps(sources),
-                json.dumps(profile, sort_keys=True),
-                __version__,
-                utcnow(),
-            ],
+            row,
         )
         audit.append(
             conn,
@@ -58,6 +59,7 @@ def save_profile(
                 "digest": digest,
                 "rows": rows,
                 "files": len(sources),
+                _digest.CONTENT_KEY: _digest.profile_digest(row),
             },
         )
     return profile_id
