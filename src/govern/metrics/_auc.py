@@ -17,9 +17,11 @@ The final mode depends only on the union of the data (distinct count), not on me
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
+
+from govern.metrics._state import floats_from_json, floats_to_json
 
 MAX_DISTINCT = 65_536
 HIST_BINS = 65_536
@@ -105,6 +107,34 @@ class AucState:
         o._to_histogram()
         out.counts += o.counts
         out.outside += o.outside
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe exact state: distinct scores (repr floats) with their [neg, pos] counts,
+        or, in histogram mode, the non-empty bins as [bin, neg, pos]."""
+        doc: dict[str, Any] = {"outside": self.outside}
+        if self.values is not None:
+            doc["values"] = floats_to_json(self.values)
+            doc["counts"] = self.counts.tolist()
+        else:
+            doc["bins"] = [
+                [int(b), int(self.counts[b, 0]), int(self.counts[b, 1])]
+                for b in np.flatnonzero(self.counts.any(axis=1))
+            ]
+        return doc
+
+    def load_state(self, doc: dict[str, Any]) -> Self:
+        """A state holding the counts of `to_state` output (same score range)."""
+        out = self.empty()
+        out.outside = int(doc["outside"])
+        if "values" in doc:
+            out.values = floats_from_json(doc["values"])
+            out.counts = np.array(doc["counts"], dtype=np.int64).reshape(-1, 2)
+        else:
+            out.values = None
+            out.counts = np.zeros((HIST_BINS, 2), dtype=np.int64)
+            for b, neg, pos in doc["bins"]:
+                out.counts[int(b)] = (int(neg), int(pos))
         return out
 
     def positives_negatives(self) -> tuple[int, int]:
