@@ -49,9 +49,7 @@ def _timeless(rows: list[tuple]) -> list[tuple]:
             d = json.loads(detail)
             now = datetime.fromisoformat(d.pop("now").replace("Z", "+00:00"))
             last = datetime.fromisoformat(d["last"].replace("Z", "+00:00"))
-            assert status == "ok" and value == pytest.approx(
-                (now - last).total_seconds(), abs=1e-5
-            )
+            assert status == "ok" and value == pytest.approx((now - last).total_seconds(), abs=1e-5)
             value, detail, seen = "<scan time>", json.dumps(d, sort_keys=True), seen + 1
         out.append((subject, metric, value, status, reason, detail))
     assert seen == 1, "the card names a timestamp: one freshness row expected"

@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from govern.cards import parse_card
-from govern.clock import parse_rfc3339
 from govern.cli import main
+from govern.clock import parse_rfc3339
 from govern.lifecycle import ModelRef
 from govern.runner.baseline import baseline
 from govern.runner.scan import scan
@@ -82,9 +82,7 @@ def setup(tmp_path: Path) -> dict[str, Any]:
     logs = tmp_path / "logs"
     logs.mkdir()
     for day in (1, 2, 3):
-        pq.write_table(
-            _table(10 + day, 3_000, day), logs / f"day{day}.parquet", row_group_size=700
-        )
+        pq.write_table(_table(10 + day, 3_000, day), logs / f"day{day}.parquet", row_group_size=700)
     db = tmp_path / "g.duckdb"
     with Store.open(db, create=True) as store:
         upsert_card(store, parse_card(CARD, "m.yaml"))

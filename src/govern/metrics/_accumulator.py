@@ -49,8 +49,11 @@ class Accumulator(Protocol):
         ...
 
     def to_state(self) -> dict[str, Any]:
-        """JSON-safe exact state: ints as ints, floats by repr (non-finite as strings), sums
-        as ExactSum units; never NaN/inf JSON numbers (DuckDB's JSON type rejects them)."""
+        """JSON-safe exact state, what a later scan loads instead of reading the file.
+
+        Ints as ints, floats by repr (non-finite as strings), sums as ExactSum units; never
+        NaN/inf JSON numbers (DuckDB's JSON type rejects them).
+        """
         ...
 
     def load_state(self, doc: dict[str, Any]) -> Self:

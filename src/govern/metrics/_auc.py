@@ -110,8 +110,11 @@ class AucState:
         return out
 
     def to_state(self) -> dict[str, Any]:
-        """JSON-safe exact state: distinct scores (repr floats) with their [neg, pos] counts,
-        or, in histogram mode, the non-empty bins as [bin, neg, pos]."""
+        """JSON-safe exact state of the cells.
+
+        Exact mode: the distinct scores (repr floats) with their [neg, pos] counts;
+        histogram mode: only the non-empty bins, as [bin, neg, pos] (sparse).
+        """
         doc: dict[str, Any] = {"outside": self.outside}
         if self.values is not None:
             doc["values"] = floats_to_json(self.values)

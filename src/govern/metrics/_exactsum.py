@@ -44,7 +44,7 @@ class ExactSum:
         try:
             return float(Fraction(self._units, 1 << _SCALE))
         except OverflowError:
-            return math.copysign(math.inf, self._units)
+            return math.inf if self._units > 0 else -math.inf  # copysign would overflow
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ExactSum) and self._units == other._units
