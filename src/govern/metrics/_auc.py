@@ -120,10 +120,8 @@ class AucState:
             doc["values"] = floats_to_json(self.values)
             doc["counts"] = self.counts.tolist()
         else:
-            doc["bins"] = [
-                [int(b), int(self.counts[b, 0]), int(self.counts[b, 1])]
-                for b in np.flatnonzero(self.counts.any(axis=1))
-            ]
+            used = np.flatnonzero(self.counts.any(axis=1))
+            doc["bins"] = np.column_stack([used, self.counts[used]]).tolist()
         return doc
 
     def load_state(self, doc: dict[str, Any]) -> Self:
@@ -136,8 +134,8 @@ class AucState:
         else:
             out.values = None
             out.counts = np.zeros((HIST_BINS, 2), dtype=np.int64)
-            for b, neg, pos in doc["bins"]:
-                out.counts[int(b)] = (int(neg), int(pos))
+            bins = np.array(doc["bins"], dtype=np.int64).reshape(-1, 3)
+            out.counts[bins[:, 0]] = bins[:, 1:]
         return out
 
     def positives_negatives(self) -> tuple[int, int]:

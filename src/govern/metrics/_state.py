@@ -43,6 +43,8 @@ def floats_to_json(values: np.ndarray) -> list[float | str]:
 
 def floats_from_json(values: list[Any]) -> np.ndarray:
     """Inverse of floats_to_json."""
+    if not any(isinstance(v, str) for v in values):
+        return np.array(values, dtype=np.float64)  # exact: each value is a parsed repr
     return np.array([float_from_json(v) for v in values], dtype=np.float64)
 
 

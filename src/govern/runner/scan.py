@@ -1,10 +1,13 @@
 """`govern scan`: drift of inference data against the stored reference profile.
 
 One pass over the data feeds the drift accumulator and any extra accumulators (fairness,
-performance, operational) with the union of their columns. Files counted before against the
-same profile, column mapping and window (same path, size and mtime) are not read again: their
-stored partial counts are merged instead. Evidence and the new partial counts are written in
-one transaction, after every file was read, so a bad file leaves nothing behind.
+performance, operational) with the union of their columns. Files counted before under the
+same configuration (every accumulator's settings, the card's monitoring mapping, the window)
+with the same path, size and mtime are not read again: the stored partial states of all the
+accumulators are merged instead, so an incremental scan equals a full one. Freshness is
+measured against the scan's start time, one instant per scan. Evidence and the new partial
+states are written in one transaction, after every file was read, so a bad file leaves
+nothing behind.
 """
 
 from __future__ import annotations
