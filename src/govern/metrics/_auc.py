@@ -113,15 +113,18 @@ class AucState:
         """JSON-safe exact state of the cells.
 
         Exact mode: the distinct scores (repr floats) with their [neg, pos] counts;
-        histogram mode: only the non-empty bins, as [bin, neg, pos] (sparse).
+        histogram mode: only the non-empty bins (sparse), their neg and pos counts.
         """
         doc: dict[str, Any] = {"outside": self.outside}
         if self.values is not None:
             doc["values"] = floats_to_json(self.values)
             doc["counts"] = self.counts.tolist()
         else:
+            # Flat lists (not [bin, neg, pos] triples): a third of the JSON objects to parse.
             used = np.flatnonzero(self.counts.any(axis=1))
-            doc["bins"] = np.column_stack([used, self.counts[used]]).tolist()
+            doc["bins"] = used.tolist()
+            doc["neg"] = self.counts[used, 0].tolist()
+            doc["pos"] = self.counts[used, 1].tolist()
         return doc
 
     def load_state(self, doc: dict[str, Any]) -> Self:
@@ -134,8 +137,9 @@ class AucState:
         else:
             out.values = None
             out.counts = np.zeros((HIST_BINS, 2), dtype=np.int64)
-            bins = np.array(doc["bins"], dtype=np.int64).reshape(-1, 3)
-            out.counts[bins[:, 0]] = bins[:, 1:]
+            used = np.array(doc["bins"], dtype=np.int64)
+            out.counts[used, 0] = np.array(doc["neg"], dtype=np.int64)
+            out.counts[used, 1] = np.array(doc["pos"], dtype=np.int64)
         return out
 
     def positives_negatives(self) -> tuple[int, int]:
