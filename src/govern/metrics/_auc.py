@@ -17,9 +17,11 @@ The final mode depends only on the union of the data (distinct count), not on me
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
+
+from govern.metrics._state import floats_from_json, floats_to_json
 
 MAX_DISTINCT = 65_536
 HIST_BINS = 65_536
@@ -105,6 +107,39 @@ class AucState:
         o._to_histogram()
         out.counts += o.counts
         out.outside += o.outside
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe exact state of the cells.
+
+        Exact mode: the distinct scores (repr floats) with their [neg, pos] counts;
+        histogram mode: only the non-empty bins (sparse), their neg and pos counts.
+        """
+        doc: dict[str, Any] = {"outside": self.outside}
+        if self.values is not None:
+            doc["values"] = floats_to_json(self.values)
+            doc["counts"] = self.counts.tolist()
+        else:
+            # Flat lists (not [bin, neg, pos] triples): a third of the JSON objects to parse.
+            used = np.flatnonzero(self.counts.any(axis=1))
+            doc["bins"] = used.tolist()
+            doc["neg"] = self.counts[used, 0].tolist()
+            doc["pos"] = self.counts[used, 1].tolist()
+        return doc
+
+    def load_state(self, doc: dict[str, Any]) -> Self:
+        """A state holding the counts of `to_state` output (same score range)."""
+        out = self.empty()
+        out.outside = int(doc["outside"])
+        if "values" in doc:
+            out.values = floats_from_json(doc["values"])
+            out.counts = np.array(doc["counts"], dtype=np.int64).reshape(-1, 2)
+        else:
+            out.values = None
+            out.counts = np.zeros((HIST_BINS, 2), dtype=np.int64)
+            used = np.array(doc["bins"], dtype=np.int64)
+            out.counts[used, 0] = np.array(doc["neg"], dtype=np.int64)
+            out.counts[used, 1] = np.array(doc["pos"], dtype=np.int64)
         return out
 
     def positives_negatives(self) -> tuple[int, int]:

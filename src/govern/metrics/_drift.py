@@ -198,6 +198,11 @@ class DriftAccumulator:
                     f"row accounting broken for {name}: {state.rows} counted, {self.rows} read"
                 )
 
+    @property
+    def config(self) -> dict[str, Any]:
+        """The profile (by digest) and the column mapping."""
+        return {"profile": self.profiles.digest, "columns": dict(sorted(self.column_map.items()))}
+
     def to_state(self) -> dict[str, Any]:
         """JSON-ready partial counts (stored per source file for incremental scans)."""
         cols: dict[str, Any] = {}

@@ -29,6 +29,11 @@ class ExactSum:
         num, den = float(x).as_integer_ratio()  # den is a power of two <= 2**1074
         self._units += num * ((1 << _SCALE) // den)
 
+    @property
+    def units(self) -> int:
+        """The exact sum as an integer count of 2**-1074 (what a stored state holds)."""
+        return self._units
+
     def merge(self, other: ExactSum) -> ExactSum:
         """A new sum holding both."""
         return ExactSum(self._units + other._units)
@@ -39,7 +44,7 @@ class ExactSum:
         try:
             return float(Fraction(self._units, 1 << _SCALE))
         except OverflowError:
-            return math.copysign(math.inf, self._units)
+            return math.inf if self._units > 0 else -math.inf  # copysign would overflow
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ExactSum) and self._units == other._units

@@ -7,6 +7,7 @@ and stores `finalize()` rows. Which accumulators exist depends on the columns th
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,15 @@ from govern.metrics._operational import OperationalAccumulator
 from govern.metrics._performance import PerformanceAccumulator
 
 
-def accumulators_from_config(cfg: MonitoringConfig) -> list[Accumulator]:
+def accumulators_from_config(
+    cfg: MonitoringConfig, *, now: datetime | None = None
+) -> list[Accumulator]:
     """Accumulators for a parsed config.
 
     Fairness per protected attribute (classification with a prediction), performance
-    (prediction and label), operational (any of latency, error code, timestamp).
+    (prediction and label), operational (any of latency, error code, timestamp). `now`
+    (naive UTC, the scan's start time) is what freshness is measured against; without it
+    the freshness row is insufficient_data.
     """
     out: list[Accumulator] = []
     if cfg.prediction and cfg.task == "classification":
@@ -56,14 +61,17 @@ def accumulators_from_config(cfg: MonitoringConfig) -> list[Accumulator]:
                 error_code=cfg.error_code,
                 ok_codes=cfg.ok_codes,
                 timestamp=cfg.timestamp,
+                now=now,
             )
         )
     return out
 
 
-def accumulators_from_card(card: dict[str, Any]) -> list[Accumulator]:
+def accumulators_from_card(
+    card: dict[str, Any], *, now: datetime | None = None
+) -> list[Accumulator]:
     """Accumulators for the card's `monitoring` mapping (ModelCardError if it is malformed)."""
-    return accumulators_from_config(parse_monitoring(card))
+    return accumulators_from_config(parse_monitoring(card), now=now)
 
 
 def _kind(t: pa.DataType) -> str:

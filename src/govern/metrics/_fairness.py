@@ -10,6 +10,7 @@ the largest gap.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Self
 
@@ -31,6 +32,7 @@ from govern.metrics._batch import (
     null_mask,
 )
 from govern.metrics._grouped import GroupedResult
+from govern.metrics._state import float_to_json
 from govern.results import MetricRow
 
 MISSING_GROUP = "(missing)"
@@ -178,6 +180,47 @@ class FairnessAccumulator:
         for src in (self.cells, other.cells):
             for key, c in src.items():
                 out.cells[key] = out.cells[key] + c if key in out.cells else c.copy()
+        return out
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Attribute, columns, threshold, minimum group size and favourable outcome."""
+        return {
+            "attribute": list(self.attribute),
+            "prediction": self.prediction,
+            "label": self.label,
+            "threshold": float_to_json(self.threshold),
+            "min_group_size": self.min_group_size,
+            "favourable_outcome": self.favourable_outcome,
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe exact state: [group key, 9 cell counts] per group, in a stable order.
+
+        Group values are what Arrow gives for string, integer and boolean columns (str, int,
+        bool, None), all of which JSON holds exactly and distinctly.
+        """
+        groups = []
+        for key, c in self.cells.items():
+            for v in key:
+                if v is not None and not isinstance(v, str | int):
+                    raise TypeError(
+                        f"fairness state: group value {v!r} of {self.name!r} is a "
+                        f"{type(v).__name__}; valid types are: str, int, bool, None"
+                    )
+            groups.append([list(key), c.tolist()])
+        groups.sort(key=lambda g: json.dumps(g[0]))
+        return {"groups": groups}
+
+    def load_state(self, doc: dict[str, Any]) -> Self:
+        """A state holding the counts of `to_state` output (same configuration)."""
+        out = self.empty()
+        for key, counts in doc["groups"]:
+            if len(key) != len(self.attribute):
+                raise ValueError(
+                    f"fairness state: group {key!r} does not match attribute {self.name!r}"
+                )
+            out.cells[tuple(key)] = np.array(counts, dtype=np.int64).reshape(N_CELLS)
         return out
 
     def _small(self, what: str, count: int) -> str:

@@ -2,7 +2,10 @@
 
 Latency quantiles come from a QuantileSketch (relative error <= its accuracy, 0.5% by default);
 error codes are exact counts per value; the time window is the exact min/max timestamp. All of
-it merges exactly. Freshness is the age of the newest row at finalize time.
+it merges exactly. Freshness is the age of the newest row at `now`, a time the caller passes in
+(the scan's start time: one per scan, never the clock at finalize time), so every row of a scan
+is computed against the same instant and the state itself holds no time-relative value: a
+stored partial state (newest row time included) is as valid for a later scan as for this one.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govern.clock import rfc3339, utcnow
+from govern.clock import rfc3339
 from govern.errors import MetricInputError
 from govern.metrics._batch import as_float, column, dictionary_codes
 from govern.metrics._sketch import QuantileSketch
+from govern.metrics._state import float_to_json
 from govern.results import MetricRow
 
 QUANTILES = (("latency_p50", 0.50), ("latency_p95", 0.95), ("latency_p99", 0.99))
@@ -53,7 +57,7 @@ class OperationalAccumulator:
         self.error_code = error_code
         self.ok_codes = ok_codes
         self.timestamp = timestamp
-        self.now = now  # naive UTC; None means the clock at finalize time
+        self.now = now  # naive UTC reference time of freshness; None: freshness not computed
         self.rows = 0
         self.sketch = QuantileSketch()
         self.latency_nulls = 0
@@ -120,6 +124,43 @@ class OperationalAccumulator:
         out.ts_min = min(mins) if mins else None
         out.ts_max = max(maxs) if maxs else None
         out.ts_rows = self.ts_rows + other.ts_rows
+        return out
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Columns and success codes (not `now`: a stored state does not depend on it)."""
+        return {
+            "latency": self.latency,
+            "error_code": self.error_code,
+            "ok_codes": [_ok_code_to_json(c) for c in self.ok_codes],
+            "timestamp": self.timestamp,
+            "relative_accuracy": float_to_json(self.sketch.relative_accuracy),
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe exact state: counts, the sparse sketch, the window in epoch microseconds."""
+        return {
+            "rows": self.rows,
+            "sketch": self.sketch.to_state(),
+            "latency_nulls": self.latency_nulls,
+            "latency_invalid": self.latency_invalid,
+            "codes": dict(sorted(self.codes.items())),
+            "ts_min": self.ts_min,
+            "ts_max": self.ts_max,
+            "ts_rows": self.ts_rows,
+        }
+
+    def load_state(self, doc: dict[str, Any]) -> Self:
+        """A state holding the counts of `to_state` output (same configuration and `now`)."""
+        out = self.empty()
+        out.rows = int(doc["rows"])
+        out.sketch = self.sketch.load_state(doc["sketch"])
+        out.latency_nulls = int(doc["latency_nulls"])
+        out.latency_invalid = int(doc["latency_invalid"])
+        out.codes = {str(k): int(v) for k, v in doc["codes"].items()}
+        out.ts_min = None if doc["ts_min"] is None else int(doc["ts_min"])
+        out.ts_max = None if doc["ts_max"] is None else int(doc["ts_max"])
+        out.ts_rows = int(doc["ts_rows"])
         return out
 
     def finalize(self) -> list[MetricRow]:
@@ -205,7 +246,6 @@ class OperationalAccumulator:
                 for m in ("throughput_rows_per_hour", "freshness_seconds")
             ]
         first = self.ts_min / 1e6
-        now = self.now or utcnow()
         newest_s = self.ts_max / 1e6
         window_h = (self.ts_max - self.ts_min) / 3.6e9
         detail = {
@@ -214,7 +254,6 @@ class OperationalAccumulator:
             "first": rfc3339(datetime.fromtimestamp(first, UTC)),
             "last": rfc3339(datetime.fromtimestamp(newest_s, UTC)),
             "window_hours": window_h,
-            "now": rfc3339(now),
         }
         out = []
         if window_h > 0:
@@ -239,6 +278,31 @@ class OperationalAccumulator:
                     detail,
                 )
             )
-        age = (now - _EPOCH).total_seconds() - newest_s
-        out.append(MetricRow("operational", subject, "freshness_seconds", age, detail=detail))
+        # The only time-relative value: it alone carries the reference time in its detail.
+        if self.now is None:
+            reason = "no reference time given (now); freshness is relative to the scan time"
+            out.append(
+                MetricRow(
+                    "operational",
+                    subject,
+                    "freshness_seconds",
+                    None,
+                    "insufficient_data",
+                    reason,
+                    {**detail, "now": None},
+                )
+            )
+            return out
+        age = (self.now - _EPOCH).total_seconds() - newest_s
+        fresh = {**detail, "now": rfc3339(self.now)}
+        out.append(MetricRow("operational", subject, "freshness_seconds", age, detail=fresh))
         return out
+
+
+def _ok_code_to_json(code: object) -> object:
+    """An ok code as JSON holds it (str, int, bool, None; anything else as its str)."""
+    if code is None or isinstance(code, str | int):
+        return code
+    if isinstance(code, float):
+        return float_to_json(code)
+    return str(code)

@@ -27,6 +27,7 @@ from govern.metrics._batch import (
 )
 from govern.metrics._exactsum import ExactSum
 from govern.metrics._fairness import ConfusionCounts
+from govern.metrics._state import exactsum_from_json, exactsum_to_json, float_to_json
 from govern.results import MetricRow
 
 ECE_BINS = 10
@@ -144,6 +145,53 @@ class PerformanceAccumulator:
         out.reg_n = self.reg_n + other.reg_n
         out.reg_missing_prediction = self.reg_missing_prediction + other.reg_missing_prediction
         out.reg_missing_label = self.reg_missing_label + other.reg_missing_label
+        return out
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Columns, task, threshold and AUC score range."""
+        return {
+            "prediction": self.prediction,
+            "label": self.label,
+            "task": self.task,
+            "threshold": float_to_json(self.threshold),
+            "score_range": [float_to_json(x) for x in self.score_range],
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe exact state: counts as ints, sums as ExactSum units, AUC cells."""
+        return {
+            "rows": self.rows,
+            "cells": self.cells.tolist(),
+            "auc": self.auc.to_state(),
+            "outside_unit": self.outside_unit,
+            "sq_error": exactsum_to_json(self.sq_error),
+            "abs_error": exactsum_to_json(self.abs_error),
+            "ece_n": self.ece_n.tolist(),
+            "ece_pos": self.ece_pos.tolist(),
+            "ece_score": [exactsum_to_json(s) for s in self.ece_score],
+            "reg_n": self.reg_n,
+            "reg_missing_prediction": self.reg_missing_prediction,
+            "reg_missing_label": self.reg_missing_label,
+        }
+
+    def load_state(self, doc: dict[str, Any]) -> Self:
+        """A state holding the counts and sums of `to_state` output (same configuration)."""
+        out = self.empty()
+        out.rows = int(doc["rows"])
+        out.cells = np.array(doc["cells"], dtype=np.int64).reshape(N_CELLS)
+        out.auc = self.auc.load_state(doc["auc"])
+        out.outside_unit = int(doc["outside_unit"])
+        out.sq_error = exactsum_from_json(doc["sq_error"])
+        out.abs_error = exactsum_from_json(doc["abs_error"])
+        out.ece_n = np.array(doc["ece_n"], dtype=np.int64).reshape(ECE_BINS)
+        out.ece_pos = np.array(doc["ece_pos"], dtype=np.int64).reshape(ECE_BINS)
+        out.ece_score = [exactsum_from_json(v) for v in doc["ece_score"]]
+        if len(out.ece_score) != ECE_BINS:
+            raise ValueError(f"stored state has {len(out.ece_score)} ECE sums, not {ECE_BINS}")
+        out.reg_n = int(doc["reg_n"])
+        out.reg_missing_prediction = int(doc["reg_missing_prediction"])
+        out.reg_missing_label = int(doc["reg_missing_label"])
         return out
 
     def finalize(self) -> list[MetricRow]:

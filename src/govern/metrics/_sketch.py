@@ -14,9 +14,11 @@ relative-error guarantees", VLDB 2019. Written from the paper's definition, not 
 from __future__ import annotations
 
 import math
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
+
+from govern.metrics._state import dense_counts, sparse_counts
 
 DEFAULT_RELATIVE_ACCURACY = 0.005
 # Values in [MIN_INDEXABLE, MAX_INDEXABLE] get their own buckets; smaller positive values share
@@ -71,6 +73,25 @@ class QuantileSketch:
         out.counts = self.counts + other.counts
         out.zeros = self.zeros + other.zeros
         out.clamped_high = self.clamped_high + other.clamped_high
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe exact state: the non-zero buckets as [index, count] pairs (sparse)."""
+        return {
+            "relative_accuracy": self.relative_accuracy,
+            "buckets": sparse_counts(self.counts),
+            "zeros": self.zeros,
+            "clamped_high": self.clamped_high,
+        }
+
+    def load_state(self, doc: dict[str, Any]) -> Self:
+        """A sketch holding the counts of `to_state` output (same relative accuracy)."""
+        if float(doc["relative_accuracy"]) != self.relative_accuracy:
+            raise ValueError("cannot load a sketch state of a different relative accuracy")
+        out = self.empty()
+        out.counts = dense_counts(doc["buckets"], self.counts.size)
+        out.zeros = int(doc["zeros"])
+        out.clamped_high = int(doc["clamped_high"])
         return out
 
     def quantile(self, q: float) -> float | None:

@@ -1,10 +1,13 @@
 """`govern scan`: drift of inference data against the stored reference profile.
 
 One pass over the data feeds the drift accumulator and any extra accumulators (fairness,
-performance, operational) with the union of their columns. Files counted before against the
-same profile, column mapping and window (same path, size and mtime) are not read again: their
-stored partial counts are merged instead. Evidence and the new partial counts are written in
-one transaction, after every file was read, so a bad file leaves nothing behind.
+performance, operational) with the union of their columns. Files counted before under the
+same configuration (every accumulator's settings, the card's monitoring mapping, the window)
+with the same path, size and mtime are not read again: the stored partial states of all the
+accumulators are merged instead, so an incremental scan equals a full one. Freshness is
+measured against the scan's start time, one instant per scan. Evidence and the new partial
+states are written in one transaction, after every file was read, so a bad file leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -51,15 +54,30 @@ class ScanStats:
     row_groups: int
 
 
-def _config_hash(profiles: ProfileSet, column_map: dict[str, str], window: Window | None) -> str:
+STATE_FORMAT = 2  # layout of a stored partial: {"states": [one per accumulator, in order]}
+
+
+def _config_hash(
+    accumulators: Sequence[Accumulator], monitoring: dict[str, Any], window: Window | None
+) -> str:
+    """Key of the stored partial states: everything that decides what a file's state holds.
+
+    Every accumulator's type and configuration (drift: profile digest and column mapping),
+    the card's whole monitoring mapping (a card change invalidates the extras' partials) and
+    the time window. Not the scan time: no stored state depends on it.
+    """
     doc = {
-        "profile": profiles.digest,
-        "columns": column_map,
+        "format": STATE_FORMAT,
+        "accumulators": [
+            [f"{type(a).__module__}.{type(a).__qualname__}", a.config] for a in accumulators
+        ],
+        "monitoring": monitoring,
         "window": None
         if window is None
         else [window.column, str(window.since or ""), str(window.until or "")],
     }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    text = json.dumps(doc, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_profiles(
@@ -108,31 +126,33 @@ def scan(
             )
         window = Window(str(ts), since, until)
     files = discover(data)
+    started = utcnow()  # the scan's one reference time (freshness is measured against it)
     schema_check = None
     if extra is None:  # fairness / performance / operational, as the card's monitoring names
-        extra = accumulators_from_card(card)
+        extra = accumulators_from_card(card, now=started)
         if extra:
 
             def schema_check(schema: pa.Schema, path: Path) -> None:
                 check_schema(card, schema, path)
 
     drift = DriftAccumulator(profiles, column_map)
+    accumulators: list[Accumulator] = [drift, *extra]
     expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
     dictionary = [
         drift.physical(p.name)
         for p in profiles.columns
         if isinstance(p, CategoricalProfile) and p.dtype != "bool"
     ]
-    config = _config_hash(profiles, column_map, window)
+    config = _config_hash(accumulators, monitoring, window)
     reusable: dict[tuple[str, int, float], dict[str, Any]] = {}
-    if incremental and not extra:  # extra accumulators have no stored partials
+    if incremental:
         reusable = profile_store.get_partials(store, config, [file_key(f) for f in files])
     to_read = [f for f in files if file_key(f) not in reusable]
 
-    scanned_at = rfc3339(utcnow())
+    scanned_at = rfc3339(started)
     results = scan_files(
         to_read,
-        [drift, *extra],
+        accumulators,
         expected=expected,
         dictionary=dictionary,
         window=window,
@@ -141,22 +161,24 @@ def scan(
         check_schema=schema_check,
     )
     by_key = {file_key(r.path): r for r in results}
-    total = drift.empty()
-    extras = [e.empty() for e in extra]
+    totals: list[Any] = [a.empty() for a in accumulators]
     sources: list[SourceFile] = []
     new_partials: list[tuple[str, int, float, int, dict[str, Any]]] = []
     for f in files:
         key = file_key(f)
         if key in reusable:
-            part = drift.load_state(reusable[key]["state"])
+            docs = reusable[key]["state"]["states"]
+            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
             rows = int(reusable[key]["rows"])
         else:
             r = by_key[key]
-            part, rows = r.states[0], r.rows
-            extras = [a.merge(b) for a, b in zip(extras, r.states[1:], strict=True)]
-            new_partials.append((*key, rows, part.to_state()))
-        total = total.merge(part)
+            parts, rows = r.states, r.rows
+            new_partials.append((*key, rows, {"states": [p.to_state() for p in parts]}))
+        # Merged in the files' order, whether read or reused: the same merge tree either way.
+        totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
         sources.append(SourceFile(key[0], key[1], key[2], rows))
+    total: DriftAccumulator = totals[0]
+    extras = totals[1:]
 
     metrics: list[MetricRow] = total.finalize()
     for e in extras:

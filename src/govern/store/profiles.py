@@ -1,8 +1,10 @@
 """Reference profiles and per-file partial aggregates (migration 0003).
 
 A profile is stored once per `govern baseline`; the newest one of a version is what
-`govern scan` compares against. Partial aggregates are keyed by (config, path, size, mtime,
-engine version): a file that changed on disk gets a new key and is read again.
+`govern scan` compares against. Partial aggregates (the states of every accumulator of the
+scan pass, one JSON document per file) are keyed by (config, path, size, mtime, engine
+version): a file that changed on disk, or a changed configuration, gets a new key and is read
+again.
 """
 
 from __future__ import annotations
