@@ -7,6 +7,8 @@ so that nothing a native library writes can corrupt the protocol or the parent's
 
 Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "coverage": b}
            {"op": "eval", "input": JSON-text, "query": text}
+           {"op": "eval_many", "items": [[JSON-text, query], ...]}   (one answer per item,
+                                         {"ok": true, "doc": engine result} or an error)
            {"op": "coverage"}            (coverage report of everything evaluated so far)
 Responses: {"ok": true, ...} or {"ok": false, "stage": "load"|"eval", "error": text}
 """
@@ -89,6 +91,28 @@ def write_frame(fd: int, message: Any) -> None:
         view = view[os.write(fd, view) :]
 
 
+def write_raw_frame(fd: int, body: bytes) -> None:
+    """Write one length-prefixed frame whose JSON body is already encoded."""
+    view = memoryview(_HEADER.pack(len(body)) + body)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _eval_many(engine: Any, items: list[list[str]], fd_out: int) -> None:
+    """One answer frame per [input, query] item, written as soon as it is evaluated.
+
+    The engine's result text is embedded as is (`doc`), so it is parsed once, by the parent.
+    Streaming lets the parent apply the time limit to each evaluation, not to the batch.
+    """
+    for input_json, query in items:
+        try:
+            result = evaluate(engine, input_json, query)
+        except (RuntimeError, ValueError) as exc:
+            write_frame(fd_out, {"ok": False, "stage": "eval", "error": str(exc)})
+            continue
+        write_raw_frame(fd_out, b'{"ok":true,"doc":' + result.encode() + b"}")
+
+
 def _serve(fd_in: int, fd_out: int) -> None:
     engine: Any = None
     while True:
@@ -106,6 +130,8 @@ def _serve(fd_in: int, fd_out: int) -> None:
             elif op == "eval":
                 result = evaluate(engine, req["input"], req["query"])
                 write_frame(fd_out, {"ok": True, "result": result})
+            elif op == "eval_many":
+                _eval_many(engine, req["items"], fd_out)
             elif op == "coverage":
                 write_frame(fd_out, {"ok": True, "report": engine.get_coverage_report_as_json()})
             else:

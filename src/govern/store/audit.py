@@ -160,6 +160,58 @@ def append(
     return AuditHead(row[0], row[8])
 
 
+_AUDIT_COLUMNS = (
+    "seq",
+    "ts",
+    "actor",
+    "action",
+    "subject",
+    "payload",
+    "canon",
+    "prev_hash",
+    "row_hash",
+)
+
+
+def append_many(
+    conn: duckdb.DuckDBPyConnection,
+    entries: list[tuple[str, str, dict[str, Any]]],
+    *,
+    actor: str | None = None,
+    at: datetime | None = None,
+) -> AuditHead:
+    """Append (action, subject, payload) records in the caller's transaction, in one insert.
+
+    The chain is computed in Python from the current head (chain_rows), then written as one
+    Arrow batch: row-by-row INSERTs cost ~1 ms each, which dominated recording a
+    `check --all` run. Same records, hashes and order as calling append() per entry.
+    """
+    import pyarrow as pa
+
+    for action, _, _ in entries:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}; valid actions are: {ACTIONS}")
+    start = head(conn)
+    if not entries:
+        return start
+    ts = rfc3339(at or utcnow())
+    who = actor or default_actor()
+    rows = list(chain_rows(start, ((ts, a, who, s, p) for a, s, p in entries)))
+    columns = {c: [r[k] for r in rows] for k, c in enumerate(_AUDIT_COLUMNS)}
+    batch = pa.table(
+        {c: pa.array(v, type=pa.binary() if c == "canon" else None) for c, v in columns.items()}
+    )
+    conn.register("_govern_audit_batch", batch)
+    try:
+        conn.execute(
+            f"INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
+            f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM _govern_audit_batch"
+        )
+    finally:
+        conn.unregister("_govern_audit_batch")
+    return AuditHead(rows[-1][0], rows[-1][8])
+
+
 def _check_row(
     expected_seq: int,
     prev: str,
