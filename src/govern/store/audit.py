@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import rfc8785
 
+from govern._jcs import canonical_json
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
 
@@ -87,9 +88,12 @@ def default_actor() -> str:
 
 
 def canonical(record: dict[str, Any]) -> bytes:
-    """RFC 8785 bytes of a record; NaN/±inf and integers beyond 2^53 are refused."""
+    """RFC 8785 bytes of a record; NaN/±inf and integers beyond 2^53 are refused.
+
+    Plain records take the json.dumps fast path of govern._jcs (same bytes).
+    """
     try:
-        return bytes(rfc8785.dumps(record))
+        return canonical_json(record)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         what = f"{record.get('action')} {record.get('subject')}"
         raise UserInputError(f"audit record for {what} cannot be canonicalised: {exc}") from exc
@@ -180,13 +184,13 @@ def append_many(
     actor: str | None = None,
     at: datetime | None = None,
 ) -> AuditHead:
-    """Append (action, subject, payload) records in the caller's transaction, in one insert.
+    """Append (action, subject, payload) records in the caller's transaction, in bulk.
 
-    The chain is computed in Python from the current head (chain_rows), then written as one
-    Arrow batch: row-by-row INSERTs cost ~1 ms each, which dominated recording a
+    The chain is computed in Python from the current head (chain_rows), then written with
+    multi-row INSERTs: one INSERT per row cost ~1 ms, which dominated recording a
     `check --all` run. Same records, hashes and order as calling append() per entry.
     """
-    import pyarrow as pa
+    from govern.store.bulk import insert_rows
 
     for action, _, _ in entries:
         if action not in ACTIONS:
@@ -197,18 +201,7 @@ def append_many(
     ts = rfc3339(at or utcnow())
     who = actor or default_actor()
     rows = list(chain_rows(start, ((ts, a, who, s, p) for a, s, p in entries)))
-    columns = {c: [r[k] for r in rows] for k, c in enumerate(_AUDIT_COLUMNS)}
-    batch = pa.table(
-        {c: pa.array(v, type=pa.binary() if c == "canon" else None) for c, v in columns.items()}
-    )
-    conn.register("_govern_audit_batch", batch)
-    try:
-        conn.execute(
-            f"INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
-            f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM _govern_audit_batch"
-        )
-    finally:
-        conn.unregister("_govern_audit_batch")
+    insert_rows(conn, "audit_log", _AUDIT_COLUMNS, rows)
     return AuditHead(rows[-1][0], rows[-1][8])
 
 

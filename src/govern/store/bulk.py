@@ -9,7 +9,10 @@ input builder can produce exactly the same documents (tests/runner/test_bulk_inp
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
+
+import duckdb
 
 from govern.clock import rfc3339
 from govern.results import MetricRow
@@ -88,3 +91,23 @@ def latest_scan_metrics(store: Store, kind: str) -> dict[str, list[MetricRow]]:
             )
         )
     return out
+
+
+def insert_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    chunk: int = 250,
+) -> None:
+    """INSERT `rows` with one multi-row statement per `chunk` rows, in the caller's transaction.
+
+    DuckDB's executemany costs ~0.5-1.7 ms a row; a VALUES list of 250 rows costs ~20 us a
+    row, and unlike an Arrow batch it needs neither pyarrow nor pandas imported (~0.5 s).
+    """
+    one = "(" + ", ".join(["?"] * len(columns)) + ")"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    for start in range(0, len(rows), chunk):
+        batch = rows[start : start + chunk]
+        conn.execute(head + ", ".join([one] * len(batch)), [v for row in batch for v in row])

@@ -90,25 +90,17 @@ _COLUMNS = [
 def record_decisions(store: Store, items: list[tuple[Decision, dict[str, Any]]]) -> None:
     """Append many decisions and their audit records in one transaction (all or none).
 
-    Decisions go in as one Arrow batch, their audit records as another (chain computed in
-    Python, audit.append_many).
+    Decisions and their audit records (chain computed in Python, audit.append_many) go in
+    with multi-row INSERTs.
 
-    `executemany` costs ~1.7 ms a row on DuckDB 2.0; one INSERT ... SELECT from an Arrow
-    table writes 1,000 decisions in a few milliseconds.
+    `executemany` costs ~1.7 ms a row on DuckDB 2.0; 1,000 decisions and their audit
+    records take ~0.15 s this way, without importing pyarrow.
     """
-    import pyarrow as pa
+    from govern.store.bulk import insert_rows
 
     rows = [_row(d, i) for d, i in items]
-    batch = pa.table({c: [r[k] for r in rows] for k, c in enumerate(_COLUMNS)})
     with store.transaction() as conn:
-        conn.register("_govern_decisions_batch", batch)
-        try:
-            conn.execute(
-                f"INSERT INTO decisions ({', '.join(_COLUMNS)}) "
-                f"SELECT {', '.join(_COLUMNS)} FROM _govern_decisions_batch"
-            )
-        finally:
-            conn.unregister("_govern_decisions_batch")
+        insert_rows(conn, "decisions", _COLUMNS, rows)
         audit.append_many(
             conn,
             [("decision", f"{d.model}@{d.version}", _audit_payload(d)) for d, _ in items],
