@@ -11,7 +11,8 @@ third one with an approval), then times, as decisions/s:
   decide-only/sandbox-2    the same over a pool of two children
   decide-only/in-process   the same with the in-process engine (no limits)
   record                   record_decisions: decisions + audit chain, one transaction
-  check-all/sandbox        check_all(): all of the above, the default (2 workers)
+  check-all/sandbox-2      check_all(): all of the above, the default (2 sandbox workers)
+  check-all/sandbox-1      the same with one sandbox worker
   check-all/in-process     check_all() with the in-process engine
   reload-per-model/*       load(policies) + decide for each model (on a sample)
 and prints the load average before and after (other jobs share the 2 cores).
@@ -139,13 +140,17 @@ def main() -> None:
         rates: dict[str, float] = {}
 
         # End to end first, in a fresh state, as `govern check --all` runs it.
-        for label, sandbox in (("check-all/sandbox", True), ("check-all/in-process", False)):
+        for label, sandbox, workers in (
+            ("check-all/sandbox-2", True, 2),
+            ("check-all/sandbox-1", True, 1),
+            ("check-all/in-process", False, 1),
+        ):
             with (
                 load(args.policies, options=EngineOptions(sandbox=sandbox)) as prepared,
                 Store.open(db) as store,
             ):
                 start = time.perf_counter()
-                outcomes = check_all(store, prepared)
+                outcomes = check_all(store, prepared, workers=workers)
                 elapsed = time.perf_counter() - start
             errors = [o for o in outcomes if o.error]
             if errors:
@@ -205,7 +210,7 @@ def main() -> None:
 
         print(
             "prepare-once speed-up (sandbox): "
-            f"{rates['check-all/sandbox'] / rates['reload-per-model/sandbox']:.0f}x; "
+            f"{rates['check-all/sandbox-2'] / rates['reload-per-model/sandbox']:.0f}x; "
             "(in-process): "
             f"{rates['check-all/in-process'] / rates['reload-per-model/in-process']:.0f}x"
         )

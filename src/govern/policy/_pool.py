@@ -107,7 +107,7 @@ def evaluate_many(
     for child in engine.live_extras()[: max(workers - 1, 0)]:  # compiled by an earlier call
         slots.append(_Slot(child))
         start(slots[-1])
-    load = json.dumps(engine.load_request).encode()
+    load = json.dumps({**engine.load_request, "ast": False}).encode()
     for _ in range(len(slots), min(workers, len(slots) + len(todo))):
         extra = engine.adopt(_Child())
         slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
