@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from govern.cli import main
-from govern.policy import DecideItem, EngineOptions, load
+from govern.policy import DecideItem, EngineOptions, LimitReached, Limits, load
 from govern.results import Decision, MetricRow, ScanResult, SourceFile
 from govern.runner.bulk_input import RegistrySnapshot
 from govern.runner.check import check_all, input_from_row, target_stage
@@ -213,3 +213,22 @@ def test_append_many_writes_the_same_chain_as_append(tmp_path: Path) -> None:
             )
             assert audit_store.verify(store.conn).ok
     assert tables[0] == tables[1]
+
+
+def test_a_limit_names_the_item_that_reached_it(tmp_path: Path) -> None:
+    root = tmp_path / "spin"
+    root.mkdir()
+    (root / "gate.rego").write_text(
+        "package govern.gates.development\n\n"
+        'deny contains "never" if {\n\tinput.model.name == "spin"\n'
+        "\tsome i in numbers.range(1, 20000)\n\tsome j in numbers.range(1, 20000)\n"
+        "\ti * j < 0\n}\n"
+    )
+    docs = [{"model": {"name": "nan", "x": float("nan")}}, {"model": {"name": "ok"}}]
+    docs.append({"model": {"name": "spin"}})
+    items = [DecideItem(d, d["model"]["name"], "1", "development") for d in docs]
+    options = EngineOptions(limits=Limits(timeout_s=0.5))
+    with load(root, options=options) as prepared, pytest.raises(LimitReached) as info:
+        prepared.decide_many(items, workers=2)
+    assert info.value.index == 2  # the item, not the job (the NaN input never ran)
+    assert info.value.error.reason == "timeout"

@@ -180,20 +180,12 @@ class PreparedPolicies:
             pending.append((len(out), parts, packages))
             out.append(PolicyEvalError("not evaluated"))  # replaced below
             jobs.append((input_json, query))
-        many = getattr(self.engine, "evaluate_json_many", None)
-        if many is not None:
-            values = many(jobs, workers=workers)
-        else:
-            values = []
-            for input_json, query in jobs:
-                try:
-                    values.append(self.engine.evaluate_json(input_json, query))
-                except PolicyLimitError as exc:
-                    from govern.policy._pool import LimitReached
+        from govern.policy._pool import LimitReached
 
-                    raise LimitReached(len(values), exc) from exc
-                except PolicyEvalError as exc:
-                    values.append(exc)
+        try:
+            values = self._evaluate_jobs(jobs, workers)
+        except LimitReached as stop:  # job index -> item index
+            raise LimitReached(pending[stop.index][0], stop.error) from stop.error
         for (slot, parts, packages), value, (_, query) in zip(pending, values, jobs, strict=True):
             item = items[slot]
             try:
@@ -208,6 +200,23 @@ class PreparedPolicies:
             except (PolicyEvalError, UserInputError) as exc:
                 out[slot] = exc
         return out
+
+    def _evaluate_jobs(self, jobs: list[tuple[str, str]], workers: int) -> list[Any]:
+        """Value or PolicyEvalError per job; LimitReached(job index) at a limit."""
+        from govern.policy._pool import LimitReached
+
+        many = getattr(self.engine, "evaluate_json_many", None)
+        if many is not None:
+            return list(many(jobs, workers=workers))
+        values: list[Any] = []
+        for input_json, query in jobs:
+            try:
+                values.append(self.engine.evaluate_json(input_json, query))
+            except PolicyLimitError as exc:
+                raise LimitReached(len(values), exc) from exc
+            except PolicyEvalError as exc:
+                values.append(exc)
+        return values
 
     def _decision(
         self, item: DecideItem, violations: list[Violation], packages: list[str]
