@@ -8,12 +8,13 @@ Decision with `allowed=True` can only come from a policy that ran and found noth
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from govern.clock import rfc3339, utcnow
-from govern.errors import PolicyEvalError, UserInputError
+from govern.errors import PolicyEvalError, PolicyLimitError, UserInputError
 from govern.policy._ast import BundleInfo
 from govern.policy._bundle import Bundle, read_bundle
 from govern.policy._capabilities import check_calls
@@ -151,20 +152,99 @@ class PreparedPolicies:
         scopes = [str(s) for s in raw_scopes] if isinstance(raw_scopes, list) else []
         packages = self.packages_for(stage, scopes)
         violations = self.violations_json(input_json, packages)
+        return self._decision(DecideItem(input_doc, model, version, stage), violations, packages)
+
+    def decide_many(
+        self, items: Sequence[DecideItem], *, workers: int = 1
+    ) -> list[Decision | PolicyEvalError | UserInputError]:
+        """decide() for many inputs: a Decision, or the error that stopped that one item.
+
+        Errors stay per item (fail closed: that item gets no decision). The sandbox
+        evaluates in batches over `workers` children; a limit raises LimitReached with the
+        index of the item that reached it, and nothing else is returned.
+        """
+        out: list[Decision | PolicyEvalError | UserInputError] = []
+        jobs: list[tuple[str, str]] = []
+        pending: list[tuple[int, list[tuple[str, str]], list[str]]] = []
+        for item in items:
+            try:
+                input_json = encode_input(item.input_doc)
+                model_doc = item.input_doc.get("model")
+                raw = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
+                scopes = [str(s) for s in raw] if isinstance(raw, list) else []
+                packages = self.packages_for(item.stage, scopes)
+                query, parts = self._query(packages)
+            except (PolicyEvalError, UserInputError) as exc:
+                out.append(exc)
+                continue
+            pending.append((len(out), parts, packages))
+            out.append(PolicyEvalError("not evaluated"))  # replaced below
+            jobs.append((input_json, query))
+        from govern.policy._pool import LimitReached
+
+        try:
+            values = self._evaluate_jobs(jobs, workers)
+        except LimitReached as stop:  # job index -> item index
+            raise LimitReached(pending[stop.index][0], stop.error) from stop.error
+        for (slot, parts, packages), value, (_, query) in zip(pending, values, jobs, strict=True):
+            item = items[slot]
+            try:
+                if isinstance(value, PolicyEvalError):
+                    raise value
+                if not isinstance(value, list) or len(value) != len(parts):
+                    raise PolicyEvalError(f"evaluate {query}: unexpected result shape")
+                violations: list[Violation] = []
+                for (package, kind), v in zip(parts, value, strict=True):
+                    violations.extend(parse_rule_value(kind, package, v))
+                out[slot] = self._decision(item, violations, packages)
+            except (PolicyEvalError, UserInputError) as exc:
+                out[slot] = exc
+        return out
+
+    def _evaluate_jobs(self, jobs: list[tuple[str, str]], workers: int) -> list[Any]:
+        """Value or PolicyEvalError per job; LimitReached(job index) at a limit."""
+        from govern.policy._pool import LimitReached
+
+        many = getattr(self.engine, "evaluate_json_many", None)
+        if many is not None:
+            return list(many(jobs, workers=workers))
+        values: list[Any] = []
+        for input_json, query in jobs:
+            try:
+                values.append(self.engine.evaluate_json(input_json, query))
+            except PolicyLimitError as exc:
+                raise LimitReached(len(values), exc) from exc
+            except PolicyEvalError as exc:
+                values.append(exc)
+        return values
+
+    def _decision(
+        self, item: DecideItem, violations: list[Violation], packages: list[str]
+    ) -> Decision:
         return Decision(
             decision_id=str(uuid.uuid4()),
-            model=model,
-            version=version,
-            stage=stage,
+            model=item.model,
+            version=item.version,
+            stage=item.stage,
             allowed=not any(v.kind == "deny" for v in violations),
             violations=tuple(violations),
             bundle_hash=self.bundle_hash,
-            input_hash=input_hash(input_doc),
+            input_hash=input_hash(item.input_doc),
             engine=self.engine.name,
             engine_version=self.engine.version,
             decided_at=rfc3339(utcnow()),
             packages=tuple(packages),
         )
+
+
+@dataclass(frozen=True)
+class DecideItem:
+    """One input of decide_many: the document and the model/stage it is about."""
+
+    input_doc: dict[str, Any]
+    model: str
+    version: str
+    stage: str
 
 
 def load(

@@ -56,9 +56,15 @@ def located(
 def first_value(raw: str, query: str) -> Any:
     """Value of the first expression of a query result; undefined is an error."""
     try:
-        result = json.loads(raw).get("result", [])
+        doc = json.loads(raw)
     except (RecursionError, ValueError) as exc:
         raise PolicyEvalError(f"evaluate {query}: unreadable engine output") from exc
+    return first_value_of(doc, query)
+
+
+def first_value_of(doc: Any, query: str) -> Any:
+    """first_value() of an engine result already parsed from JSON."""
+    result = doc.get("result", []) if isinstance(doc, dict) else None
     if not result or not result[0].get("expressions"):
         raise PolicyEvalError(f"evaluate {query}: result is undefined")
     return result[0]["expressions"][0]["value"]

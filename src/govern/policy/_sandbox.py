@@ -152,6 +152,7 @@ class SandboxEngine:
             "coverage": coverage,
         }
         self._child: _Child | None = None
+        self._extra: list[_Child] = []  # pool children (evaluate_many with workers > 1)
         answer = self._start()
         self.packages: set[str] = set(answer["packages"])
         self.info: BundleInfo = analyse(answer["ast"])
@@ -169,6 +170,37 @@ class SandboxEngine:
     def version(self) -> str:
         """Engine version string."""
         return engine_version()
+
+    @property
+    def load_request(self) -> dict[str, Any]:
+        """The request that compiles this bundle in a child (for pool children)."""
+        return self._load
+
+    def child(self) -> _Child:
+        """The main child, restarted if a limit killed it."""
+        if self._child is None or self._child.proc.poll() is not None:
+            self._start()
+        assert self._child is not None
+        return self._child
+
+    def adopt(self, child: _Child) -> _Child:
+        """Keep an extra child for evaluate_many; it is stopped by close()."""
+        self._extra.append(child)
+        return child
+
+    def live_extras(self) -> list[_Child]:
+        """Extra children still running (their bundle is compiled)."""
+        self._extra = [c for c in self._extra if c.proc.poll() is None]
+        return list(self._extra)
+
+    def evaluate_json_many(self, jobs: list[tuple[str, str]], *, workers: int = 1) -> list[Any]:
+        """Value or PolicyEvalError per (input_json, query), batched over `workers` children.
+
+        Raises LimitReached (policy/_pool.py) naming the job that reached a limit.
+        """
+        from govern.policy._pool import evaluate_many
+
+        return evaluate_many(self, jobs, workers=workers)
 
     def evaluate_json(self, input_json: str, query: str) -> Any:
         """Value of `query`; a killed child is restarted on the next call."""
@@ -207,3 +239,6 @@ class SandboxEngine:
         if self._child is not None:
             self._child.close()
             self._child = None
+        for child in self._extra:
+            child.close()
+        self._extra = []

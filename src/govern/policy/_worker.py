@@ -5,8 +5,11 @@ imports nothing from govern: only the standard library and `regorus`. The child 
 parent over a private pipe with length-prefixed JSON frames; fd 1 is pointed at /dev/null
 so that nothing a native library writes can corrupt the protocol or the parent's stdout.
 
-Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "coverage": b}
+Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "coverage": b,
+            "ast": b (default true: answer with the AST)}
            {"op": "eval", "input": JSON-text, "query": text}
+           {"op": "eval_many", "items": [[JSON-text, query], ...]}   (one answer per item,
+                                         {"ok": true, "doc": engine result} or an error)
            {"op": "coverage"}            (coverage report of everything evaluated so far)
 Responses: {"ok": true, ...} or {"ok": false, "stage": "load"|"eval", "error": text}
 """
@@ -36,8 +39,12 @@ def compile_bundle(
     data_json: str,
     *,
     coverage: bool = False,
+    ast: bool = True,
 ) -> tuple[Any, list[str], str]:
-    """An Engine holding `modules` and `data`, its packages, and its AST as JSON text."""
+    """An Engine holding `modules` and `data`, its packages, and its AST as JSON text.
+
+    `ast=False` returns "" for the AST: a pool child only evaluates.
+    """
     engine = regorus.Engine()
     engine.set_gather_prints(True)  # print() output is kept in the engine, never written out
     if coverage:
@@ -52,7 +59,7 @@ def compile_bundle(
     except RuntimeError as exc:
         raise CompileFailed(f"policy data: {exc}") from exc
     packages = [p.removeprefix("data.") for p in engine.get_packages()]
-    return engine, packages, engine.get_ast_as_json()
+    return engine, packages, engine.get_ast_as_json() if ast else ""
 
 
 def evaluate(engine: Any, input_json: str, query: str) -> str:
@@ -89,6 +96,28 @@ def write_frame(fd: int, message: Any) -> None:
         view = view[os.write(fd, view) :]
 
 
+def write_raw_frame(fd: int, body: bytes) -> None:
+    """Write one length-prefixed frame whose JSON body is already encoded."""
+    view = memoryview(_HEADER.pack(len(body)) + body)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _eval_many(engine: Any, items: list[list[str]], fd_out: int) -> None:
+    """One answer frame per [input, query] item, written as soon as it is evaluated.
+
+    The engine's result text is embedded as is (`doc`), so it is parsed once, by the parent.
+    Streaming lets the parent apply the time limit to each evaluation, not to the batch.
+    """
+    for input_json, query in items:
+        try:
+            result = evaluate(engine, input_json, query)
+        except (RuntimeError, ValueError) as exc:
+            write_frame(fd_out, {"ok": False, "stage": "eval", "error": str(exc)})
+            continue
+        write_raw_frame(fd_out, b'{"ok":true,"doc":' + result.encode() + b"}")
+
+
 def _serve(fd_in: int, fd_out: int) -> None:
     engine: Any = None
     while True:
@@ -99,13 +128,19 @@ def _serve(fd_in: int, fd_out: int) -> None:
         op = req.get("op")
         try:
             if op == "load":
+                # pool children skip the AST (9 MB of JSON for the default library)
                 engine, packages, ast = compile_bundle(
-                    req["modules"], req["data"], coverage=bool(req.get("coverage"))
+                    req["modules"],
+                    req["data"],
+                    coverage=bool(req.get("coverage")),
+                    ast=bool(req.get("ast", True)),
                 )
                 write_frame(fd_out, {"ok": True, "packages": packages, "ast": ast})
             elif op == "eval":
                 result = evaluate(engine, req["input"], req["query"])
                 write_frame(fd_out, {"ok": True, "result": result})
+            elif op == "eval_many":
+                _eval_many(engine, req["items"], fd_out)
             elif op == "coverage":
                 write_frame(fd_out, {"ok": True, "report": engine.get_coverage_report_as_json()})
             else:

@@ -14,6 +14,7 @@ version); in database mode the registry supplies its lifecycle state and evidenc
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,13 +83,36 @@ def input_from_row(
     from govern.store import lifecycle as lifecycle_store
 
     name, version = str(row["name"]), str(row["version"])
-    now = now or rfc3339(utcnow())
+    return assemble_input(
+        row,
+        stage,
+        now=now or rfc3339(utcnow()),
+        approvals=lifecycle_store.approvals_for(store, name, version),
+        events=lifecycle_store.events_for(store, name, version),
+        evidence=evidence_document(store, name, version),
+    )
+
+
+def assemble_input(
+    row: dict[str, Any],
+    stage: str,
+    *,
+    now: str,
+    approvals: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    evidence: dict[str, Any],
+) -> dict[str, Any]:
+    """The policy input from a registry row and its already-read state (no store access).
+
+    Shared by input_from_row (one version) and the bulk builder of `check --all`, so both
+    produce the same document for the same stored state.
+    """
     facts, provenance = resolve_facts(row["card"], parse_rfc3339(now))
     model = dict(facts)
     model.update(
         {
-            "name": name,
-            "version": version,
+            "name": str(row["name"]),
+            "version": str(row["version"]),
             "lifecycle_stage": row["stage"],
             "registered_at": rfc3339(row["registered_at"]),
             "card_path": row["card_path"],
@@ -100,9 +124,9 @@ def input_from_row(
         "stage": stage,
         "model": model,
         "provenance": provenance,
-        "approvals": lifecycle_store.approvals_for(store, name, version),
-        "events": lifecycle_store.events_for(store, name, version),
-        "evidence": evidence_document(store, name, version),
+        "approvals": approvals,
+        "events": events,
+        "evidence": evidence,
     }
 
 
@@ -292,8 +316,16 @@ LIMIT_ABORT = (
 )
 
 
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
+
+
 def check_all(
-    store: Store, prepared: PreparedPolicies, *, record: bool = True, now: str | None = None
+    store: Store,
+    prepared: PreparedPolicies,
+    *,
+    record: bool = True,
+    now: str | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> list[CheckOutcome]:
     """Every registered version at its next (or own) stage: one bundle, many decisions.
 
@@ -302,35 +334,56 @@ def check_all(
     A limit (timeout, memory cap, engine crash) aborts the whole run instead, with nothing
     recorded: a policy that hangs on one model usually hangs on all of them, and waiting
     out one time limit per model would turn a 10 s failure into hours over an inventory.
+
+    Throughput (docs/policy-engine.md, Throughput): every table is read once
+    (RegistrySnapshot), inputs are evaluated in batches over `workers` sandbox children,
+    and decisions with their audit records are written in one transaction of bulk inserts.
     """
+    from govern.policy import DecideItem, LimitReached
+    from govern.runner.bulk_input import RegistrySnapshot
     from govern.store import decisions as decision_store
     from govern.store import registry
 
     now = now or rfc3339(utcnow())
-    outcomes: list[CheckOutcome] = []
-    recorded: list[tuple[Decision, dict[str, Any]]] = []
     rows = registry.versions_with_cards(store)
+    snapshot = RegistrySnapshot.read(store)
+    built: list[tuple[str, str, str, dict[str, Any] | GovernError]] = []
     for row in rows:
         name, version = str(row["name"]), str(row["version"])
         stage = target_stage(str(row["stage"]))
         try:
-            input_doc = input_from_row(store, row, stage, now=now)
-            decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
-        except PolicyLimitError as exc:
-            msg = LIMIT_ABORT.format(
-                model=name,
-                version=version,
-                stage=stage,
-                error=exc,
-                done=len(outcomes),
-                total=len(rows),
-            )
-            raise PolicyLimitError(msg, reason=exc.reason) from exc
+            built.append((name, version, stage, snapshot.input_for(row, stage, now=now)))
         except (PolicyError, UserInputError) as exc:
-            outcomes.append(CheckOutcome(name, version, stage, None, exc))
+            built.append((name, version, stage, exc))
+    positions = [i for i, b in enumerate(built) if isinstance(b[3], dict)]
+    items = [DecideItem(built[i][3], *built[i][:3]) for i in positions]  # type: ignore[arg-type]
+    try:
+        decided = prepared.decide_many(items, workers=workers)
+    except LimitReached as stop:
+        item = items[stop.index]
+        done = positions[stop.index]  # model versions before it, in registry order
+        msg = LIMIT_ABORT.format(
+            model=item.model,
+            version=item.version,
+            stage=item.stage,
+            error=stop.error,
+            done=done,
+            total=len(rows),
+        )
+        raise PolicyLimitError(msg, reason=stop.error.reason) from stop.error
+    results = iter(decided)
+    outcomes: list[CheckOutcome] = []
+    recorded: list[tuple[Decision, dict[str, Any]]] = []
+    for name, version, stage, doc in built:
+        if not isinstance(doc, dict):
+            outcomes.append(CheckOutcome(name, version, stage, None, doc))
             continue
-        outcomes.append(CheckOutcome(name, version, stage, decision))
-        recorded.append((decision, input_doc))
+        result = next(results)
+        if isinstance(result, Decision):
+            outcomes.append(CheckOutcome(name, version, stage, result))
+            recorded.append((result, doc))
+        else:
+            outcomes.append(CheckOutcome(name, version, stage, None, result))
     if record and recorded:
         decision_store.record_decisions(store, recorded)
     return outcomes

@@ -69,12 +69,16 @@ def evidence_document(store: Store, name: str, version: str) -> dict[str, Any]:
     The same streaming pass measures drift and, where the card names the columns, fairness,
     performance and operational health; each section carries the scan's provenance.
     """
-    from govern.runner.evidence_fairness import sections_from_metrics
-
     scan = evidence_store.latest_scan(store, name, version, "drift")
     if scan is None:
         return {}
-    metrics = evidence_store.scan_metrics(store, scan["scan_id"])
+    return evidence_from_scan(scan, evidence_store.scan_metrics(store, scan["scan_id"]))
+
+
+def evidence_from_scan(scan: dict[str, Any], metrics: list[MetricRow]) -> dict[str, Any]:
+    """The evidence document of one stored scan and its metric rows (bulk readers use it)."""
+    from govern.runner.evidence_fairness import sections_from_metrics
+
     doc: dict[str, Any] = {"drift": drift_section(scan, metrics)}
     header = _header(scan)
     for key, section in sections_from_metrics(metrics).items():

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import rfc8785
 
+from govern._jcs import canonical_json
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
 from govern.store._content import verify_content
@@ -90,9 +91,12 @@ def default_actor() -> str:
 
 
 def canonical(record: dict[str, Any]) -> bytes:
-    """RFC 8785 bytes of a record; NaN/±inf and integers beyond 2^53 are refused."""
+    """RFC 8785 bytes of a record; NaN/±inf and integers beyond 2^53 are refused.
+
+    Plain records take the json.dumps fast path of govern._jcs (same bytes).
+    """
     try:
-        return bytes(rfc8785.dumps(record))
+        return canonical_json(record)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         what = f"{record.get('action')} {record.get('subject')}"
         raise UserInputError(f"audit record for {what} cannot be canonicalised: {exc}") from exc
@@ -161,6 +165,47 @@ def append(
         list(row),
     )
     return AuditHead(row[0], row[8])
+
+
+_AUDIT_COLUMNS = (
+    "seq",
+    "ts",
+    "actor",
+    "action",
+    "subject",
+    "payload",
+    "canon",
+    "prev_hash",
+    "row_hash",
+)
+
+
+def append_many(
+    conn: duckdb.DuckDBPyConnection,
+    entries: list[tuple[str, str, dict[str, Any]]],
+    *,
+    actor: str | None = None,
+    at: datetime | None = None,
+) -> AuditHead:
+    """Append (action, subject, payload) records in the caller's transaction, in bulk.
+
+    The chain is computed in Python from the current head (chain_rows), then written with
+    multi-row INSERTs: one INSERT per row cost ~1 ms, which dominated recording a
+    `check --all` run. Same records, hashes and order as calling append() per entry.
+    """
+    from govern.store.bulk import insert_rows
+
+    for action, _, _ in entries:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}; valid actions are: {ACTIONS}")
+    start = head(conn)
+    if not entries:
+        return start
+    ts = rfc3339(at or utcnow())
+    who = actor or default_actor()
+    rows = list(chain_rows(start, ((ts, a, who, s, p) for a, s, p in entries)))
+    insert_rows(conn, "audit_log", _AUDIT_COLUMNS, rows)
+    return AuditHead(rows[-1][0], rows[-1][8])
 
 
 def _check_row(

@@ -1,0 +1,170 @@
+"""Many evaluations over one or more sandbox children, in batches, under per-evaluation limits.
+
+One request per evaluation costs a pipe round trip and leaves the child idle while the
+parent builds the next input; `check --all` instead sends batches (`eval_many`) and the
+child streams one answer per item. Each answer restarts that child's clock, so the time
+limit still applies to every evaluation, and the memory cap is polled as before. With
+`workers` > 1, extra children compile the bundle while the first one already evaluates,
+then take batches as they become free (on 2 cores, two children keep both busy while the
+parent encodes inputs and parses answers).
+
+A limit (timeout, oom, crash) stops every child and raises LimitReached naming the job
+that was running, so the caller can abort the run with the model's name.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from govern.errors import PolicyEvalError, PolicyLimitError
+from govern.policy import _worker
+from govern.policy._regorus import first_value_of, located
+from govern.policy._sandbox import CRASH_MSG, OOM_MSG, TIMEOUT_MSG, _Child, _rss_mb
+
+if TYPE_CHECKING:
+    from govern.policy._sandbox import SandboxEngine
+
+_POLL_S = 0.01
+DEFAULT_BATCH = 32
+
+
+class LimitReached(Exception):
+    """A limit stopped job `index`; `error` is the engine's PolicyLimitError."""
+
+    def __init__(self, index: int, error: PolicyLimitError) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
+
+
+@dataclass
+class _Slot:
+    """A child and the batch it is working on (None while idle or compiling)."""
+
+    child: _Child
+    loading: bool = False
+    batch: list[int] = field(default_factory=list)
+    pos: int = 0
+    deadline: float = 0.0
+    rss_at: float = 0.0
+
+
+def _send_raw(child: _Child, body: bytes, index: int, context: str) -> None:
+    try:
+        _worker.write_raw_frame(child.fd_in, body)
+    except (BrokenPipeError, OSError):
+        child.close()
+        err = PolicyLimitError(
+            CRASH_MSG.format(context=context, how="its pipe closed"), reason="crash"
+        )
+        raise LimitReached(index, err) from None
+
+
+def _batch_body(jobs: Sequence[tuple[str, str]], batch: list[int]) -> bytes:
+    # inputs are already JSON text; the frame carries them as JSON strings
+    return json.dumps({"op": "eval_many", "items": [jobs[i] for i in batch]}).encode()
+
+
+def evaluate_many(
+    engine: SandboxEngine,
+    jobs: Sequence[tuple[str, str]],
+    *,
+    workers: int = 1,
+    batch: int = DEFAULT_BATCH,
+) -> list[Any]:
+    """Value (or PolicyEvalError) of each (input_json, query) job, in job order."""
+    results: list[Any] = [None] * len(jobs)
+    if not jobs:
+        return results
+    limits = engine.limits
+    size = max(1, min(batch, -(-len(jobs) // (4 * max(workers, 1)))))
+    todo: deque[list[int]] = deque(
+        list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)
+    )
+    slots = [_Slot(engine.child())]
+
+    def start(slot: _Slot) -> None:
+        if not todo:
+            slot.batch = []
+            return
+        slot.batch, slot.pos = todo.popleft(), 0
+        now = time.monotonic()
+        slot.deadline, slot.rss_at = now + limits.timeout_s, now
+        first = slot.batch[0]
+        _send_raw(slot.child, _batch_body(jobs, slot.batch), first, f"evaluate {jobs[first][1]}")
+
+    def stop(index: int, error: PolicyLimitError) -> LimitReached:
+        engine.close()  # every child: the run is over
+        return LimitReached(index, error)
+
+    start(slots[0])
+    for child in engine.live_extras()[: max(workers - 1, 0)]:  # compiled by an earlier call
+        slots.append(_Slot(child))
+        start(slots[-1])
+    load = json.dumps({**engine.load_request, "ast": False}).encode()
+    for _ in range(len(slots), min(workers, len(slots) + len(todo))):
+        extra = engine.adopt(_Child())
+        slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
+        _send_raw(extra, load, 0, "compile policy")
+    while any(s.loading or s.batch for s in slots):
+        if not todo:  # nothing left for a child still compiling: do not wait for it
+            for slot in slots:
+                if slot.loading:
+                    slot.child.close()
+                    slot.loading = False
+        busy = [s for s in slots if s.loading or s.batch]
+        ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], _POLL_S)
+        for slot in busy:
+            current = slot.batch[slot.pos] if slot.batch else 0
+            context = "compile policy" if slot.loading else f"evaluate {jobs[current][1]}"
+            if slot.child.fd_out in ready:
+                try:
+                    answer = _worker.read_frame(slot.child.fd_out)
+                except (EOFError, ValueError):
+                    code = slot.child.proc.wait()
+                    how = f"signal {-code}" if code < 0 else f"exit status {code}"
+                    err = PolicyLimitError(
+                        CRASH_MSG.format(context=context, how=how), reason="crash"
+                    )
+                    raise stop(current, err) from None
+                if slot.loading:
+                    if not answer["ok"]:  # the first child compiled this very bundle
+                        raise stop(
+                            0, PolicyLimitError(f"{context}: {answer['error']}", reason="crash")
+                        )
+                    slot.loading = False
+                    start(slot)
+                    continue
+                query = jobs[current][1]
+                if answer["ok"]:
+                    try:
+                        results[current] = first_value_of(answer["doc"], query)
+                    except PolicyEvalError as exc:
+                        results[current] = exc
+                else:
+                    results[current] = located(answer["error"], PolicyEvalError, context)
+                slot.pos += 1
+                slot.deadline = time.monotonic() + limits.timeout_s
+                if slot.pos == len(slot.batch):
+                    start(slot)
+                continue
+            now = time.monotonic()
+            if now - slot.rss_at >= _POLL_S:
+                slot.rss_at = now
+                rss = _rss_mb(slot.child.proc.pid)
+                if rss > limits.memory_mb:
+                    msg = OOM_MSG.format(context=context, rss=rss, limit=limits.memory_mb)
+                    raise stop(current, PolicyLimitError(msg, reason="oom"))
+            if now > slot.deadline:
+                msg = TIMEOUT_MSG.format(context=context, limit=limits.timeout_s)
+                raise stop(current, PolicyLimitError(msg, reason="timeout"))
+    return results
+
+
+__all__ = ["DEFAULT_BATCH", "LimitReached", "evaluate_many"]

@@ -1,0 +1,62 @@
+"""Policy inputs for every registered version from one read of each table (`check --all`).
+
+input_from_row reads approvals, events, the latest scan and its metrics with four queries
+per version; over an inventory that is most of the run. RegistrySnapshot reads each table
+once (store/bulk.py) and assembles the same documents with check.assemble_input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from govern.results import MetricRow
+from govern.runner.check import assemble_input
+from govern.runner.evidence_doc import evidence_from_scan
+from govern.store import Store
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    """Approvals, lifecycle events and latest drift scans (with metrics) of every version."""
+
+    approvals: dict[Key, list[dict[str, Any]]]
+    events: dict[Key, list[dict[str, Any]]]
+    scans: dict[Key, dict[str, Any]]
+    metrics: dict[str, list[MetricRow]]
+
+    @classmethod
+    def read(cls, store: Store) -> RegistrySnapshot:
+        """Four queries, whatever the number of versions."""
+        from govern.store import bulk
+
+        return cls(
+            approvals=bulk.all_approvals(store),
+            events=bulk.all_events(store),
+            scans=bulk.latest_scans(store, "drift"),
+            metrics=bulk.latest_scan_metrics(store, "drift"),
+        )
+
+    def evidence(self, key: Key) -> dict[str, Any]:
+        """evidence_document's result for one version, from the snapshot."""
+        scan = self.scans.get(key)
+        if scan is None:
+            return {}
+        return evidence_from_scan(scan, self.metrics.get(scan["scan_id"], []))
+
+    def input_for(self, row: dict[str, Any], stage: str, *, now: str) -> dict[str, Any]:
+        """The same document as input_from_row(store, row, stage, now=now)."""
+        key = (str(row["name"]), str(row["version"]))
+        return assemble_input(
+            row,
+            stage,
+            now=now,
+            approvals=self.approvals.get(key, []),
+            events=self.events.get(key, []),
+            evidence=self.evidence(key),
+        )
+
+
+__all__ = ["RegistrySnapshot"]
