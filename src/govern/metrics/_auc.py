@@ -70,6 +70,14 @@ class AucState:
         if scores.size == 0:
             return
         lab = labels.astype(np.int64)
+        # A prefix with more than MAX_DISTINCT distinct values decides the mode without
+        # sorting the whole batch (same outcome as the full np.unique below, ~10x cheaper).
+        if (
+            self.values is not None
+            and scores.size > 2 * MAX_DISTINCT
+            and np.unique(scores[: 2 * MAX_DISTINCT]).size > MAX_DISTINCT
+        ):
+            self._to_histogram()
         if self.values is not None:
             uniq, inv = np.unique(scores, return_inverse=True)
             if uniq.size <= MAX_DISTINCT:
