@@ -73,20 +73,7 @@ def record_decision(store: Store, decision: Decision, input_doc: dict[str, Any])
         insert_decision(conn, decision, input_doc)
 
 
-_COLUMNS = [
-    "decision_id",
-    "name",
-    "version",
-    "stage",
-    "result",
-    "violations",
-    "bundle_hash",
-    "input_hash",
-    "input",
-    "engine",
-    "engine_version",
-    "decided_at",
-]
+_COLUMNS = list(_digest.DECISION_COLUMNS)  # one definition of the row layout
 
 
 def record_decisions(store: Store, items: list[tuple[Decision, dict[str, Any]]]) -> None:
