@@ -17,17 +17,7 @@ from govern.store import Store, audit
 from govern.store.audit import AuditHead
 
 ROWS = 100_000
-AUDIT_COLUMNS = (
-    "seq",
-    "ts",
-    "actor",
-    "action",
-    "subject",
-    "payload",
-    "canon",
-    "prev_hash",
-    "row_hash",
-)
+AUDIT_COLUMNS = audit._AUDIT_COLUMNS  # the table layout, defined once in store/audit.py
 
 
 @pytest.fixture(scope="module")

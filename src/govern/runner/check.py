@@ -268,30 +268,6 @@ def checked(decision: Decision, card_path: str | None) -> CheckedModel:
     return CheckedModel(decision, shown, locate_violations(text, decision.violations))
 
 
-def check_db(
-    db: str | Path | None,
-    prepared: PreparedPolicies,
-    ref: ModelRef,
-    stage: str,
-    *,
-    lock_timeout: float | None = None,
-) -> Decision:
-    """`govern check` on a database file: evaluate read-only, then record in a short write.
-
-    The read-only phase never holds the write lock, so auditors and other readers are not
-    shut out while policies run; the decision (with the exact input it saw) is then
-    appended in its own transaction.
-    """
-    from govern.store import Store
-    from govern.store import decisions as decision_store
-
-    with Store.open(db, read_only=True, lock_timeout=lock_timeout) as store:
-        decision, input_doc = check(store, prepared, ref, stage, record=False)
-    with Store.open(db, lock_timeout=lock_timeout) as store:
-        decision_store.record_decision(store, decision, input_doc)
-    return decision
-
-
 @dataclass(frozen=True)
 class CheckOutcome:
     """One model of a `check --all` run: a decision, or the error that stopped it."""
