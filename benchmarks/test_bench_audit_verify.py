@@ -38,17 +38,7 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
         t0 = time.perf_counter()
         rows = list(audit.chain_rows(start, entries))
         cols = list(zip(*rows, strict=True))
-        names = [
-            "seq",
-            "ts",
-            "actor",
-            "action",
-            "subject",
-            "payload",
-            "canon",
-            "prev_hash",
-            "row_hash",
-        ]
+        names = list(AUDIT_COLUMNS)
         table = pa.table(
             {
                 n: pa.array(c, type=pa.binary() if n == "canon" else None)
