@@ -20,12 +20,36 @@ ffibuilder.cdef(
     int govern_count_dict_i32(const int32_t *indices, const uint8_t *validity, int64_t offset,
                               int64_t length, int64_t ndict, int64_t *counts, int64_t *nulls);
     const char *govern_strerror(int code);
+    typedef struct {
+        int64_t used;
+        int64_t outside;
+        int64_t outside_unit;
+        int64_t distinct_fine;
+        int64_t ece_n[10];
+        int64_t ece_pos[10];
+        double sq_error;
+        double ece_score[10];
+    } govern_score_stats;
+    int govern_confusion(const double *score, const uint8_t *score_valid, int64_t score_bit,
+                         const double *label, const uint8_t *label_valid, int64_t label_bit,
+                         const int32_t *codes, const uint8_t *code_valid, int64_t code_bit,
+                         int64_t ngroups, int64_t length, double threshold, int64_t *cells);
+    int govern_score_stats_f64(const double *score, const uint8_t *score_valid,
+                               int64_t score_bit, const double *label,
+                               const uint8_t *label_valid, int64_t label_bit, int64_t length,
+                               double threshold, double lo, double hi, double scale,
+                               int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
+                               govern_score_stats *stats);
+    int govern_sketch_f64(const double *values, const uint8_t *valid, int64_t bit,
+                          int64_t length, const double *bounds, int64_t nbuckets,
+                          const int32_t *first, int64_t first_base, int64_t nfirst,
+                          double max_indexable, int64_t *buckets, int64_t *specials);
     """
 )
 ffibuilder.set_source(
     "govern._kernels",
-    '#include "govern_kernels.h"',
-    sources=["native/govern_kernels.c"],
+    '#include "govern_kernels.h"\n#include "govern_scores.h"',
+    sources=["native/govern_kernels.c", "native/govern_scores.c"],
     include_dirs=["native"],
     extra_compile_args=["-O3", "-std=c99", "-fno-math-errno", *_ARCH],
 )

@@ -143,3 +143,239 @@ def count_dictionary(column: pa.DictionaryArray, ndict: int) -> tuple[np.ndarray
     )
     _check(rc, "count_dictionary")
     return counts, int(nulls[0])
+
+
+@dataclass(frozen=True)
+class Float64Column:
+    """One column as float64 values from the batch's first row, with its Arrow validity bitmap.
+
+    Row i is null when bit `bit_offset + i` of `validity` is 0 (Arrow's layout for a sliced
+    array, so no bitmap is copied); `validity` is None when there are no nulls. Values of null
+    rows are unspecified and never read.
+    """
+
+    values: np.ndarray  # contiguous float64
+    validity: pa.Buffer | None = None
+    bit_offset: int = 0
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+    def valid(self) -> np.ndarray:
+        """Boolean mask of the non-null rows (NumPy fallbacks; the kernels read the bitmap)."""
+        n = self.values.size
+        if self.validity is None:
+            return np.ones(n, dtype=bool)
+        bits = np.unpackbits(np.frombuffer(self.validity, dtype=np.uint8), bitorder="little")
+        return bits[self.bit_offset : self.bit_offset + n].astype(bool)
+
+
+@dataclass(frozen=True)
+class GroupCodes:
+    """Per-row int32 group codes in [0, groups); a null code (validity bit 0) is group `groups`."""
+
+    codes: np.ndarray  # contiguous int32
+    groups: int
+    validity: pa.Buffer | None = None
+    bit_offset: int = 0
+
+
+SCORE_STATS_ECE_BINS = 10  # GOVERN_ECE_BINS in native/govern_scores.h
+
+
+@dataclass
+class ScoreStats:
+    """What one batch's labelled, scored rows add to the performance state (see govern_scores.h)."""
+
+    used: int
+    outside: int
+    outside_unit: int
+    distinct_fine: int
+    ece_n: np.ndarray
+    ece_pos: np.ndarray
+    sq_error: float
+    ece_score: list[float]
+
+
+def _f64_ptr(arr: np.ndarray) -> object:
+    return _ffi.cast("const double *", _ffi.from_buffer(arr)) if arr.size else _ffi.NULL
+
+
+def _bitmap(buf: pa.Buffer | None) -> object:
+    return _ffi.NULL if buf is None else _ffi.cast("const uint8_t *", buf.address)
+
+
+def _checked_f64(col: Float64Column) -> np.ndarray:
+    v = col.values
+    if v.dtype != np.float64 or v.ndim != 1 or not v.flags.c_contiguous:
+        raise ValueError("Float64Column.values must be a contiguous 1-d float64 array")
+    if col.validity is not None and col.validity.size * 8 < col.bit_offset + v.size:
+        raise ValueError("validity bitmap shorter than the column")
+    return v
+
+
+def confusion_counts(
+    score: Float64Column,
+    label: Float64Column | None,
+    codes: GroupCodes | None,
+    threshold: float,
+) -> np.ndarray:
+    """Confusion-cell counts per group: int64[groups + 1, 9] (one row when `codes` is None).
+
+    Cell = decision + 2 * label state (0 negative, 1 positive, 2 unlabelled, 3 invalid label),
+    8 for a null or NaN score; the last row is the null group.
+    """
+    s = _checked_f64(score)
+    n = s.size
+    y = _checked_f64(label) if label is not None else None
+    if y is not None and y.size != n:
+        raise ValueError("score and label have different lengths")
+    groups = 0
+    code_ptr: object = _ffi.NULL
+    if codes is not None:
+        c = codes.codes
+        if c.dtype != np.int32 or c.ndim != 1 or not c.flags.c_contiguous or c.size != n:
+            raise ValueError("GroupCodes.codes must be contiguous int32 of the batch's length")
+        groups = codes.groups
+        code_ptr = _ffi.cast("const int32_t *", _ffi.from_buffer(c)) if n else _ffi.NULL
+    out = np.zeros(((groups + 1) if codes is not None else 1, 9), dtype=np.int64)
+    rc = _lib.govern_confusion(
+        _f64_ptr(s),
+        _bitmap(score.validity),
+        score.bit_offset,
+        _f64_ptr(y) if y is not None else _ffi.NULL,
+        _bitmap(label.validity) if label is not None else _ffi.NULL,
+        label.bit_offset if label is not None else 0,
+        code_ptr,
+        _bitmap(codes.validity) if codes is not None else _ffi.NULL,
+        codes.bit_offset if codes is not None else 0,
+        groups,
+        n,
+        float(threshold),
+        _ffi.cast("int64_t *", _ffi.from_buffer(out)),
+    )
+    _check(rc, "confusion_counts")
+    return out
+
+
+def score_stats(
+    score: Float64Column,
+    label: Float64Column,
+    *,
+    threshold: float,
+    score_range: tuple[float, float],
+    cells: np.ndarray,
+    auc_counts: np.ndarray,
+    fine_seen: np.ndarray,
+) -> ScoreStats:
+    """One pass for the performance state: confusion cells, AUC bins, fine bins, sums.
+
+    Adds every row's confusion cell at `threshold` to `cells` (int64[9]); the rows with a 0/1
+    label and a score add to `auc_counts` (int64[bins, 2]) and set bits of `fine_seen`
+    (uint8[bins // 4], 2 fine bins per AUC bin). Returns the batch's sums and counts.
+    """
+    s, y = _checked_f64(score), _checked_f64(label)
+    if s.size != y.size:
+        raise ValueError("score and label have different lengths")
+    bins = auc_counts.shape[0]
+    if auc_counts.shape != (bins, 2) or auc_counts.dtype != np.int64:
+        raise ValueError("auc_counts must be int64[bins, 2]")
+    if not auc_counts.flags.c_contiguous or not auc_counts.flags.writeable:
+        raise ValueError("auc_counts must be a writeable C-contiguous array")
+    if fine_seen.dtype != np.uint8 or fine_seen.size * 8 < 2 * bins:
+        raise ValueError("fine_seen must be uint8 with at least 2 bits per AUC bin")
+    if cells.shape != (9,) or cells.dtype != np.int64 or not cells.flags.writeable:
+        raise ValueError("cells must be a writeable int64[9] array")
+    lo, hi = score_range
+    stats = _ffi.new("govern_score_stats *")
+    rc = _lib.govern_score_stats_f64(
+        _f64_ptr(s),
+        _bitmap(score.validity),
+        score.bit_offset,
+        _f64_ptr(y),
+        _bitmap(label.validity),
+        label.bit_offset,
+        s.size,
+        float(threshold),
+        float(lo),
+        float(hi),
+        bins / (hi - lo),
+        bins,
+        _ffi.cast("int64_t *", _ffi.from_buffer(cells)),
+        _ffi.cast("int64_t *", _ffi.from_buffer(auc_counts)),
+        _ffi.cast("uint8_t *", _ffi.from_buffer(fine_seen)),
+        stats,
+    )
+    _check(rc, "score_stats")
+    return ScoreStats(
+        used=int(stats.used),
+        outside=int(stats.outside),
+        outside_unit=int(stats.outside_unit),
+        distinct_fine=int(stats.distinct_fine),
+        ece_n=np.array(list(stats.ece_n), dtype=np.int64),
+        ece_pos=np.array(list(stats.ece_pos), dtype=np.int64),
+        sq_error=float(stats.sq_error),
+        ece_score=[float(x) for x in stats.ece_score],
+    )
+
+
+@dataclass(frozen=True)
+class SketchIndex:
+    """Bucket bounds of a log sketch, and where each value's search for its bucket starts.
+
+    See govern_sketch_f64 in native/govern_scores.h.
+    """
+
+    bounds: np.ndarray  # float64, ascending: bucket k holds (bounds[k-1], bounds[k]]
+    first: np.ndarray  # int32: first bucket per 1/256-octave slice
+    first_base: int  # slice number of first[0]
+
+
+SLICE_SHIFT = 44  # a slice is a double's exponent and top 8 mantissa bits
+
+
+def sketch_index(bounds: np.ndarray) -> SketchIndex:
+    """The search table for ascending positive bucket bounds."""
+    b = np.ascontiguousarray(bounds, dtype=np.float64)
+    if b.ndim != 1 or b.size == 0 or not (b[0] > 0.0) or np.any(b[1:] <= b[:-1]):
+        raise ValueError("sketch bounds must be positive and strictly ascending")
+    lo, hi = (int(x) >> SLICE_SHIFT for x in b[[0, -1]].view(np.int64))
+    lowest = (np.arange(lo, hi + 1, dtype=np.int64) << SLICE_SHIFT).view(np.float64)
+    first = np.minimum(np.searchsorted(b, lowest, side="left"), b.size - 1).astype(np.int32)
+    return SketchIndex(b, first, lo)
+
+
+def sketch_counts(
+    values: Float64Column,
+    buckets: np.ndarray,
+    index: SketchIndex,
+    *,
+    max_indexable: float,
+) -> tuple[int, int, int, int]:
+    """Add each valid value v > 0 to the first bucket k with v <= bounds[k] (int64, added to).
+
+    Returns (nulls, invalid: NaN, infinite or negative, zeros, above max_indexable).
+    """
+    v = _checked_f64(values)
+    if buckets.dtype != np.int64 or not buckets.flags.c_contiguous:
+        raise ValueError("buckets must be a contiguous int64 array")
+    if buckets.size != index.bounds.size:
+        raise ValueError("buckets and bounds differ in size")
+    specials = np.zeros(4, dtype=np.int64)
+    rc = _lib.govern_sketch_f64(
+        _f64_ptr(v),
+        _bitmap(values.validity),
+        values.bit_offset,
+        v.size,
+        _f64_ptr(index.bounds),
+        index.bounds.size,
+        _ffi.cast("const int32_t *", _ffi.from_buffer(index.first)),
+        index.first_base,
+        index.first.size,
+        float(max_indexable),
+        _ffi.cast("int64_t *", _ffi.from_buffer(buckets)),
+        _ffi.cast("int64_t *", _ffi.from_buffer(specials)),
+    )
+    _check(rc, "sketch_counts")
+    nulls, invalid, zeros, high = (int(x) for x in specials)
+    return nulls, invalid, zeros, high

@@ -21,6 +21,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from govern._native import Float64Column, ScoreStats, score_stats
 from govern.metrics._state import floats_from_json, floats_to_json
 
 MAX_DISTINCT = 65_536
@@ -89,6 +90,45 @@ class AucState:
         self.outside += int(np.count_nonzero((scores < lo) | (scores > hi)))
         b = self._bin(scores)
         self.counts += np.bincount(b * 2 + lab, minlength=HIST_BINS * 2).reshape(-1, 2)
+
+    def add_columns(
+        self, score: Float64Column, label: Float64Column, *, threshold: float, cells: np.ndarray
+    ) -> ScoreStats:
+        """Add a batch's rows with a 0/1 label and a score, straight from the columns.
+
+        The same pass adds every row's confusion cell at `threshold` to `cells` (int64[9]).
+        One native pass bins the scores and also marks 2 * HIST_BINS finer bins: more than
+        MAX_DISTINCT of those hit proves more than MAX_DISTINCT distinct scores, hence
+        histogram mode, with no sort. Otherwise (discrete scores, small batches, scores in a
+        narrow range) the NumPy path of `add` decides. Returns the pass's sums and counts,
+        which the performance accumulator also needs.
+        """
+        fine = np.zeros(HIST_BINS // 4, dtype=np.uint8)
+        hist = self.counts if self.values is None else np.zeros((HIST_BINS, 2), dtype=np.int64)
+        stats = score_stats(
+            score,
+            label,
+            threshold=threshold,
+            score_range=self.score_range,
+            cells=cells,
+            auc_counts=hist,
+            fine_seen=fine,
+        )
+        if self.values is None:
+            self.outside += stats.outside
+            return stats
+        if stats.distinct_fine > MAX_DISTINCT:
+            if self.values.size:
+                self._to_histogram()
+                self.counts += hist
+            else:
+                self.values, self.counts = None, hist
+            self.outside += stats.outside
+            return stats
+        s, y = score.values, label.values
+        use = score.valid() & ~np.isnan(s) & label.valid() & ((y == 0.0) | (y == 1.0))
+        self.add(s[use], y[use])
+        return stats
 
     def _merge_exact(self, values: np.ndarray, counts: np.ndarray) -> None:
         assert self.values is not None

@@ -1,7 +1,9 @@
-"""Turning one projected Arrow batch into the numpy arrays the accumulators count.
+"""Turning one projected Arrow batch into the arrays the accumulators and kernels count.
 
 Type checks happen here, once per batch, with messages naming the column and what is valid;
-the scan adds the file name. Nulls become NaN in float arrays (their count is kept apart).
+the scan adds the file name. `float_column` and `group_codes` give the native kernels views of
+the Arrow buffers (no copy for float64 and dictionary columns, nulls kept in the bitmaps);
+`as_float` gives NumPy code float64 with nulls as NaN (their count kept apart).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govern._native import Float64Column, GroupCodes
 from govern.errors import MetricInputError
 
-# Label states in the confusion cells.
+# Label states in the confusion cells (the same numbers as native/govern_scores.h).
 NEG, POS, UNLABELLED, BAD_LABEL = 0, 1, 2, 3
 MISSING_PRED_CELL = 8  # cells 0..7 are decision + 2 * label_state
 N_CELLS = 9
@@ -32,8 +35,7 @@ def column(batch: pa.RecordBatch | pa.Table, name: str) -> pa.Array:
 def as_float(arr: pa.Array, name: str) -> tuple[np.ndarray, int]:
     """float64 values with nulls as NaN, and the null count."""
     t = arr.type
-    if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)):
-        raise MetricInputError(f"column {name!r} has type {t}; expected a numeric or boolean type")
+    _check_numeric(t, name)
     if t != pa.float64():
         arr = pc.cast(arr, pa.float64())
     nulls = arr.null_count
@@ -42,31 +44,25 @@ def as_float(arr: pa.Array, name: str) -> tuple[np.ndarray, int]:
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64), nulls
 
 
-def label_states(label: np.ndarray, null_mask: np.ndarray | None) -> np.ndarray:
-    """NEG / POS / UNLABELLED / BAD_LABEL per row (labels must be 0 or 1)."""
-    states = np.full(label.shape, BAD_LABEL, dtype=np.int64)
-    states[label == 0.0] = NEG
-    states[label == 1.0] = POS
-    if null_mask is not None:
-        states[null_mask] = UNLABELLED
-    return states
+def float_column(arr: pa.Array, name: str) -> Float64Column:
+    """The column as float64 for the native kernels: no copy for float64, nulls kept apart."""
+    _check_numeric(arr.type, name)
+    if pa.types.is_boolean(arr.type):
+        arr = arr.cast(pa.float64())  # bit-packed values; the cast keeps the nulls
+    validity = arr.buffers()[0] if arr.null_count else None
+    data = arr.buffers()[1]
+    if data is None or len(arr) == 0:
+        return Float64Column(np.empty(0, dtype=np.float64))
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    values = np.frombuffer(data, dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+    if dtype != np.float64:
+        values = values.astype(np.float64)
+    return Float64Column(values, validity, arr.offset)
 
 
-def null_mask(arr: pa.Array) -> np.ndarray | None:
-    """Boolean mask of nulls, or None when there are none."""
-    if arr.null_count == 0:
-        return None
-    return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def confusion_cells(score: np.ndarray, states: np.ndarray | None, threshold: float) -> np.ndarray:
-    """Cell per row: decision + 2 * label_state, or MISSING_PRED_CELL for null/NaN scores."""
-    decision = (score >= threshold).astype(np.int64)
-    cells = decision + (2 * UNLABELLED if states is None else 2 * states)
-    missing = np.isnan(score)
-    if missing.any():
-        cells = np.where(missing, MISSING_PRED_CELL, cells)
-    return cells
+def _check_numeric(t: pa.DataType, name: str) -> None:
+    if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)):
+        raise MetricInputError(f"column {name!r} has type {t}; expected a numeric or boolean type")
 
 
 def dictionary_codes(arr: pa.Array) -> tuple[np.ndarray, list[object]]:
@@ -83,24 +79,49 @@ def dictionary_codes(arr: pa.Array) -> tuple[np.ndarray, list[object]]:
 
 def group_codes(
     batch: pa.RecordBatch | pa.Table, columns: tuple[str, ...]
-) -> tuple[np.ndarray, list[tuple[object, ...]]]:
-    """Per-row code of the (intersectional) group and the key tuple of every possible code.
+) -> tuple[GroupCodes, list[tuple[object, ...]]]:
+    """Per-row code of the (intersectional) group and the key tuple of every code that occurs.
 
-    Mixed-radix over the batch's own dictionaries, so the number of codes is the product of
+    One dictionary column (how the scan reads string attributes): its indices as they are,
+    no copy, nulls through the validity bitmap (code `groups`, key (None,)). Otherwise
+    mixed-radix over the batch's own dictionaries, so the number of codes is the product of
     the distinct values per column (+1 for null each); keys use None for a null value.
     """
-    codes = np.zeros(batch.num_rows, dtype=np.int64)
-    keys: list[tuple[object, ...]] = [()]
     for name in columns:
-        arr = column(batch, name)
-        if pa.types.is_floating(arr.type):
+        t = column(batch, name).type
+        if pa.types.is_floating(t):
             raise MetricInputError(
-                f"protected attribute column {name!r} has type {arr.type}; "
+                f"protected attribute column {name!r} has type {t}; "
                 "expected a string, integer, boolean or dictionary column"
             )
-        c, values = dictionary_codes(arr)
+    if len(columns) == 1:
+        arr = column(batch, columns[0])
+        if pa.types.is_dictionary(arr.type):
+            values = arr.dictionary.to_pylist()
+            idx = arr.indices
+            data = idx.buffers()[1]
+            if data is None or len(idx) == 0:
+                codes = np.zeros(0, dtype=np.int32)
+            else:
+                dtype = np.dtype(idx.type.to_pandas_dtype())
+                raw = np.frombuffer(
+                    data, dtype=dtype, count=len(idx), offset=idx.offset * dtype.itemsize
+                )
+                codes = raw if dtype == np.int32 else raw.astype(np.int32)
+            validity = idx.buffers()[0] if idx.null_count else None
+            single: list[tuple[object, ...]] = [(v,) for v in [*values, None]]
+            return GroupCodes(codes, len(values), validity, idx.offset), single
+    mixed = np.zeros(batch.num_rows, dtype=np.int64)
+    keys: list[tuple[object, ...]] = [()]
+    for name in columns:
+        c, values = dictionary_codes(column(batch, name))
         radix = len(values) + 1
-        codes = codes * radix + c
+        mixed = mixed * radix + c
         choices: list[object] = [*values, None]
         keys = [(*k, v) for k in keys for v in choices]
-    return codes, keys
+    if len(keys) > np.iinfo(np.int32).max:
+        raise MetricInputError(
+            f"protected attributes {', '.join(columns)}: {len(keys)} possible groups in one "
+            "batch; intersect fewer columns or columns with fewer distinct values"
+        )
+    return GroupCodes(mixed.astype(np.int32), len(keys)), keys

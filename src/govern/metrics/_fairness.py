@@ -17,6 +17,7 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
+from govern._native import confusion_counts
 from govern.metrics._batch import (
     BAD_LABEL,
     MISSING_PRED_CELL,
@@ -24,12 +25,9 @@ from govern.metrics._batch import (
     NEG,
     POS,
     UNLABELLED,
-    as_float,
     column,
-    confusion_cells,
+    float_column,
     group_codes,
-    label_states,
-    null_mask,
 )
 from govern.metrics._grouped import GroupedResult
 from govern.metrics._state import float_to_json
@@ -157,22 +155,16 @@ class FairnessAccumulator:
         """Count the batch's rows into group x cell counts."""
         if batch.num_rows == 0:
             return
-        score, _ = as_float(column(batch, self.prediction), self.prediction)
-        states = None
-        if self.label is not None:
-            label_arr = column(batch, self.label)
-            label, _ = as_float(label_arr, self.label)
-            states = label_states(label, null_mask(label_arr))
-        cells = confusion_cells(score, states, self.threshold)
+        score = float_column(column(batch, self.prediction), self.prediction)
+        label = float_column(column(batch, self.label), self.label) if self.label else None
         codes, keys = group_codes(batch, self.attribute)
-        counts = np.bincount(codes * N_CELLS + cells, minlength=len(keys) * N_CELLS)
-        counts = counts.reshape(len(keys), N_CELLS)
+        counts = confusion_counts(score, label, codes, self.threshold)
         for i in np.flatnonzero(counts.sum(axis=1)):
             key = keys[i]
             if key in self.cells:
                 self.cells[key] += counts[i]
             else:
-                self.cells[key] = counts[i].astype(np.int64, copy=True)
+                self.cells[key] = counts[i].copy()
 
     def merge(self, other: Self) -> Self:
         """Exact merge: counts added group by group."""

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from govern.clock import rfc3339
 from govern.errors import MetricInputError
-from govern.metrics._batch import as_float, column, dictionary_codes
+from govern.metrics._batch import column, dictionary_codes, float_column
 from govern.metrics._sketch import QuantileSketch
 from govern.metrics._state import float_to_json
 from govern.results import MetricRow
@@ -88,11 +88,10 @@ class OperationalAccumulator:
             return
         self.rows += batch.num_rows
         if self.latency:
-            values, nulls = as_float(column(batch, self.latency), self.latency)
-            good = np.isfinite(values) & (values >= 0.0)
+            values = float_column(column(batch, self.latency), self.latency)
+            nulls, invalid = self.sketch.add_column(values)
             self.latency_nulls += nulls
-            self.latency_invalid += int(values.size - np.count_nonzero(good)) - nulls
-            self.sketch.add(values[good])
+            self.latency_invalid += invalid
         if self.error_code:
             codes, keys = dictionary_codes(column(batch, self.error_code))
             counts = np.bincount(codes, minlength=len(keys) + 1)

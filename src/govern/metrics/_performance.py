@@ -17,13 +17,9 @@ import pyarrow as pa
 from govern.metrics._auc import MAX_AUC_ERROR, AucState
 from govern.metrics._batch import (
     N_CELLS,
-    NEG,
-    POS,
     as_float,
     column,
-    confusion_cells,
-    label_states,
-    null_mask,
+    float_column,
 )
 from govern.metrics._exactsum import ExactSum
 from govern.metrics._fairness import ConfusionCounts
@@ -93,30 +89,22 @@ class PerformanceAccumulator:
         if batch.num_rows == 0:
             return
         self.rows += batch.num_rows
-        score, _ = as_float(column(batch, self.prediction), self.prediction)
-        label_arr = column(batch, self.label)
-        label, _ = as_float(label_arr, self.label)
         if self.task == "regression":
-            self._update_regression(score, label)
+            pred, _ = as_float(column(batch, self.prediction), self.prediction)
+            label, _ = as_float(column(batch, self.label), self.label)
+            self._update_regression(pred, label)
             return
-        states = label_states(label, null_mask(label_arr))
-        cells = confusion_cells(score, states, self.threshold)
-        self.cells += np.bincount(cells, minlength=N_CELLS)
-        use = ((states == NEG) | (states == POS)) & ~np.isnan(score)
-        s, y = score[use], states[use]
-        self.auc.add(s, y)
-        unit = (s >= 0.0) & (s <= 1.0)
-        self.outside_unit += int(s.size - np.count_nonzero(unit))
-        s, y = s[unit], y[unit]
-        if s.size:
-            yf = y.astype(np.float64)
-            self.sq_error.add(float(np.sum((s - yf) ** 2)))
-            b = np.minimum((s * ECE_BINS).astype(np.int64), ECE_BINS - 1)
-            self.ece_n += np.bincount(b, minlength=ECE_BINS)
-            self.ece_pos += np.bincount(b, weights=yf, minlength=ECE_BINS).astype(np.int64)
-            sums = np.bincount(b, weights=s, minlength=ECE_BINS)
-            for i in np.flatnonzero(sums):
-                self.ece_score[i].add(float(sums[i]))
+        score = float_column(column(batch, self.prediction), self.prediction)
+        labels = float_column(column(batch, self.label), self.label)
+        stats = self.auc.add_columns(score, labels, threshold=self.threshold, cells=self.cells)
+        self.outside_unit += stats.outside_unit
+        if stats.used > stats.outside_unit:
+            self.sq_error.add(stats.sq_error)
+            self.ece_n += stats.ece_n
+            self.ece_pos += stats.ece_pos
+            for i, total in enumerate(stats.ece_score):
+                if total:
+                    self.ece_score[i].add(total)
 
     def _update_regression(self, pred: np.ndarray, label: np.ndarray) -> None:
         good_pred = np.isfinite(pred)

@@ -1,0 +1,232 @@
+/* Kernels over scored inference rows (see govern_scores.h for the contracts).
+ *
+ * Every per-row decision is the one NumPy made in govern/metrics (_batch.py, _auc.py,
+ * _performance.py, _sketch.py); tests/native compare the two on random data. Hot counters that
+ * consecutive rows often hit (a few groups x 9 cells) are split into 4 copies, so increments of
+ * neighbouring rows do not wait on one another through memory. */
+#include "govern_kernels.h"
+#include "govern_scores.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_SPLIT_CELLS 1024 /* (groups + 1) * 9 up to this count use split counters */
+
+static inline int valid_at(const uint8_t *bitmap, int64_t bit) {
+    return bitmap == NULL || ((bitmap[bit >> 3] >> (bit & 7)) & 1);
+}
+
+/* Label state of row i (GOVERN_LABEL_*). Written as selects, not branches on the data:
+ * labels are random 0/1 and nulls scattered, so branches would often be mispredicted. */
+static inline int label_state(const double *label, const uint8_t *valid, int64_t bit, int64_t i) {
+    if (label == NULL) return GOVERN_LABEL_NONE;
+    const double y = label[i];
+    const int is0 = y == 0.0, is1 = y == 1.0; /* 0 -> NEG (0), 1 -> POS (1), else BAD (3) */
+    const int state = GOVERN_LABEL_BAD - 3 * is0 - 2 * is1;
+    const int present = valid_at(valid, bit + i);
+    return present * state + (1 - present) * GOVERN_LABEL_NONE;
+}
+
+/* Confusion cell of row i given its label state (GOVERN_CELL_NO_SCORE without a score). */
+static inline int cell_of(const double *score, const uint8_t *valid, int64_t bit, int64_t i,
+                          double threshold, int state) {
+    const double s = score[i];
+    const int scored = valid_at(valid, bit + i) && s == s;
+    return scored ? (s >= threshold) + 2 * state : GOVERN_CELL_NO_SCORE;
+}
+
+/* Counter slot of row i in govern_confusion; -1 for a code out of range. */
+static inline int64_t confusion_slot(const double *score, const uint8_t *score_valid,
+                                     int64_t score_bit, const double *label,
+                                     const uint8_t *label_valid, int64_t label_bit,
+                                     const int32_t *codes, const uint8_t *code_valid,
+                                     int64_t code_bit, int64_t ngroups, double threshold,
+                                     int64_t i) {
+    const int cell = cell_of(score, score_valid, score_bit, i, threshold,
+                             label_state(label, label_valid, label_bit, i));
+    if (codes == NULL) return cell;
+    const int64_t group = valid_at(code_valid, code_bit + i) ? (int64_t)codes[i] : ngroups;
+    const int in_range = group >= 0 && (group < ngroups || !valid_at(code_valid, code_bit + i));
+    return in_range ? group * GOVERN_N_CELLS + cell : -1;
+}
+
+int govern_confusion(const double *score, const uint8_t *score_valid, int64_t score_bit,
+                     const double *label, const uint8_t *label_valid, int64_t label_bit,
+                     const int32_t *codes, const uint8_t *code_valid, int64_t code_bit,
+                     int64_t ngroups, int64_t length, double threshold, int64_t *cells) {
+    if (length < 0 || ngroups < 0 || score_bit < 0 || label_bit < 0 || code_bit < 0)
+        return GOVERN_ERR_BAD_LENGTH;
+    if (cells == NULL || (length > 0 && score == NULL)) return GOVERN_ERR_NULL_POINTER;
+    const int64_t ncells = (codes == NULL ? 1 : ngroups + 1) * GOVERN_N_CELLS;
+#define SLOT(i)                                                                                \
+    confusion_slot(score, score_valid, score_bit, label, label_valid, label_bit, codes,       \
+                   code_valid, code_bit, ngroups, threshold, (i))
+    int64_t i = 0;
+    if (ncells <= MAX_SPLIT_CELLS) {
+        /* 4 counter copies, 4 rows per step: neighbouring rows never wait on one counter. */
+        int64_t c0[MAX_SPLIT_CELLS], c1[MAX_SPLIT_CELLS], c2[MAX_SPLIT_CELLS], c3[MAX_SPLIT_CELLS];
+        const size_t bytes = sizeof(int64_t) * (size_t)ncells;
+        memset(c0, 0, bytes);
+        memset(c1, 0, bytes);
+        memset(c2, 0, bytes);
+        memset(c3, 0, bytes);
+        for (; i + 4 <= length; i += 4) {
+            const int64_t s0 = SLOT(i), s1 = SLOT(i + 1), s2 = SLOT(i + 2), s3 = SLOT(i + 3);
+            if ((s0 | s1 | s2 | s3) < 0) return GOVERN_ERR_INDEX_RANGE;
+            c0[s0]++;
+            c1[s1]++;
+            c2[s2]++;
+            c3[s3]++;
+        }
+        for (int64_t k = 0; k < ncells; k++) cells[k] += c0[k] + c1[k] + c2[k] + c3[k];
+    }
+    for (; i < length; i++) {
+        const int64_t slot = SLOT(i);
+        if (slot < 0) return GOVERN_ERR_INDEX_RANGE;
+        cells[slot]++;
+    }
+#undef SLOT
+    return GOVERN_OK;
+}
+
+/* Neumaier's compensated addition: *sum + *comp holds the running total. */
+static inline void add_compensated(double *sum, double *comp, double x) {
+    const double t = *sum + x;
+    if (fabs(*sum) >= fabs(x)) *comp += (*sum - t) + x;
+    else *comp += (x - t) + *sum;
+    *sum = t;
+}
+
+/* clip(floor(x), 0, nbins - 1), with NaN and -inf to 0 and +inf to nbins - 1 (as NumPy's
+ * nan_to_num + clip in _auc.py). */
+static inline int64_t clip_bin(double x, int64_t nbins) {
+    const double f = floor(x);
+    if (!(f >= 0.0)) return 0;
+    if (f >= (double)nbins) return nbins - 1;
+    return (int64_t)f;
+}
+
+int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int64_t score_bit,
+                           const double *label, const uint8_t *label_valid, int64_t label_bit,
+                           int64_t length, double threshold, double lo, double hi, double scale,
+                           int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
+                           govern_score_stats *stats) {
+    if (length < 0 || nbins <= 0 || score_bit < 0 || label_bit < 0) return GOVERN_ERR_BAD_LENGTH;
+    if (stats == NULL || cells == NULL || auc == NULL || fine == NULL)
+        return GOVERN_ERR_NULL_POINTER;
+    if (length > 0 && (score == NULL || label == NULL)) return GOVERN_ERR_NULL_POINTER;
+    /* Scalar locals (registers), not fields of *stats or of a local struct: the running sums
+     * are loop-carried, and a round trip through memory per row would serialise the loop. */
+    int64_t used = 0, outside = 0, outside_unit = 0, distinct_fine = 0;
+    double sq = 0.0, sq_comp = 0.0;
+    int64_t ece_n[GOVERN_ECE_BINS] = {0}, ece_pos[GOVERN_ECE_BINS] = {0};
+    double ece[GOVERN_ECE_BINS] = {0}, ece_comp[GOVERN_ECE_BINS] = {0};
+    int64_t c0[GOVERN_N_CELLS] = {0}, c1[GOVERN_N_CELLS] = {0}, c2[GOVERN_N_CELLS] = {0},
+            c3[GOVERN_N_CELLS] = {0};
+    const double fine_scale = 2.0 * scale;
+    const int64_t nfine = 2 * nbins;
+#define ROW(i, counts)                                                                         \
+    do {                                                                                       \
+        const int state = label_state(label, label_valid, label_bit, (i));                     \
+        const int cell = cell_of(score, score_valid, score_bit, (i), threshold, state);        \
+        counts[cell]++;                                                                        \
+        if (cell > 3) break; /* cells 0..3: a 0/1 label and a score */                         \
+        const double s = score[(i)];                                                           \
+        used++;                                                                                \
+        auc[clip_bin((s - lo) * scale, nbins) * 2 + state]++;                                  \
+        const int64_t f = clip_bin((s - lo) * fine_scale, nfine);                              \
+        const uint8_t mask = (uint8_t)(1u << (f & 7));                                         \
+        if (!(fine[f >> 3] & mask)) {                                                          \
+            fine[f >> 3] |= mask;                                                              \
+            distinct_fine++;                                                                   \
+        }                                                                                      \
+        outside += (s < lo) | (s > hi);                                                        \
+        if (!(s >= 0.0 && s <= 1.0)) {                                                         \
+            outside_unit++;                                                                    \
+            break;                                                                             \
+        }                                                                                      \
+        const double err = s - (double)state;                                                  \
+        add_compensated(&sq, &sq_comp, err * err);                                             \
+        int64_t b = (int64_t)(s * GOVERN_ECE_BINS);                                            \
+        b = b > GOVERN_ECE_BINS - 1 ? GOVERN_ECE_BINS - 1 : b;                                 \
+        ece_n[b]++;                                                                            \
+        ece_pos[b] += state;                                                                   \
+        add_compensated(&ece[b], &ece_comp[b], s);                                             \
+    } while (0)
+    int64_t i = 0;
+    for (; i + 4 <= length; i += 4) {
+        ROW(i, c0);
+        ROW(i + 1, c1);
+        ROW(i + 2, c2);
+        ROW(i + 3, c3);
+    }
+    for (; i < length; i++) ROW(i, c0);
+#undef ROW
+    for (int c = 0; c < GOVERN_N_CELLS; c++) cells[c] += c0[c] + c1[c] + c2[c] + c3[c];
+    stats->used = used;
+    stats->outside = outside;
+    stats->outside_unit = outside_unit;
+    stats->distinct_fine = distinct_fine;
+    stats->sq_error = sq + sq_comp;
+    for (int b = 0; b < GOVERN_ECE_BINS; b++) {
+        stats->ece_n[b] = ece_n[b];
+        stats->ece_pos[b] = ece_pos[b];
+        stats->ece_score[b] = ece[b] + ece_comp[b];
+    }
+    return GOVERN_OK;
+}
+
+/* Bits 44..62 of a positive double: its exponent and top 8 mantissa bits, so consecutive
+ * values of this key cover consecutive slices of 1/256 of an octave. */
+static inline int64_t slice_of(double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof(bits));
+    return (int64_t)(bits >> 44);
+}
+
+int govern_sketch_f64(const double *values, const uint8_t *valid, int64_t bit, int64_t length,
+                      const double *bounds, int64_t nbuckets, const int32_t *first,
+                      int64_t first_base, int64_t nfirst, double max_indexable,
+                      int64_t *buckets, int64_t *specials) {
+    if (length < 0 || bit < 0 || nbuckets <= 0 || nfirst <= 0) return GOVERN_ERR_BAD_LENGTH;
+    if (buckets == NULL || specials == NULL || bounds == NULL || first == NULL ||
+        (length > 0 && values == NULL))
+        return GOVERN_ERR_NULL_POINTER;
+    for (int64_t k = 0; k < nfirst; k++) {
+        if (first[k] < 0 || first[k] >= nbuckets) return GOVERN_ERR_INDEX_RANGE;
+    }
+    int64_t nulls = 0, invalid = 0, zeros = 0, high = 0;
+    for (int64_t i = 0; i < length; i++) {
+        if (!valid_at(valid, bit + i)) {
+            nulls++;
+            continue;
+        }
+        const double v = values[i];
+        if (!(v >= 0.0) || v == INFINITY) {
+            invalid++;
+            continue;
+        }
+        if (v == 0.0) {
+            zeros++;
+            continue;
+        }
+        high += v > max_indexable;
+        const int64_t slice = slice_of(v) - first_base;
+        int64_t key;
+        if (slice < 0) {
+            key = 0;
+        } else if (slice >= nfirst) {
+            key = nbuckets - 1;
+        } else {
+            key = first[slice];
+            /* A slice is narrower than a bucket for accuracies >= 0.2%: at most one step. */
+            while (key < nbuckets - 1 && v > bounds[key]) key++;
+        }
+        buckets[key]++;
+    }
+    specials[0] += nulls;
+    specials[1] += invalid;
+    specials[2] += zeros;
+    specials[3] += high;
+    return GOVERN_OK;
+}
