@@ -20,7 +20,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from govern.errors import MetricInputError
-from govern.metrics import DriftAccumulator, accumulators_from_card, check_schema
+from govern.metrics import (
+    DriftAccumulator,
+    accumulators_from_card,
+    check_schema,
+    parse_monitoring,
+)
 from govern.metrics._accumulator import Accumulator
 from govern.runner._engine import (
     SPLIT_ROWS,
@@ -31,6 +36,7 @@ from govern.runner._engine import (
 )
 from govern.runner._parquet import Window, open_parquet
 from govern.runner.baseline import build_profiles
+from govern.runner.scan import dictionary_columns as scan_dictionary_columns
 
 NOW = datetime(2026, 11, 3)
 CARD: dict[str, Any] = {
@@ -220,6 +226,14 @@ def test_dictionary_columns_keep_only_the_files_strings() -> None:
     )
     got = dictionary_columns(schema, ["i", "s", "missing", "ls", "b", "d", "s"])
     assert got == ["s", "ls", "d"]
+
+
+def test_scan_lists_categorical_protected_and_error_code_columns(reference: Path) -> None:
+    drift = _accumulators(reference)[0]
+    assert isinstance(drift, DriftAccumulator)
+    cfg = parse_monitoring(CARD)
+    assert scan_dictionary_columns(drift, cfg) == STRINGS
+    assert scan_dictionary_columns(drift, None) == ["c"]
 
 
 def test_listed_string_columns_are_read_as_dictionaries(tmp_path: Path) -> None:
