@@ -22,7 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from govern.metrics._accumulator import Accumulator
-from govern.runner._parquet import Window, check_columns, open_parquet, read_row_group
+from govern.runner._parquet import (
+    Window,
+    check_columns,
+    logical_type,
+    open_parquet,
+    read_row_group,
+)
 
 DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 SPLIT_ROWS = 200_000  # a lone row group at least this long is counted in slices on all threads
@@ -69,11 +75,15 @@ def scan_files(
     memory_map: bool = False,
     check_schema: Callable[[pa.Schema, Path], None] | None = None,
 ) -> list[FileResult]:
-    """Count every file's row groups into copies of `accumulators`; one result per file."""
+    """Count every file's row groups into copies of `accumulators`; one result per file.
+
+    `dictionary` names string columns to read as dictionary arrays; a name the file lacks or
+    stores with another type is left out for that file (the schema checks report it).
+    """
     # Footers only, closed right away: thousands of files must not hold thousands of handles.
-    plans: list[tuple[Path, list[int]]] = []
+    plans: list[tuple[Path, list[int], list[str]]] = []
     for path in files:
-        with open_parquet(path, dictionary=dictionary) as pf:
+        with open_parquet(path) as pf:
             check_columns(pf, path, expected)
             if window is not None:
                 window.check(pf, path)
@@ -84,26 +94,28 @@ def scan_files(
                 for rg in range(pf.num_row_groups)
                 if window is None or window.row_group_overlaps(pf, rg)
             ]
-        plans.append((path, groups))
+        plans.append((path, groups, dictionary_columns(pf.schema_arrow, dictionary)))
     columns: list[str] = []
     for acc in accumulators:
         columns.extend(c for c in acc.columns if c not in columns)
-    tasks = [(fi, rg, 0) for fi, (_, groups) in enumerate(plans) for rg in groups]
+    tasks = [(fi, rg, 0) for fi, (_, groups, _) in enumerate(plans) for rg in groups]
     results = []
-    for path, _ in plans:
+    for path, _, _ in plans:
         key = file_key(path)
         results.append(FileResult(path, key[1], key[2], 0, [a.empty() for a in accumulators]))
-    # Column at a time when every accumulator counts its columns independently: each decoded
-    # column is counted while it is still in cache, and the allocator reuses one column's
-    # memory instead of faulting in a whole row group's (10-20% less CPU, lower RSS).
-    per_column = window is None and all(
-        getattr(a, "independent_columns", False) for a in accumulators
-    )
-    col_groups = [columns]
+    # Column at a time for the accumulators that count their columns independently (drift):
+    # each decoded column is counted while it is still in cache, and the allocator reuses one
+    # column's memory instead of faulting in a whole row group's (10-20% less CPU, lower RSS).
+    # The others (fairness, performance, operational) need their columns row-aligned, so each
+    # row group first decodes one batch of their union, which also feeds the independent
+    # accumulators the columns they share with it; every column is decoded once.
+    per_column = window is None and any(_independent(a) for a in accumulators)
+    units = read_units(accumulators)
+    unit_groups = [units]
     if per_column and 0 < len(tasks) < threads:
-        # Fewer row groups than threads: split the columns across the threads instead.
-        col_groups = [columns[k::threads] for k in range(threads) if columns[k::threads]]
-        tasks = [(fi, rg, g) for fi, rg, _ in tasks for g in range(len(col_groups))]
+        # Fewer row groups than threads: split the units across the threads instead.
+        unit_groups = [units[k::threads] for k in range(threads) if units[k::threads]]
+        tasks = [(fi, rg, g) for fi, rg, _ in tasks for g in range(len(unit_groups))]
     if progress is not None:
         progress.start(len(plans), len(tasks))
     local = threading.local()
@@ -117,22 +129,29 @@ def scan_files(
         if current is None or current[0] != fi:
             if current is not None:
                 current[1].close()
-            pf = open_parquet(plans[fi][0], dictionary=dictionary, memory_map=memory_map)
+            path, _, dict_cols = plans[fi]
+            pf = open_parquet(path, dictionary=dict_cols, memory_map=memory_map)
             local.current = current = (fi, pf)
             readers.append(pf)
         pf = current[1]
         if per_column:
             states = [a.empty() for a in accumulators]
             rows = 0
-            for c in col_groups[g]:
-                table = read_row_group(pf, plans[fi][0], rg, [c], None)
+            for is_joint, unit in unit_groups[g]:
+                table = read_row_group(pf, plans[fi][0], rg, unit, None)
                 rows = table.num_rows
                 for s in states:
-                    if c in s.columns:
-                        s.update(table)
+                    if not _independent(s):
+                        if is_joint:
+                            s.update(table)
+                        continue
+                    mine = [c for c in unit if c in s.columns]
+                    if mine:
+                        s.update(table if len(mine) == len(unit) else table.select(mine))
                 del table
-            # Rows are counted once per row group: by the task holding the first column.
-            return fi, rows if columns and columns[0] in col_groups[g] else 0, states
+            # Rows are counted once per row group: by the task reading the first column.
+            first = bool(columns) and any(columns[0] in u for _, u in unit_groups[g])
+            return fi, rows if first else 0, states
         table = read_row_group(pf, plans[fi][0], rg, columns, window, use_threads=use_threads)
         if use_threads and threads > 1 and table.num_rows >= SPLIT_ROWS:
             # Fewer row groups than threads: count slices of the row group in parallel.
@@ -166,6 +185,46 @@ def scan_files(
         for pf in readers:
             pf.close()
     return results
+
+
+def dictionary_columns(schema: pa.Schema, names: Sequence[str]) -> list[str]:
+    """The `names` that `schema` holds as (large) strings, in order.
+
+    Parquet's read_dictionary applies to byte-array columns only: it ignores integer and
+    boolean columns, raises KeyError on a name the file lacks, and turns large_string into
+    dictionary<string>; so the list is filtered per file, from the file's own schema.
+    """
+    out: list[str] = []
+    for name in names:
+        idx = schema.get_field_index(name)
+        if idx >= 0 and name not in out:
+            t = logical_type(schema.field(idx).type)
+            if pa.types.is_string(t) or pa.types.is_large_string(t):
+                out.append(name)
+    return out
+
+
+def read_units(accumulators: Sequence[Accumulator]) -> list[tuple[bool, list[str]]]:
+    """How a row group is read column by column: (joint?, columns) units, each column once.
+
+    First one joint batch with the union of the columns of the accumulators that need their
+    columns row-aligned (if any), then one unit per remaining column, in accumulator order.
+    """
+    joint: list[str] = []
+    rest: list[str] = []
+    for acc in accumulators:
+        if not _independent(acc):
+            joint.extend(c for c in acc.columns if c not in joint)
+    for acc in accumulators:
+        rest.extend(c for c in acc.columns if c not in joint and c not in rest)
+    units = [(True, joint)] if joint else []
+    units.extend((False, [c]) for c in rest)
+    return units
+
+
+def _independent(acc: Accumulator) -> bool:
+    """Whether `acc` counts each column on its own (accepts a batch of any of its columns)."""
+    return bool(getattr(acc, "independent_columns", False))
 
 
 def _run(

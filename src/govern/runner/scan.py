@@ -30,6 +30,7 @@ from govern.lifecycle import ModelRef
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
 from govern.metrics._factory import accumulators_from_card, check_schema
+from govern.metrics._monitoring import MonitoringConfig, parse_monitoring
 from govern.metrics._profile import CategoricalProfile, ProfileSet
 from govern.results import MetricRow, ScanResult, SourceFile
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, file_key, scan_files
@@ -80,6 +81,25 @@ def _config_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def dictionary_columns(drift: DriftAccumulator, cfg: MonitoringConfig | None) -> list[str]:
+    """Columns to read as parquet dictionaries: codes plus distinct values, not a string a row.
+
+    Drift's categorical columns, and (with the card's monitoring config) the protected
+    attributes and the error code. The engine keeps, file by file, the ones the file stores
+    as strings (read_dictionary does nothing for other types).
+    """
+    out = [
+        drift.physical(p.name)
+        for p in drift.profiles.columns
+        if isinstance(p, CategoricalProfile) and p.dtype != "bool"
+    ]
+    if cfg is not None:
+        grouped = [c for attr in cfg.protected for c in attr]
+        grouped.extend([cfg.error_code] if cfg.error_code else [])
+        out.extend(c for c in grouped if c not in out)
+    return out
+
+
 def load_profiles(
     store: Store, name: str, version: str, baseline: str | Path | None, card: dict[str, Any]
 ) -> tuple[ProfileSet, dict[str, Any]]:
@@ -128,8 +148,10 @@ def scan(
     files = discover(data)
     started = utcnow()  # the scan's one reference time (freshness is measured against it)
     schema_check = None
+    cfg: MonitoringConfig | None = None
     if extra is None:  # fairness / performance / operational, as the card's monitoring names
         extra = accumulators_from_card(card, now=started)
+        cfg = parse_monitoring(card)
         if extra:
 
             def schema_check(schema: pa.Schema, path: Path) -> None:
@@ -138,11 +160,7 @@ def scan(
     drift = DriftAccumulator(profiles, column_map)
     accumulators: list[Accumulator] = [drift, *extra]
     expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
-    dictionary = [
-        drift.physical(p.name)
-        for p in profiles.columns
-        if isinstance(p, CategoricalProfile) and p.dtype != "bool"
-    ]
+    dictionary = dictionary_columns(drift, cfg)
     config = _config_hash(accumulators, monitoring, window)
     reusable: dict[tuple[str, int, float], dict[str, Any]] = {}
     if incremental:
