@@ -39,7 +39,7 @@ ffibuilder.cdef(
                                const uint8_t *label_valid, int64_t label_bit, int64_t length,
                                double threshold, double lo, double hi, double scale,
                                int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
-                               govern_score_stats *stats);
+                               int64_t fine_limit, govern_score_stats *stats);
     int govern_sketch_f64(const double *values, const uint8_t *valid, int64_t bit,
                           int64_t length, const double *bounds, int64_t nbuckets,
                           const int32_t *first, int64_t first_base, int64_t nfirst,

@@ -235,6 +235,7 @@ const char *govern_strerror(int code) {
     case GOVERN_ERR_BAD_LENGTH: return "negative length, offset or edge count";
     case GOVERN_ERR_BAD_EDGES: return "edges must be finite and sorted non-decreasing";
     case GOVERN_ERR_INDEX_RANGE: return "dictionary index out of range";
+    case GOVERN_ERR_NO_MEMORY: return "out of memory for a scratch table";
     default: return "unknown error code";
     }
 }

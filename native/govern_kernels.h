@@ -13,6 +13,7 @@
 #define GOVERN_ERR_BAD_LENGTH 2
 #define GOVERN_ERR_BAD_EDGES 3
 #define GOVERN_ERR_INDEX_RANGE 4
+#define GOVERN_ERR_NO_MEMORY 5
 
 /* Slots of the `specials` array filled by govern_hist_f64. */
 #define GOVERN_SPECIAL_NULL 0

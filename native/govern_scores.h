@@ -46,14 +46,15 @@ typedef struct {
 /* One pass over the batch: every row's confusion cell is added to cells[9] (as
  * govern_confusion without groups); the rows with a 0/1 label and a non-null, non-NaN score
  * add auc[bin * 2 + label] += 1 with bin = clip(floor((score - lo) * scale), 0, nbins - 1)
- * (NumPy's formula in _auc.py), set their bit in fine[], a bitmap of 2 * nbins finer bins
- * (kept across calls), and make the stats above. Sums are compensated (Neumaier) within the
+ * (NumPy's formula in _auc.py), set their bit in fine[], a bitmap of 2 * nbins finer bins,
+ * until more than `fine_limit` distinct fine bins were seen (then marking stops: the caller's
+ * question is answered; -1 never marks), and make the stats above. Sums are compensated (Neumaier) within the
  * call; stats are overwritten, cells and auc added to. */
 int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int64_t score_bit,
                            const double *label, const uint8_t *label_valid, int64_t label_bit,
                            int64_t length, double threshold, double lo, double hi, double scale,
                            int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
-                           govern_score_stats *stats);
+                           int64_t fine_limit, govern_score_stats *stats);
 
 /* Latency sketch: a valid, finite value v > 0 adds 1 to buckets[k], k the first bucket with
  * v <= bounds[k] (bounds ascending; the last bucket also takes everything above). The search

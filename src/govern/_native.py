@@ -267,12 +267,14 @@ def score_stats(
     cells: np.ndarray,
     auc_counts: np.ndarray,
     fine_seen: np.ndarray,
+    fine_limit: int,
 ) -> ScoreStats:
     """One pass for the performance state: confusion cells, AUC bins, fine bins, sums.
 
     Adds every row's confusion cell at `threshold` to `cells` (int64[9]); the rows with a 0/1
     label and a score add to `auc_counts` (int64[bins, 2]) and set bits of `fine_seen`
-    (uint8[bins // 4], 2 fine bins per AUC bin). Returns the batch's sums and counts.
+    (uint8[bins // 4], 2 fine bins per AUC bin) until more than `fine_limit` distinct fine
+    bins were seen (-1: never). Returns the batch's sums and counts.
     """
     s, y = _checked_f64(score), _checked_f64(label)
     if s.size != y.size:
@@ -304,6 +306,7 @@ def score_stats(
         _ffi.cast("int64_t *", _ffi.from_buffer(cells)),
         _ffi.cast("int64_t *", _ffi.from_buffer(auc_counts)),
         _ffi.cast("uint8_t *", _ffi.from_buffer(fine_seen)),
+        int(fine_limit),
         stats,
     )
     _check(rc, "score_stats")

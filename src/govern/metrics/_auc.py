@@ -113,6 +113,7 @@ class AucState:
             cells=cells,
             auc_counts=hist,
             fine_seen=fine,
+            fine_limit=-1 if self.values is None else MAX_DISTINCT,
         )
         if self.values is None:
             self.outside += stats.outside
