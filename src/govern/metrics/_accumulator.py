@@ -12,6 +12,12 @@ instead of reading the file again. So `load_state(to_state())` must give back ex
 same state: a re-scan that merges stored states must equal a full scan bit for bit. Nothing
 time-relative belongs in the state (a stored state is reused by later scans); a reference
 time such as "now" is configuration passed in by the caller, left out of `config`.
+
+Two optional class attributes tell the scan engine how it may feed an accumulator:
+`independent_columns = True` (any subset of `columns` may come in a batch of its own, so
+columns can be read one at a time) and `whole_row_groups = True` (the state depends on how
+rows are cut into batches, e.g. a float partial sum per batch, so the engine must not cut a
+row group into slices: a file's state must not depend on how many threads scanned it).
 """
 
 from __future__ import annotations

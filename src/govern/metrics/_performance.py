@@ -42,6 +42,10 @@ REGRESSION_METRICS = ("rmse", "mae")
 class PerformanceAccumulator:
     """Performance of one model over the scanned rows (classification or regression)."""
 
+    # Each batch's Brier/ECE/error sums are rounded once to a float before the exact sum, so
+    # the state depends on where batches start: the engine must hand whole row groups.
+    whole_row_groups = True
+
     def __init__(
         self,
         *,

@@ -121,6 +121,8 @@ def scan_files(
     local = threading.local()
     readers: list[pq.ParquetFile] = []  # closed at the end, whatever happens
     use_threads = len(tasks) < threads  # few row groups: let pyarrow decode columns in parallel
+    # Slices of a row group on several threads, unless a state depends on batch boundaries.
+    sliceable = not any(getattr(a, "whole_row_groups", False) for a in accumulators)
 
     def work(fi: int, rg: int, g: int) -> tuple[int, int, list[Any]]:
         # One reader per thread, kept while the thread stays on the same file (tasks are in
@@ -153,7 +155,7 @@ def scan_files(
             first = bool(columns) and any(columns[0] in u for _, u in unit_groups[g])
             return fi, rows if first else 0, states
         table = read_row_group(pf, plans[fi][0], rg, columns, window, use_threads=use_threads)
-        if use_threads and threads > 1 and table.num_rows >= SPLIT_ROWS:
+        if use_threads and threads > 1 and table.num_rows >= SPLIT_ROWS and sliceable:
             # Fewer row groups than threads: count slices of the row group in parallel.
             step = -(-table.num_rows // threads)
             slices = [table.slice(k * step, step) for k in range(threads)]

@@ -55,7 +55,10 @@ class ScanStats:
     row_groups: int
 
 
-STATE_FORMAT = 2  # layout of a stored partial: {"states": [one per accumulator, in order]}
+# Layout of a stored partial: {"states": [one per accumulator, in order]}. Bumped whenever
+# what a state holds for the same rows changes (3: sketch buckets and performance sums from
+# the native kernels), so partials of an older version are read again, never mixed in.
+STATE_FORMAT = 3
 
 
 def _config_hash(
