@@ -12,7 +12,6 @@
 #include <string.h>
 
 #define MAX_SPLIT_CELLS 1024 /* (groups + 1) * 9 up to this count use split counters */
-#define AUC_CHUNK ((int64_t)1 << 31) /* rows per fold of the uint32 AUC table */
 
 static inline int valid_at(const uint8_t *bitmap, int64_t bit) {
     return bitmap == NULL || ((bitmap[bit >> 3] >> (bit & 7)) & 1);
@@ -94,8 +93,9 @@ int govern_confusion(const double *score, const uint8_t *score_valid, int64_t sc
 /* Neumaier's compensated addition: *sum + *comp holds the running total. */
 static inline void add_compensated(double *sum, double *comp, double x) {
     const double t = *sum + x;
-    if (fabs(*sum) >= fabs(x)) *comp += (*sum - t) + x;
-    else *comp += (x - t) + *sum;
+    const int sum_bigger = fabs(*sum) >= fabs(x); /* a select, not a branch */
+    const double big = sum_bigger ? *sum : x, small = sum_bigger ? x : *sum;
+    *comp += (big - t) + small;
     *sum = t;
 }
 
@@ -108,6 +108,12 @@ static inline int64_t clip_bin(double x, int64_t nbins) {
     return (int64_t)f;
 }
 
+/* The pass works block by block: first every row's cell is counted and the rows with a 0/1
+ * label and a score are copied (branch-free) into a small buffer, then that buffer is folded
+ * into the AUC table and the sums with no per-row validity or label branches. Both buffers
+ * stay in the L1 cache. */
+#define BLOCK 2048
+
 int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int64_t score_bit,
                            const double *label, const uint8_t *label_valid, int64_t label_bit,
                            int64_t length, double threshold, double lo, double hi, double scale,
@@ -117,14 +123,20 @@ int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int6
     if (stats == NULL || cells == NULL || auc == NULL || fine == NULL)
         return GOVERN_ERR_NULL_POINTER;
     if (length > 0 && (score == NULL || label == NULL)) return GOVERN_ERR_NULL_POINTER;
-    /* Scalar locals (registers), not fields of *stats or of a local struct: the running sums
-     * are loop-carried, and a round trip through memory per row would serialise the loop. */
+    /* The batch's AUC counts go to a uint16 table first (a quarter of the bytes of the int64
+     * one, so it stays in the L2 cache); a counter that wraps adds 65,536 to `auc`. */
+    uint16_t *local_auc = calloc((size_t)nbins * 2, sizeof(uint16_t));
+    if (local_auc == NULL) return GOVERN_ERR_NO_MEMORY;
+    /* Scalar locals (registers), not fields of *stats: the sums are loop-carried. ECE slot
+     * GOVERN_ECE_BINS takes the scores outside [0, 1] (adding 0), so no branch skips them. */
     int64_t used = 0, outside = 0, outside_unit = 0, distinct_fine = 0;
     double sq = 0.0, sq_comp = 0.0;
-    int64_t ece_n[GOVERN_ECE_BINS] = {0}, ece_pos[GOVERN_ECE_BINS] = {0};
-    double ece[GOVERN_ECE_BINS] = {0}, ece_comp[GOVERN_ECE_BINS] = {0};
+    int64_t ece_n[GOVERN_ECE_BINS + 1] = {0}, ece_pos[GOVERN_ECE_BINS + 1] = {0};
+    double ece[GOVERN_ECE_BINS + 1] = {0}, ece_comp[GOVERN_ECE_BINS + 1] = {0};
     int64_t c0[GOVERN_N_CELLS] = {0}, c1[GOVERN_N_CELLS] = {0}, c2[GOVERN_N_CELLS] = {0},
             c3[GOVERN_N_CELLS] = {0};
+    double kept_score[BLOCK];
+    uint8_t kept_label[BLOCK];
     const double fine_scale = 2.0 * scale;
     const int64_t nfine = 2 * nbins;
 #define ROW(i, counts)                                                                         \
@@ -132,36 +144,13 @@ int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int6
         const int state = label_state(label, label_valid, label_bit, (i));                     \
         const int cell = cell_of(score, score_valid, score_bit, (i), threshold, state);        \
         counts[cell]++;                                                                        \
-        if (cell > 3) break; /* cells 0..3: a 0/1 label and a score */                         \
-        const double s = score[(i)];                                                           \
-        used++;                                                                                \
-        local_auc[clip_bin((s - lo) * scale, nbins) * 2 + state]++;                            \
-        const int64_t f = clip_bin((s - lo) * fine_scale, nfine);                              \
-        const uint8_t mask = (uint8_t)(1u << (f & 7));                                         \
-        if (distinct_fine <= fine_limit && !(fine[f >> 3] & mask)) {                           \
-            fine[f >> 3] |= mask;                                                              \
-            distinct_fine++;                                                                   \
-        }                                                                                      \
-        outside += (s < lo) | (s > hi);                                                        \
-        if (!(s >= 0.0 && s <= 1.0)) {                                                         \
-            outside_unit++;                                                                    \
-            break;                                                                             \
-        }                                                                                      \
-        const double err = s - (double)state;                                                  \
-        add_compensated(&sq, &sq_comp, err * err);                                             \
-        int64_t b = (int64_t)(s * GOVERN_ECE_BINS);                                            \
-        b = b > GOVERN_ECE_BINS - 1 ? GOVERN_ECE_BINS - 1 : b;                                 \
-        ece_n[b]++;                                                                            \
-        ece_pos[b] += state;                                                                   \
-        add_compensated(&ece[b], &ece_comp[b], s);                                             \
+        kept_score[kept] = score[(i)];                                                         \
+        kept_label[kept] = (uint8_t)state;                                                     \
+        kept += cell <= 3; /* cells 0..3: a 0/1 label and a score */                           \
     } while (0)
-    /* The batch's AUC counts go to a uint32 table first: half the bytes of the int64 one, so
-     * it stays in a 1 MiB L2 cache; folded into `auc` every 2^31 rows and at the end. */
-    uint32_t *local_auc = calloc((size_t)nbins * 2, sizeof(uint32_t));
-    if (local_auc == NULL) return GOVERN_ERR_NO_MEMORY;
-    for (int64_t start = 0; start < length; start += AUC_CHUNK) {
-        const int64_t end = length - start > AUC_CHUNK ? start + AUC_CHUNK : length;
-        int64_t i = start;
+    for (int64_t start = 0; start < length; start += BLOCK) {
+        const int64_t end = length - start > BLOCK ? start + BLOCK : length;
+        int64_t kept = 0, i = start;
         for (; i + 4 <= end; i += 4) {
             ROW(i, c0);
             ROW(i + 1, c1);
@@ -169,13 +158,36 @@ int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int6
             ROW(i + 3, c3);
         }
         for (; i < end; i++) ROW(i, c0);
-        for (int64_t k = 0; k < 2 * nbins; k++) {
-            auc[k] += local_auc[k];
-            local_auc[k] = 0;
+        used += kept;
+        for (int64_t j = 0; j < kept; j++) {
+            const double s = kept_score[j];
+            const int y = kept_label[j];
+            const int64_t key = clip_bin((s - lo) * scale, nbins) * 2 + y;
+            if (++local_auc[key] == 0) auc[key] += 65536;
+            outside += (s < lo) | (s > hi);
+            const int unit = (s >= 0.0) & (s <= 1.0);
+            outside_unit += !unit;
+            const double in_unit = unit ? s : 0.0;
+            const double err = in_unit - (double)y;
+            add_compensated(&sq, &sq_comp, unit ? err * err : 0.0);
+            int64_t b = (int64_t)(in_unit * GOVERN_ECE_BINS);
+            b = b > GOVERN_ECE_BINS - 1 ? GOVERN_ECE_BINS - 1 : b;
+            b = unit ? b : GOVERN_ECE_BINS;
+            ece_n[b]++;
+            ece_pos[b] += y;
+            add_compensated(&ece[b], &ece_comp[b], in_unit);
+        }
+        /* The distinct test only until it has its answer. */
+        for (int64_t j = 0; j < kept && distinct_fine <= fine_limit; j++) {
+            const int64_t f = clip_bin((kept_score[j] - lo) * fine_scale, nfine);
+            const uint8_t mask = (uint8_t)(1u << (f & 7));
+            distinct_fine += !(fine[f >> 3] & mask);
+            fine[f >> 3] |= mask;
         }
     }
-    free(local_auc);
 #undef ROW
+    for (int64_t k = 0; k < 2 * nbins; k++) auc[k] += local_auc[k];
+    free(local_auc);
     for (int c = 0; c < GOVERN_N_CELLS; c++) cells[c] += c0[c] + c1[c] + c2[c] + c3[c];
     stats->used = used;
     stats->outside = outside;
