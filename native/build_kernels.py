@@ -30,16 +30,16 @@ ffibuilder.cdef(
         double sq_error;
         double ece_score[10];
     } govern_score_stats;
-    int govern_confusion(const double *score, const uint8_t *score_valid, int64_t score_bit,
-                         const double *label, const uint8_t *label_valid, int64_t label_bit,
-                         const int32_t *codes, const uint8_t *code_valid, int64_t code_bit,
-                         int64_t ngroups, int64_t length, double threshold, int64_t *cells);
-    int govern_score_stats_f64(const double *score, const uint8_t *score_valid,
-                               int64_t score_bit, const double *label,
-                               const uint8_t *label_valid, int64_t label_bit, int64_t length,
-                               double threshold, double lo, double hi, double scale,
-                               int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
-                               int64_t fine_limit, govern_score_stats *stats);
+    int govern_cells(const double *score, const uint8_t *score_valid, int64_t score_bit,
+                     const double *label, const uint8_t *label_valid, int64_t label_bit,
+                     int64_t length, double threshold, uint8_t *cells, int64_t *counts);
+    int govern_group_cells(const uint8_t *cells, const int32_t *codes,
+                           const uint8_t *code_valid, int64_t code_bit, int64_t ngroups,
+                           int64_t length, int64_t *counts);
+    int govern_score_stats_f64(const double *score, const uint8_t *cells, int64_t length,
+                               double lo, double hi, double scale, int64_t nbins,
+                               int64_t *auc, uint8_t *fine, int64_t fine_limit,
+                               govern_score_stats *stats);
     int govern_sketch_f64(const double *values, const uint8_t *valid, int64_t bit,
                           int64_t length, const double *bounds, int64_t nbuckets,
                           const int32_t *first, int64_t first_base, int64_t nfirst,

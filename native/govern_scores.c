@@ -36,37 +36,52 @@ static inline int cell_of(const double *score, const uint8_t *valid, int64_t bit
     return scored ? (s >= threshold) + 2 * state : GOVERN_CELL_NO_SCORE;
 }
 
-/* Counter slot of row i in govern_confusion; -1 for a code out of range. */
-static inline int64_t confusion_slot(const double *score, const uint8_t *score_valid,
-                                     int64_t score_bit, const double *label,
-                                     const uint8_t *label_valid, int64_t label_bit,
-                                     const int32_t *codes, const uint8_t *code_valid,
-                                     int64_t code_bit, int64_t ngroups, double threshold,
-                                     int64_t i) {
-    const int cell = cell_of(score, score_valid, score_bit, i, threshold,
-                             label_state(label, label_valid, label_bit, i));
-    if (codes == NULL) return cell;
-    const int64_t group = valid_at(code_valid, code_bit + i) ? (int64_t)codes[i] : ngroups;
-    const int in_range = group >= 0 && (group < ngroups || !valid_at(code_valid, code_bit + i));
-    return in_range ? group * GOVERN_N_CELLS + cell : -1;
+int govern_cells(const double *score, const uint8_t *score_valid, int64_t score_bit,
+                 const double *label, const uint8_t *label_valid, int64_t label_bit,
+                 int64_t length, double threshold, uint8_t *cells, int64_t *counts) {
+    if (length < 0 || score_bit < 0 || label_bit < 0) return GOVERN_ERR_BAD_LENGTH;
+    if (counts == NULL || (length > 0 && (score == NULL || cells == NULL)))
+        return GOVERN_ERR_NULL_POINTER;
+    /* 4 counter copies, 4 rows per step: neighbouring rows never wait on one counter. */
+    int64_t c0[GOVERN_N_CELLS] = {0}, c1[GOVERN_N_CELLS] = {0}, c2[GOVERN_N_CELLS] = {0},
+            c3[GOVERN_N_CELLS] = {0};
+#define CELL(i, c)                                                                             \
+    do {                                                                                       \
+        const int cell = cell_of(score, score_valid, score_bit, (i), threshold,                \
+                                 label_state(label, label_valid, label_bit, (i)));             \
+        cells[(i)] = (uint8_t)cell;                                                            \
+        c[cell]++;                                                                             \
+    } while (0)
+    int64_t i = 0;
+    for (; i + 4 <= length; i += 4) {
+        CELL(i, c0);
+        CELL(i + 1, c1);
+        CELL(i + 2, c2);
+        CELL(i + 3, c3);
+    }
+    for (; i < length; i++) CELL(i, c0);
+#undef CELL
+    for (int k = 0; k < GOVERN_N_CELLS; k++) counts[k] += c0[k] + c1[k] + c2[k] + c3[k];
+    return GOVERN_OK;
 }
 
-int govern_confusion(const double *score, const uint8_t *score_valid, int64_t score_bit,
-                     const double *label, const uint8_t *label_valid, int64_t label_bit,
-                     const int32_t *codes, const uint8_t *code_valid, int64_t code_bit,
-                     int64_t ngroups, int64_t length, double threshold, int64_t *cells) {
-    if (length < 0 || ngroups < 0 || score_bit < 0 || label_bit < 0 || code_bit < 0)
-        return GOVERN_ERR_BAD_LENGTH;
-    if (cells == NULL || (length > 0 && score == NULL)) return GOVERN_ERR_NULL_POINTER;
-    const int64_t ncells = (codes == NULL ? 1 : ngroups + 1) * GOVERN_N_CELLS;
+int govern_group_cells(const uint8_t *cells, const int32_t *codes, const uint8_t *code_valid,
+                       int64_t code_bit, int64_t ngroups, int64_t length, int64_t *counts) {
+    if (length < 0 || ngroups < 0 || code_bit < 0) return GOVERN_ERR_BAD_LENGTH;
+    if (counts == NULL || (length > 0 && (cells == NULL || codes == NULL)))
+        return GOVERN_ERR_NULL_POINTER;
+    const int64_t ncounters = (ngroups + 1) * GOVERN_N_CELLS;
+    /* Slot of row i, -1 for a cell or code out of range. */
 #define SLOT(i)                                                                                \
-    confusion_slot(score, score_valid, score_bit, label, label_valid, label_bit, codes,       \
-                   code_valid, code_bit, ngroups, threshold, (i))
+    (valid_at(code_valid, code_bit + (i))                                                      \
+         ? ((codes[(i)] >= 0 && codes[(i)] < ngroups && cells[(i)] < GOVERN_N_CELLS)           \
+                ? (int64_t)codes[(i)] * GOVERN_N_CELLS + cells[(i)]                            \
+                : -1)                                                                          \
+         : (cells[(i)] < GOVERN_N_CELLS ? ngroups * GOVERN_N_CELLS + cells[(i)] : -1))
     int64_t i = 0;
-    if (ncells <= MAX_SPLIT_CELLS) {
-        /* 4 counter copies, 4 rows per step: neighbouring rows never wait on one counter. */
+    if (ncounters <= MAX_SPLIT_CELLS) {
         int64_t c0[MAX_SPLIT_CELLS], c1[MAX_SPLIT_CELLS], c2[MAX_SPLIT_CELLS], c3[MAX_SPLIT_CELLS];
-        const size_t bytes = sizeof(int64_t) * (size_t)ncells;
+        const size_t bytes = sizeof(int64_t) * (size_t)ncounters;
         memset(c0, 0, bytes);
         memset(c1, 0, bytes);
         memset(c2, 0, bytes);
@@ -79,12 +94,12 @@ int govern_confusion(const double *score, const uint8_t *score_valid, int64_t sc
             c2[s2]++;
             c3[s3]++;
         }
-        for (int64_t k = 0; k < ncells; k++) cells[k] += c0[k] + c1[k] + c2[k] + c3[k];
+        for (int64_t k = 0; k < ncounters; k++) counts[k] += c0[k] + c1[k] + c2[k] + c3[k];
     }
     for (; i < length; i++) {
         const int64_t slot = SLOT(i);
         if (slot < 0) return GOVERN_ERR_INDEX_RANGE;
-        cells[slot]++;
+        counts[slot]++;
     }
 #undef SLOT
     return GOVERN_OK;
@@ -108,21 +123,17 @@ static inline int64_t clip_bin(double x, int64_t nbins) {
     return (int64_t)f;
 }
 
-/* The pass works block by block: first every row's cell is counted and the rows with a 0/1
- * label and a score are copied (branch-free) into a small buffer, then that buffer is folded
- * into the AUC table and the sums with no per-row validity or label branches. Both buffers
- * stay in the L1 cache. */
+/* The pass works block by block: the rows whose cell says "a 0/1 label and a score" are
+ * copied (branch-free) into a small buffer, then that buffer is folded into the AUC table and
+ * the sums with no per-row branches on the data. Both buffers stay in the L1 cache. */
 #define BLOCK 2048
 
-int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int64_t score_bit,
-                           const double *label, const uint8_t *label_valid, int64_t label_bit,
-                           int64_t length, double threshold, double lo, double hi, double scale,
-                           int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
+int govern_score_stats_f64(const double *score, const uint8_t *cells, int64_t length, double lo,
+                           double hi, double scale, int64_t nbins, int64_t *auc, uint8_t *fine,
                            int64_t fine_limit, govern_score_stats *stats) {
-    if (length < 0 || nbins <= 0 || score_bit < 0 || label_bit < 0) return GOVERN_ERR_BAD_LENGTH;
-    if (stats == NULL || cells == NULL || auc == NULL || fine == NULL)
-        return GOVERN_ERR_NULL_POINTER;
-    if (length > 0 && (score == NULL || label == NULL)) return GOVERN_ERR_NULL_POINTER;
+    if (length < 0 || nbins <= 0) return GOVERN_ERR_BAD_LENGTH;
+    if (stats == NULL || auc == NULL || fine == NULL) return GOVERN_ERR_NULL_POINTER;
+    if (length > 0 && (score == NULL || cells == NULL)) return GOVERN_ERR_NULL_POINTER;
     /* The batch's AUC counts go to a uint16 table first (a quarter of the bytes of the int64
      * one, so it stays in the L2 cache); a counter that wraps adds 65,536 to `auc`. */
     uint16_t *local_auc = calloc((size_t)nbins * 2, sizeof(uint16_t));
@@ -133,31 +144,19 @@ int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int6
     double sq = 0.0, sq_comp = 0.0;
     int64_t ece_n[GOVERN_ECE_BINS + 1] = {0}, ece_pos[GOVERN_ECE_BINS + 1] = {0};
     double ece[GOVERN_ECE_BINS + 1] = {0}, ece_comp[GOVERN_ECE_BINS + 1] = {0};
-    int64_t c0[GOVERN_N_CELLS] = {0}, c1[GOVERN_N_CELLS] = {0}, c2[GOVERN_N_CELLS] = {0},
-            c3[GOVERN_N_CELLS] = {0};
     double kept_score[BLOCK];
     uint8_t kept_label[BLOCK];
     const double fine_scale = 2.0 * scale;
     const int64_t nfine = 2 * nbins;
-#define ROW(i, counts)                                                                         \
-    do {                                                                                       \
-        const int state = label_state(label, label_valid, label_bit, (i));                     \
-        const int cell = cell_of(score, score_valid, score_bit, (i), threshold, state);        \
-        counts[cell]++;                                                                        \
-        kept_score[kept] = score[(i)];                                                         \
-        kept_label[kept] = (uint8_t)state;                                                     \
-        kept += cell <= 3; /* cells 0..3: a 0/1 label and a score */                           \
-    } while (0)
     for (int64_t start = 0; start < length; start += BLOCK) {
         const int64_t end = length - start > BLOCK ? start + BLOCK : length;
-        int64_t kept = 0, i = start;
-        for (; i + 4 <= end; i += 4) {
-            ROW(i, c0);
-            ROW(i + 1, c1);
-            ROW(i + 2, c2);
-            ROW(i + 3, c3);
+        int64_t kept = 0;
+        for (int64_t i = start; i < end; i++) {
+            /* Cells 0..3: a 0/1 label (cell >> 1) and a score; copied without a branch. */
+            kept_score[kept] = score[i];
+            kept_label[kept] = (uint8_t)(cells[i] >> 1);
+            kept += cells[i] <= 3;
         }
-        for (; i < end; i++) ROW(i, c0);
         used += kept;
         for (int64_t j = 0; j < kept; j++) {
             const double s = kept_score[j];
@@ -185,10 +184,8 @@ int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int6
             fine[f >> 3] |= mask;
         }
     }
-#undef ROW
     for (int64_t k = 0; k < 2 * nbins; k++) auc[k] += local_auc[k];
     free(local_auc);
-    for (int c = 0; c < GOVERN_N_CELLS; c++) cells[c] += c0[c] + c1[c] + c2[c] + c3[c];
     stats->used = used;
     stats->outside = outside;
     stats->outside_unit = outside_unit;

@@ -21,14 +21,18 @@
 #define GOVERN_N_CELLS 9
 #define GOVERN_ECE_BINS 10
 
-/* Add each row to cells[group * 9 + cell]. `label` NULL: every row is unlabelled. `codes`
- * NULL: every row is group 0; otherwise a null code (validity bit 0) is group `ngroups` and
- * cells must hold (ngroups + 1) * 9 counters. A code outside [0, ngroups) is
- * GOVERN_ERR_INDEX_RANGE (the partial counts are then meaningless). */
-int govern_confusion(const double *score, const uint8_t *score_valid, int64_t score_bit,
-                     const double *label, const uint8_t *label_valid, int64_t label_bit,
-                     const int32_t *codes, const uint8_t *code_valid, int64_t code_bit,
-                     int64_t ngroups, int64_t length, double threshold, int64_t *cells);
+/* Write each row's cell to cells[i] (uint8) and add it to counts[9]. `label` NULL: every
+ * row is unlabelled. Fairness and performance both start from these cells, computed once
+ * per batch. */
+int govern_cells(const double *score, const uint8_t *score_valid, int64_t score_bit,
+                 const double *label, const uint8_t *label_valid, int64_t label_bit,
+                 int64_t length, double threshold, uint8_t *cells, int64_t *counts);
+
+/* Add each row to counts[group * 9 + cell]: group codes[i] in [0, ngroups), or `ngroups` for a
+ * null code (validity bit 0), so counts holds (ngroups + 1) * 9 counters. A code or cell out
+ * of range is GOVERN_ERR_INDEX_RANGE (the partial counts are then meaningless). */
+int govern_group_cells(const uint8_t *cells, const int32_t *codes, const uint8_t *code_valid,
+                       int64_t code_bit, int64_t ngroups, int64_t length, int64_t *counts);
 
 /* What the performance accumulator needs from the labelled rows with a score. */
 typedef struct {
@@ -43,17 +47,14 @@ typedef struct {
     double ece_score[GOVERN_ECE_BINS]; /* sum of scores per ECE bin */
 } govern_score_stats;
 
-/* One pass over the batch: every row's confusion cell is added to cells[9] (as
- * govern_confusion without groups); the rows with a 0/1 label and a non-null, non-NaN score
- * add auc[bin * 2 + label] += 1 with bin = clip(floor((score - lo) * scale), 0, nbins - 1)
- * (NumPy's formula in _auc.py), set their bit in fine[], a bitmap of 2 * nbins finer bins,
+/* One pass over the rows whose cell (from govern_cells) is 0..3, a 0/1 label and a score:
+ * auc[bin * 2 + label] += 1 with bin = clip(floor((score - lo) * scale), 0, nbins - 1)
+ * (NumPy's formula in _auc.py); fine[] is a bitmap of 2 * nbins finer bins whose bits are set
  * until more than `fine_limit` distinct fine bins were seen (then marking stops: the caller's
- * question is answered; -1 never marks), and make the stats above. Sums are compensated (Neumaier) within the
- * call; stats are overwritten, cells and auc added to. */
-int govern_score_stats_f64(const double *score, const uint8_t *score_valid, int64_t score_bit,
-                           const double *label, const uint8_t *label_valid, int64_t label_bit,
-                           int64_t length, double threshold, double lo, double hi, double scale,
-                           int64_t nbins, int64_t *cells, int64_t *auc, uint8_t *fine,
+ * question is answered; -1 never marks); and the stats above. Sums are compensated
+ * (Neumaier) within the call; stats are overwritten, auc added to. */
+int govern_score_stats_f64(const double *score, const uint8_t *cells, int64_t length, double lo,
+                           double hi, double scale, int64_t nbins, int64_t *auc, uint8_t *fine,
                            int64_t fine_limit, govern_score_stats *stats);
 
 /* Latency sketch: a valid, finite value v > 0 adds 1 to buckets[k], k the first bucket with

@@ -161,14 +161,6 @@ class Float64Column:
     def __len__(self) -> int:
         return int(self.values.size)
 
-    def valid(self) -> np.ndarray:
-        """Boolean mask of the non-null rows (NumPy fallbacks; the kernels read the bitmap)."""
-        n = self.values.size
-        if self.validity is None:
-            return np.ones(n, dtype=bool)
-        bits = np.unpackbits(np.frombuffer(self.validity, dtype=np.uint8), bitorder="little")
-        return bits[self.bit_offset : self.bit_offset + n].astype(bool)
-
 
 @dataclass(frozen=True)
 class GroupCodes:
@@ -214,71 +206,77 @@ def _checked_f64(col: Float64Column) -> np.ndarray:
     return v
 
 
-def confusion_counts(
-    score: Float64Column,
-    label: Float64Column | None,
-    codes: GroupCodes | None,
-    threshold: float,
-) -> np.ndarray:
-    """Confusion-cell counts per group: int64[groups + 1, 9] (one row when `codes` is None).
+def score_cells(
+    score: Float64Column, label: Float64Column | None, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's confusion cell (uint8) and the count per cell (int64[9]).
 
-    Cell = decision + 2 * label state (0 negative, 1 positive, 2 unlabelled, 3 invalid label),
-    8 for a null or NaN score; the last row is the null group.
+    Cell = decision + 2 * label state (0 negative, 1 positive, 2 unlabelled, 3 invalid label)
+    at `threshold`, 8 for a null or NaN score; without a label every row is unlabelled.
     """
     s = _checked_f64(score)
     n = s.size
     y = _checked_f64(label) if label is not None else None
     if y is not None and y.size != n:
         raise ValueError("score and label have different lengths")
-    groups = 0
-    code_ptr: object = _ffi.NULL
-    if codes is not None:
-        c = codes.codes
-        if c.dtype != np.int32 or c.ndim != 1 or not c.flags.c_contiguous or c.size != n:
-            raise ValueError("GroupCodes.codes must be contiguous int32 of the batch's length")
-        groups = codes.groups
-        code_ptr = _ffi.cast("const int32_t *", _ffi.from_buffer(c)) if n else _ffi.NULL
-    out = np.zeros(((groups + 1) if codes is not None else 1, 9), dtype=np.int64)
-    rc = _lib.govern_confusion(
+    cells = np.empty(n, dtype=np.uint8)
+    counts = np.zeros(9, dtype=np.int64)
+    rc = _lib.govern_cells(
         _f64_ptr(s),
         _bitmap(score.validity),
         score.bit_offset,
         _f64_ptr(y) if y is not None else _ffi.NULL,
         _bitmap(label.validity) if label is not None else _ffi.NULL,
         label.bit_offset if label is not None else 0,
-        code_ptr,
-        _bitmap(codes.validity) if codes is not None else _ffi.NULL,
-        codes.bit_offset if codes is not None else 0,
-        groups,
         n,
         float(threshold),
+        _ffi.cast("uint8_t *", _ffi.from_buffer(cells)) if n else _ffi.NULL,
+        _ffi.cast("int64_t *", _ffi.from_buffer(counts)),
+    )
+    _check(rc, "score_cells")
+    return cells, counts
+
+
+def group_cell_counts(cells: np.ndarray, codes: GroupCodes) -> np.ndarray:
+    """Cell counts per group: int64[groups + 1, 9], the last row for a null group code."""
+    c = codes.codes
+    n = cells.size
+    if cells.dtype != np.uint8 or cells.ndim != 1 or not cells.flags.c_contiguous:
+        raise ValueError("cells must be contiguous uint8")
+    if c.dtype != np.int32 or c.ndim != 1 or not c.flags.c_contiguous or c.size != n:
+        raise ValueError("GroupCodes.codes must be contiguous int32 of the batch's length")
+    out = np.zeros((codes.groups + 1, 9), dtype=np.int64)
+    rc = _lib.govern_group_cells(
+        _ffi.cast("const uint8_t *", _ffi.from_buffer(cells)) if n else _ffi.NULL,
+        _ffi.cast("const int32_t *", _ffi.from_buffer(c)) if n else _ffi.NULL,
+        _bitmap(codes.validity),
+        codes.bit_offset,
+        codes.groups,
+        n,
         _ffi.cast("int64_t *", _ffi.from_buffer(out)),
     )
-    _check(rc, "confusion_counts")
+    _check(rc, "group_cell_counts")
     return out
 
 
 def score_stats(
     score: Float64Column,
-    label: Float64Column,
-    *,
-    threshold: float,
-    score_range: tuple[float, float],
     cells: np.ndarray,
+    *,
+    score_range: tuple[float, float],
     auc_counts: np.ndarray,
     fine_seen: np.ndarray,
     fine_limit: int,
 ) -> ScoreStats:
-    """One pass for the performance state: confusion cells, AUC bins, fine bins, sums.
+    """One pass over the rows with a 0/1 label and a score (cells 0..3 of `score_cells`).
 
-    Adds every row's confusion cell at `threshold` to `cells` (int64[9]); the rows with a 0/1
-    label and a score add to `auc_counts` (int64[bins, 2]) and set bits of `fine_seen`
-    (uint8[bins // 4], 2 fine bins per AUC bin) until more than `fine_limit` distinct fine
-    bins were seen (-1: never). Returns the batch's sums and counts.
+    Adds to `auc_counts` (int64[bins, 2]) and sets bits of `fine_seen` (uint8[bins // 4], 2
+    fine bins per AUC bin) until more than `fine_limit` distinct fine bins were seen (-1:
+    never). Returns the batch's sums and counts.
     """
-    s, y = _checked_f64(score), _checked_f64(label)
-    if s.size != y.size:
-        raise ValueError("score and label have different lengths")
+    s = _checked_f64(score)
+    if cells.dtype != np.uint8 or cells.shape != s.shape or not cells.flags.c_contiguous:
+        raise ValueError("cells must be contiguous uint8, one per score")
     bins = auc_counts.shape[0]
     if auc_counts.shape != (bins, 2) or auc_counts.dtype != np.int64:
         raise ValueError("auc_counts must be int64[bins, 2]")
@@ -286,24 +284,16 @@ def score_stats(
         raise ValueError("auc_counts must be a writeable C-contiguous array")
     if fine_seen.dtype != np.uint8 or fine_seen.size * 8 < 2 * bins:
         raise ValueError("fine_seen must be uint8 with at least 2 bits per AUC bin")
-    if cells.shape != (9,) or cells.dtype != np.int64 or not cells.flags.writeable:
-        raise ValueError("cells must be a writeable int64[9] array")
     lo, hi = score_range
     stats = _ffi.new("govern_score_stats *")
     rc = _lib.govern_score_stats_f64(
         _f64_ptr(s),
-        _bitmap(score.validity),
-        score.bit_offset,
-        _f64_ptr(y),
-        _bitmap(label.validity),
-        label.bit_offset,
+        _ffi.cast("const uint8_t *", _ffi.from_buffer(cells)) if s.size else _ffi.NULL,
         s.size,
-        float(threshold),
         float(lo),
         float(hi),
         bins / (hi - lo),
         bins,
-        _ffi.cast("int64_t *", _ffi.from_buffer(cells)),
         _ffi.cast("int64_t *", _ffi.from_buffer(auc_counts)),
         _ffi.cast("uint8_t *", _ffi.from_buffer(fine_seen)),
         int(fine_limit),

@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 
 from govern._native import (
     GroupCodes,
-    confusion_counts,
+    group_cell_counts,
+    score_cells,
     score_stats,
     sketch_counts,
     sketch_index,
 )
 from govern.errors import NativeError
-from govern.metrics._batch import float_column, group_codes
+from govern.metrics._batch import float_column, group_codes, scored_rows
 
 SETTINGS = settings(
     max_examples=400,
@@ -87,27 +88,31 @@ def _cell(s: float | None, y: object, threshold: float) -> int:
 
 @SETTINGS
 @given(batches())
-def test_confusion_counts_match_oracle(b: dict[str, object]) -> None:
+def test_cells_and_group_counts_match_oracle(b: dict[str, object]) -> None:
     score = float_column(b["score"], "score")  # type: ignore[arg-type]
     label = float_column(b["label"], "label")  # type: ignore[arg-type]
+    cells, counts = score_cells(score, label, b["threshold"])  # type: ignore[arg-type]
+    want_cells = [
+        _cell(s, y, b["threshold"])  # type: ignore[arg-type]
+        for s, y in zip(b["scores"], b["labels"], strict=True)  # type: ignore[call-overload]
+    ]
+    assert cells.tolist() == want_cells
+    assert counts.tolist() == np.bincount(want_cells, minlength=9).tolist()
     table = pa.table({"group": b["group"]})
     codes, keys = group_codes(table, ("group",))
-    got = confusion_counts(score, label, codes, b["threshold"])  # type: ignore[arg-type]
+    got = group_cell_counts(cells, codes)
     want: dict[tuple[object, ...], np.ndarray] = {}
-    for s, y, g in zip(b["scores"], b["labels"], b["groups"], strict=True):  # type: ignore[call-overload]
-        want.setdefault((g,), np.zeros(9, dtype=np.int64))[_cell(s, y, b["threshold"])] += 1  # type: ignore[arg-type]
+    for c, g in zip(want_cells, b["groups"], strict=True):  # type: ignore[call-overload]
+        want.setdefault((g,), np.zeros(9, dtype=np.int64))[c] += 1
     got_by_key: dict[tuple[object, ...], np.ndarray] = {}
     for i in np.flatnonzero(got.sum(axis=1)):
         got_by_key[keys[i]] = got_by_key.get(keys[i], 0) + got[i]
     assert set(got_by_key) == set(want)
     for k, v in want.items():
         assert got_by_key[k].tolist() == v.tolist()
-    # Without groups or labels: one row of cells, every row unlabelled.
-    plain = confusion_counts(score, None, None, b["threshold"])  # type: ignore[arg-type]
-    unlabelled = np.zeros(9, dtype=np.int64)
-    for s in b["scores"]:  # type: ignore[attr-defined]
-        unlabelled[_cell(s, None, b["threshold"])] += 1  # type: ignore[arg-type]
-    assert plain.tolist() == [unlabelled.tolist()]
+    # Without a label every row is unlabelled.
+    plain, _ = score_cells(score, None, b["threshold"])  # type: ignore[arg-type]
+    assert plain.tolist() == [_cell(s, None, b["threshold"]) for s in b["scores"]]  # type: ignore[arg-type, attr-defined]
 
 
 @SETTINGS
@@ -115,30 +120,24 @@ def test_confusion_counts_match_oracle(b: dict[str, object]) -> None:
 def test_score_stats_match_oracle(b: dict[str, object], score_range: tuple[float, float]) -> None:
     score = float_column(b["score"], "score")  # type: ignore[arg-type]
     label = float_column(b["label"], "label")  # type: ignore[arg-type]
-    cells = np.zeros(9, dtype=np.int64)
+    cells, _ = score_cells(score, label, b["threshold"])  # type: ignore[arg-type]
     auc = np.zeros((HIST_BINS, 2), dtype=np.int64)
     fine = np.zeros(HIST_BINS // 4, dtype=np.uint8)
     stats = score_stats(
         score,
-        label,
-        threshold=b["threshold"],  # type: ignore[arg-type]
+        cells,
         score_range=score_range,
-        cells=cells,
         auc_counts=auc,
         fine_seen=fine,
         fine_limit=HIST_BINS,  # never reached: 2 * HIST_BINS fine bins, < 120 rows
     )
     lo, hi = score_range
-    want_cells = np.zeros(9, dtype=np.int64)
     used_s: list[float] = []
     used_y: list[int] = []
     for s, y in zip(b["scores"], b["labels"], strict=True):  # type: ignore[call-overload]
-        c = _cell(s, y, b["threshold"])  # type: ignore[arg-type]
-        want_cells[c] += 1
-        if c <= 3:
+        if _cell(s, y, b["threshold"]) <= 3:  # type: ignore[arg-type]
             used_s.append(s)
             used_y.append(_state(y))
-    assert cells.tolist() == want_cells.tolist()
     s_arr = np.asarray(used_s, dtype=np.float64)
     y_arr = np.asarray(used_y, dtype=np.int64)
     assert stats.used == s_arr.size
@@ -201,17 +200,27 @@ def test_sketch_counts_match_searchsorted(values: list[float | None], pad: int) 
 
 
 def test_dictionary_code_out_of_range_is_an_error() -> None:
-    score = float_column(pa.array([0.1, 0.9]), "score")
+    cells, _ = score_cells(float_column(pa.array([0.1, 0.9]), "score"), None, 0.5)
     codes = GroupCodes(np.array([0, 5], dtype=np.int32), groups=2)
     with pytest.raises(NativeError, match="out of range"):
-        confusion_counts(score, None, codes, 0.5)
+        group_cell_counts(cells, codes)
 
 
 def test_views_reject_mismatched_lengths() -> None:
     score = float_column(pa.array([0.1, 0.9]), "score")
     label = float_column(pa.array([1.0]), "label")
     with pytest.raises(ValueError, match="different lengths"):
-        confusion_counts(score, label, None, 0.5)
+        score_cells(score, label, 0.5)
+
+
+def test_cells_are_computed_once_per_batch_and_question() -> None:
+    batch = pa.table({"s": [0.2, 0.7, None], "y": [0, 1, 1]})
+    first = scored_rows(batch, "s", "y", 0.5)
+    assert scored_rows(batch, "s", "y", 0.5) is first
+    assert scored_rows(batch, "s", "y", 0.6) is not first  # another threshold
+    other = pa.table({"s": [0.9, 0.1, 0.5], "y": [1, 0, None]})
+    assert scored_rows(other, "s", "y", 0.5).cells.tolist() == [3, 0, 5]
+    assert not first.cells.flags.writeable
 
 
 def test_sketch_index_rejects_unsorted_bounds() -> None:

@@ -91,12 +91,9 @@ class AucState:
         b = self._bin(scores)
         self.counts += np.bincount(b * 2 + lab, minlength=HIST_BINS * 2).reshape(-1, 2)
 
-    def add_columns(
-        self, score: Float64Column, label: Float64Column, *, threshold: float, cells: np.ndarray
-    ) -> ScoreStats:
-        """Add a batch's rows with a 0/1 label and a score, straight from the columns.
+    def add_columns(self, score: Float64Column, cells: np.ndarray) -> ScoreStats:
+        """Add a batch's rows with a 0/1 label and a score (cells 0..3 of `score_cells`).
 
-        The same pass adds every row's confusion cell at `threshold` to `cells` (int64[9]).
         One native pass bins the scores and also marks 2 * HIST_BINS finer bins: more than
         MAX_DISTINCT of those hit proves more than MAX_DISTINCT distinct scores, hence
         histogram mode, with no sort. Otherwise (discrete scores, small batches, scores in a
@@ -107,10 +104,8 @@ class AucState:
         hist = self.counts if self.values is None else np.zeros((HIST_BINS, 2), dtype=np.int64)
         stats = score_stats(
             score,
-            label,
-            threshold=threshold,
+            cells,
             score_range=self.score_range,
-            cells=cells,
             auc_counts=hist,
             fine_seen=fine,
             fine_limit=-1 if self.values is None else MAX_DISTINCT,
@@ -126,9 +121,8 @@ class AucState:
                 self.values, self.counts = None, hist
             self.outside += stats.outside
             return stats
-        s, y = score.values, label.values
-        use = score.valid() & ~np.isnan(s) & label.valid() & ((y == 0.0) | (y == 1.0))
-        self.add(s[use], y[use])
+        use = cells <= 3  # a 0/1 label (cell >> 1) and a score
+        self.add(score.values[use], cells[use] >> 1)
         return stats
 
     def _merge_exact(self, values: np.ndarray, counts: np.ndarray) -> None:

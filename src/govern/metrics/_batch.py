@@ -8,11 +8,15 @@ the Arrow buffers (no copy for float64 and dictionary columns, nulls kept in the
 
 from __future__ import annotations
 
+import threading
+import weakref
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govern._native import Float64Column, GroupCodes
+from govern._native import Float64Column, GroupCodes, score_cells
 from govern.errors import MetricInputError
 
 # Label states in the confusion cells (the same numbers as native/govern_scores.h).
@@ -58,6 +62,43 @@ def float_column(arr: pa.Array, name: str) -> Float64Column:
     if dtype != np.float64:
         values = values.astype(np.float64)
     return Float64Column(values, validity, arr.offset)
+
+
+@dataclass(frozen=True)
+class ScoredRows:
+    """A batch's scores and every row's confusion cell at the threshold (read-only)."""
+
+    score: Float64Column
+    cells: np.ndarray  # uint8 per row: decision + 2 * label state, 8 without a score
+    counts: np.ndarray  # int64[9]: rows per cell
+
+
+_last = threading.local()
+
+
+def scored_rows(
+    batch: pa.RecordBatch | pa.Table, prediction: str, label: str | None, threshold: float
+) -> ScoredRows:
+    """The batch's cells, computed once per batch and thread however many accumulators ask.
+
+    Fairness (one accumulator per attribute) and performance all start from the same cells;
+    the engine hands them the same batch object one after the other on one thread, so the
+    last result is kept with a weak reference to its batch (a batch that is gone can never
+    match, whatever its id) and returned while the batch and the question are the same.
+    """
+    key = (prediction, label, threshold)
+    cached = getattr(_last, "rows", None)
+    if cached is not None and cached[0]() is batch and cached[1] == key:
+        rows: ScoredRows = cached[2]
+        return rows
+    score = float_column(column(batch, prediction), prediction)
+    labels = float_column(column(batch, label), label) if label else None
+    cells, counts = score_cells(score, labels, threshold)
+    cells.flags.writeable = False
+    counts.flags.writeable = False
+    rows = ScoredRows(score, cells, counts)
+    _last.rows = (weakref.ref(batch), key, rows)
+    return rows
 
 
 def _check_numeric(t: pa.DataType, name: str) -> None:

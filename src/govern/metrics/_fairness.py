@@ -17,7 +17,7 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
-from govern._native import confusion_counts
+from govern._native import group_cell_counts
 from govern.metrics._batch import (
     BAD_LABEL,
     MISSING_PRED_CELL,
@@ -25,9 +25,8 @@ from govern.metrics._batch import (
     NEG,
     POS,
     UNLABELLED,
-    column,
-    float_column,
     group_codes,
+    scored_rows,
 )
 from govern.metrics._grouped import GroupedResult
 from govern.metrics._state import float_to_json
@@ -155,10 +154,9 @@ class FairnessAccumulator:
         """Count the batch's rows into group x cell counts."""
         if batch.num_rows == 0:
             return
-        score = float_column(column(batch, self.prediction), self.prediction)
-        label = float_column(column(batch, self.label), self.label) if self.label else None
+        rows = scored_rows(batch, self.prediction, self.label, self.threshold)
         codes, keys = group_codes(batch, self.attribute)
-        counts = confusion_counts(score, label, codes, self.threshold)
+        counts = group_cell_counts(rows.cells, codes)
         for i in np.flatnonzero(counts.sum(axis=1)):
             key = keys[i]
             if key in self.cells:

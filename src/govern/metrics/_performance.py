@@ -19,7 +19,7 @@ from govern.metrics._batch import (
     N_CELLS,
     as_float,
     column,
-    float_column,
+    scored_rows,
 )
 from govern.metrics._exactsum import ExactSum
 from govern.metrics._fairness import ConfusionCounts
@@ -98,9 +98,9 @@ class PerformanceAccumulator:
             label, _ = as_float(column(batch, self.label), self.label)
             self._update_regression(pred, label)
             return
-        score = float_column(column(batch, self.prediction), self.prediction)
-        labels = float_column(column(batch, self.label), self.label)
-        stats = self.auc.add_columns(score, labels, threshold=self.threshold, cells=self.cells)
+        rows = scored_rows(batch, self.prediction, self.label, self.threshold)
+        self.cells += rows.counts
+        stats = self.auc.add_columns(rows.score, rows.cells)
         self.outside_unit += stats.outside_unit
         if stats.used > stats.outside_unit:
             self.sq_error.add(stats.sq_error)
