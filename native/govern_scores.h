@@ -59,7 +59,7 @@ int govern_score_stats_f64(const double *score, const uint8_t *cells, int64_t le
 
 /* Latency sketch: a valid, finite value v > 0 adds 1 to buckets[k], k the first bucket with
  * v <= bounds[k] (bounds ascending; the last bucket also takes everything above). The search
- * starts at first[slice(v) - first_base], slice(v) = bits 44..62 of v (1/256 of an octave),
+ * starts at first[slice(v) - first_base], slice(v) = bits 42..62 of v (1/1024 of an octave),
  * the first bucket whose bound is >= the slice's lowest value; slices below the table go to
  * bucket 0, above it to the last. specials[0] nulls, [1] NaN/inf/negative, [2] zeros,
  * [3] values above max_indexable. Counts are added. */

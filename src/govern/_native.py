@@ -320,11 +320,11 @@ class SketchIndex:
     """
 
     bounds: np.ndarray  # float64, ascending: bucket k holds (bounds[k-1], bounds[k]]
-    first: np.ndarray  # int32: first bucket per 1/256-octave slice
+    first: np.ndarray  # int32: first bucket per 1/1024-octave slice
     first_base: int  # slice number of first[0]
 
 
-SLICE_SHIFT = 44  # a slice is a double's exponent and top 8 mantissa bits
+SLICE_SHIFT = 42  # a slice: a double's exponent and top 10 mantissa bits (1/1024 octave)
 
 
 def sketch_index(bounds: np.ndarray) -> SketchIndex:
