@@ -158,9 +158,6 @@ class Float64Column:
     validity: pa.Buffer | None = None
     bit_offset: int = 0
 
-    def __len__(self) -> int:
-        return int(self.values.size)
-
 
 @dataclass(frozen=True)
 class GroupCodes:
@@ -170,9 +167,6 @@ class GroupCodes:
     groups: int
     validity: pa.Buffer | None = None
     bit_offset: int = 0
-
-
-SCORE_STATS_ECE_BINS = 10  # GOVERN_ECE_BINS in native/govern_scores.h
 
 
 @dataclass
@@ -245,6 +239,8 @@ def group_cell_counts(cells: np.ndarray, codes: GroupCodes) -> np.ndarray:
         raise ValueError("cells must be contiguous uint8")
     if c.dtype != np.int32 or c.ndim != 1 or not c.flags.c_contiguous or c.size != n:
         raise ValueError("GroupCodes.codes must be contiguous int32 of the batch's length")
+    if codes.validity is not None and codes.validity.size * 8 < codes.bit_offset + n:
+        raise ValueError("validity bitmap shorter than the codes")
     out = np.zeros((codes.groups + 1, 9), dtype=np.int64)
     rc = _lib.govern_group_cells(
         _ffi.cast("const uint8_t *", _ffi.from_buffer(cells)) if n else _ffi.NULL,
