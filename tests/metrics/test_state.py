@@ -26,7 +26,12 @@ from govern.metrics import (
     QuantileSketch,
 )
 from govern.metrics._auc import HIST_BINS, MAX_DISTINCT, AucState
-from govern.metrics._state import exactsum_from_json, exactsum_to_json
+from govern.metrics._state import (
+    exactsum_from_json,
+    exactsum_to_json,
+    packed_counts,
+    unpacked_counts,
+)
 
 NOW = datetime(2030, 1, 1)
 # Finite magnitudes stay below 1e6: a regression error past ~1e154 overflows its square
@@ -98,7 +103,7 @@ def test_load_state_gives_back_the_same_state(b1: pa.Table, b2: pa.Table) -> Non
         assert repr(back.merge(more).finalize()) == repr(acc.merge(more).finalize())
 
 
-def test_histogram_auc_state_is_sparse_and_exact() -> None:
+def test_histogram_auc_state_is_packed_and_exact() -> None:
     rng = np.random.default_rng(3)
     scores = rng.random(MAX_DISTINCT + 10)
     scores[:5] = [-0.5, 1.5, 2.0, -1.0, 1.0]  # outside the range: counted in `outside`
@@ -107,7 +112,8 @@ def test_histogram_auc_state_is_sparse_and_exact() -> None:
     auc.add(scores, labels)
     assert not auc.exact and auc.outside == 4
     doc = json.loads(json.dumps(auc.to_state(), allow_nan=False))
-    assert "values" not in doc and len(doc["bins"]) < HIST_BINS
+    assert "values" not in doc and isinstance(doc["histogram"], str)
+    assert len(doc["histogram"]) < HIST_BINS * 2 * 8  # smaller than the raw int64 cells
     back = AucState().load_state(doc)
     assert not back.exact and back.outside == auc.outside
     assert np.array_equal(back.counts, auc.counts)
@@ -174,3 +180,13 @@ def test_freshness_without_a_reference_time_is_not_guessed() -> None:
     (fresh,) = [r for r in acc.finalize() if r.metric == "freshness_seconds"]
     assert fresh.value is None and fresh.status == "insufficient_data"
     assert "reference time" in (fresh.reason or "")
+
+
+def test_packed_counts_round_trip_and_check_the_shape() -> None:
+    counts = np.array([[0, 1], [2**62, 3], [7, 0]], dtype=np.int64)
+    text = packed_counts(counts)
+    back = unpacked_counts(text, (3, 2))
+    assert back.dtype == np.int64 and back.flags.writeable
+    assert np.array_equal(back, counts)
+    with pytest.raises(ValueError, match="expected shape"):
+        unpacked_counts(text, (4, 2))

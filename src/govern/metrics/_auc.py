@@ -22,7 +22,12 @@ from typing import Any, Self
 import numpy as np
 
 from govern._native import Float64Column, ScoreStats, score_stats
-from govern.metrics._state import floats_from_json, floats_to_json
+from govern.metrics._state import (
+    floats_from_json,
+    floats_to_json,
+    packed_counts,
+    unpacked_counts,
+)
 
 MAX_DISTINCT = 65_536
 HIST_BINS = 65_536
@@ -156,18 +161,14 @@ class AucState:
         """JSON-safe exact state of the cells.
 
         Exact mode: the distinct scores (repr floats) with their [neg, pos] counts;
-        histogram mode: only the non-empty bins (sparse), their neg and pos counts.
+        histogram mode: the [bin, neg/pos] counts packed (zlib + base64, see _state.py).
         """
         doc: dict[str, Any] = {"outside": self.outside}
         if self.values is not None:
             doc["values"] = floats_to_json(self.values)
             doc["counts"] = self.counts.tolist()
         else:
-            # Flat lists (not [bin, neg, pos] triples): a third of the JSON objects to parse.
-            used = np.flatnonzero(self.counts.any(axis=1))
-            doc["bins"] = used.tolist()
-            doc["neg"] = self.counts[used, 0].tolist()
-            doc["pos"] = self.counts[used, 1].tolist()
+            doc["histogram"] = packed_counts(self.counts)
         return doc
 
     def load_state(self, doc: dict[str, Any]) -> Self:
@@ -179,10 +180,7 @@ class AucState:
             out.counts = np.array(doc["counts"], dtype=np.int64).reshape(-1, 2)
         else:
             out.values = None
-            out.counts = np.zeros((HIST_BINS, 2), dtype=np.int64)
-            used = np.array(doc["bins"], dtype=np.int64)
-            out.counts[used, 0] = np.array(doc["neg"], dtype=np.int64)
-            out.counts[used, 1] = np.array(doc["pos"], dtype=np.int64)
+            out.counts = unpacked_counts(doc["histogram"], (HIST_BINS, 2))
         return out
 
     def positives_negatives(self) -> tuple[int, int]:

@@ -6,12 +6,15 @@ stored partials gives bit-for-bit the evidence of a full scan. Hence: counts are
 round-trips every finite float64 exactly, and "nan"/"inf"/"-inf" as strings (strict JSON
 has no such numbers and DuckDB's JSON type rejects them); ExactSum units are hex strings,
 because readers other than Python (DuckDB's JSON functions) turn long integers into doubles;
-mostly-zero count arrays are written sparse as [index, count] pairs.
+mostly-zero count arrays are written sparse as [index, count] pairs, and large dense ones
+(the AUC's fine histogram) as base64 of their zlib-compressed bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import math
+import zlib
 from typing import Any
 
 import numpy as np
@@ -60,6 +63,26 @@ def dense_counts(pairs: list[list[int]], size: int) -> np.ndarray:
     for i, c in pairs:
         out[int(i)] = int(c)
     return out
+
+
+def packed_counts(counts: np.ndarray) -> str:
+    """An int64 array as base64 of its zlib-compressed little-endian bytes (exact).
+
+    For large count arrays that are mostly non-zero: the AUC's 65,536 x 2 histogram of a
+    1M-row file takes ~190 KB this way instead of ~1 MB of [index, count] JSON, and loads
+    without parsing a number per cell.
+    """
+    raw = np.ascontiguousarray(counts, dtype="<i8").tobytes()
+    return base64.b64encode(zlib.compress(raw, 1)).decode("ascii")
+
+
+def unpacked_counts(text: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of packed_counts, checked against the expected shape."""
+    raw = zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+    out = np.frombuffer(raw, dtype="<i8").astype(np.int64)  # a writeable native copy
+    if out.size != math.prod(shape):
+        raise ValueError(f"stored counts hold {out.size} values, expected shape {shape}")
+    return out.reshape(shape)
 
 
 def exactsum_to_json(s: ExactSum) -> str:

@@ -57,8 +57,8 @@ class ScanStats:
 
 # Layout of a stored partial: {"states": [one per accumulator, in order]}. Bumped whenever
 # what a state holds for the same rows changes (3: sketch buckets and performance sums from
-# the native kernels), so partials of an older version are read again, never mixed in.
-STATE_FORMAT = 3
+# the native kernels; 4: the AUC histogram packed), so older partials are read again.
+STATE_FORMAT = 4
 
 
 def _config_hash(
