@@ -17,7 +17,7 @@ from govern.clock import rfc3339, utcnow
 from govern.errors import PolicyEvalError, PolicyLimitError, UserInputError
 from govern.policy._ast import BundleInfo
 from govern.policy._bundle import Bundle, read_bundle
-from govern.policy._capabilities import check_calls
+from govern.policy._capabilities import check_calls, engine_denials
 from govern.policy._conventions import RULES, applicable_packages, parse_rule_value
 from govern.policy._input import encode_input, input_hash
 from govern.policy._sandbox import Limits
@@ -60,6 +60,7 @@ class EngineOptions:
 
 
 def _make_engine(bundle: Bundle, options: EngineOptions) -> Engine:
+    deny = engine_denials(options.allow_builtins)
     if options.engine == "opa":
         from govern.policy._opa import OpaEngine
 
@@ -70,11 +71,11 @@ def _make_engine(bundle: Bundle, options: EngineOptions) -> Engine:
         from govern.policy._sandbox import SandboxEngine
 
         return SandboxEngine(
-            bundle.modules, bundle.data, limits=options.limits, coverage=options.coverage
+            bundle.modules, bundle.data, limits=options.limits, coverage=options.coverage, deny=deny
         )
     from govern.policy._regorus import RegorusEngine
 
-    return RegorusEngine(bundle.modules, bundle.data, coverage=options.coverage)
+    return RegorusEngine(bundle.modules, bundle.data, coverage=options.coverage, deny=deny)
 
 
 class PreparedPolicies:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -81,10 +82,11 @@ class RegorusEngine:
         data: dict[str, Any],
         *,
         coverage: bool = False,
+        deny: Sequence[tuple[str, int, str]] = (),
     ) -> None:
         try:
             self._engine, packages, ast = _worker.compile_bundle(
-                modules, json.dumps(data), coverage=coverage
+                modules, json.dumps(data), coverage=coverage, deny=deny
             )
         except _worker.CompileFailed as exc:
             raise located(str(exc), PolicyLoadError, "compile policy") from exc

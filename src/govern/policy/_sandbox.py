@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,7 @@ class SandboxEngine:
         *,
         limits: Limits | None = None,
         coverage: bool = False,
+        deny: Sequence[tuple[str, int, str]] = (),
     ) -> None:
         self.limits = limits or Limits()
         self._load = {
@@ -150,6 +152,7 @@ class SandboxEngine:
             "modules": [list(m) for m in modules],
             "data": json.dumps(data),
             "coverage": coverage,
+            "deny": [list(d) for d in deny],
         }
         self._child: _Child | None = None
         self._extra: list[_Child] = []  # pool children (evaluate_many with workers > 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from govern.errors import PolicyError
 from govern.policy._bundle import read_bundle
-from govern.policy._capabilities import check_calls
+from govern.policy._capabilities import check_calls, engine_denials
 from govern.policy._sandbox import Limits, SandboxEngine
 
 TEST_PREFIX = "test_"
@@ -86,7 +86,13 @@ def run_tests(
 ) -> TestReport:
     """Run every `test_*` rule under `policies` (those containing `match`, if given)."""
     bundle = read_bundle(policies, data)
-    engine = SandboxEngine(bundle.modules, bundle.data, limits=limits, coverage=True)
+    engine = SandboxEngine(
+        bundle.modules,
+        bundle.data,
+        limits=limits,
+        coverage=True,
+        deny=engine_denials(allow_builtins),
+    )
     try:
         check_calls(engine.info.calls, allow_builtins)
         found = sorted(

@@ -6,7 +6,8 @@ parent over a private pipe with length-prefixed JSON frames; fd 1 is pointed at 
 so that nothing a native library writes can corrupt the protocol or the parent's stdout.
 
 Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "coverage": b,
-            "ast": b (default true: answer with the AST)}
+            "ast": b (default true: answer with the AST),
+            "deny": [[builtin, arity, message], ...] (builtins the engine may not run)}
            {"op": "eval", "input": JSON-text, "query": text}
            {"op": "eval_many", "items": [[JSON-text, query], ...]}   (one answer per item,
                                          {"ok": true, "doc": engine result} or an error)
@@ -20,6 +21,7 @@ import json
 import os
 import struct
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 os.environ.setdefault("RUST_BACKTRACE", "0")
@@ -34,19 +36,34 @@ class CompileFailed(Exception):
     """A module or the data document was rejected by regorus (message is the engine's)."""
 
 
+class Refused(RuntimeError):
+    """A denied builtin was called (raised inside regorus, which reports it as an error)."""
+
+
+def _refuser(message: str) -> Any:
+    def refuse(*_args: Any) -> Any:
+        raise Refused(message)
+
+    return refuse
+
+
 def compile_bundle(
     modules: list[tuple[str, str]] | tuple[tuple[str, str], ...],
     data_json: str,
     *,
     coverage: bool = False,
     ast: bool = True,
+    deny: Sequence[Sequence[Any]] = (),
 ) -> tuple[Any, list[str], str]:
     """An Engine holding `modules` and `data`, its packages, and its AST as JSON text.
 
-    `ast=False` returns "" for the AST: a pool child only evaluates.
+    `ast=False` returns "" for the AST: a pool child only evaluates. Each `deny` builtin is
+    replaced by an extension that raises: regorus looks extensions up before its builtins.
     """
     engine = regorus.Engine()
     engine.set_gather_prints(True)  # print() output is kept in the engine, never written out
+    for name, arity, message in deny:
+        engine.add_extension(str(name), int(arity), _refuser(str(message)))
     if coverage:
         engine.set_enable_coverage(True)
     for path, source in modules:
@@ -134,6 +151,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
                     req["data"],
                     coverage=bool(req.get("coverage")),
                     ast=bool(req.get("ast", True)),
+                    deny=req.get("deny", []),
                 )
                 write_frame(fd_out, {"ok": True, "packages": packages, "ast": ast})
             elif op == "eval":
