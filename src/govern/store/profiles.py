@@ -107,8 +107,11 @@ def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
     partials: Iterable[tuple[str, int, float, int, dict[str, Any]]],
-) -> None:
-    """Insert (or replace) partial states inside the caller's transaction."""
+) -> list[tuple[str, dict[str, Any]]]:
+    """Insert (or replace) partial states inside the caller's transaction.
+
+    Returns the (table, key) of each row, for the scan's audit record to bind.
+    """
     from govern import __version__
 
     now = utcnow()
@@ -124,3 +127,5 @@ def write_partials(
             f"rows, state, created_at) VALUES {values}",
             [v for row in batch for v in row],
         )
+    keys = ("config", "path", "size", "mtime", "engine_version")
+    return [("scan_partials", dict(zip(keys, row[:5], strict=True))) for row in rows]

@@ -63,12 +63,13 @@ def upsert_card(store: Store, card: ModelCard) -> str:
                 [card.name, card.version, card.stage, card_json, card.path, card.sha256, now, now],
             )
             action = "created"
+        event_id = str(uuid.uuid4())
         conn.execute(
             """INSERT INTO lifecycle_events (event_id, name, version, action, from_stage,
                to_stage, actor, detail, occurred_at)
                VALUES (?, ?, ?, 'register', ?, ?, NULL, ?, ?)""",
             [
-                str(uuid.uuid4()),
+                event_id,
                 card.name,
                 card.version,
                 existing[0][0] if existing else None,
@@ -88,6 +89,11 @@ def upsert_card(store: Store, card: ModelCard) -> str:
                 "card_sha256": card.sha256,
             },
             at=now,
+            rows=[
+                ("models", {"name": card.name}),
+                ("model_versions", {"name": card.name, "version": card.version}),
+                ("lifecycle_events", {"event_id": event_id}),
+            ],
         )
     return action
 
