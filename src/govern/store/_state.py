@@ -132,7 +132,9 @@ def bind(
         for start in range(0, len(wanted), 200):
             chunk = wanted[start : start + 200]
             where = " OR ".join([one] * len(chunk))
-            cur = conn.execute(f"SELECT * FROM {table} WHERE {where}", [v for k in chunk for v in k])
+            cur = conn.execute(
+                f"SELECT * FROM {table} WHERE {where}", [v for k in chunk for v in k]
+            )
             columns = [d[0] for d in cur.description or []]
             index = [columns.index(c) for c in pk]
             for row in cur.fetchall():
@@ -239,9 +241,7 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
             if found is None or found[1] is None:
                 unbound.append(UNBOUND.format(key=key, table=table))
             elif found[1] != digest:
-                problems.append(
-                    (found[0], ROW_CHANGED.format(key=key, table=table, seq=found[0]))
-                )
+                problems.append((found[0], ROW_CHANGED.format(key=key, table=table, seq=found[0])))
     for (table, key), (seq, digest) in expected.items():
         if digest is not None and (table, key) not in seen:
             problems.append((seq, ROW_GONE.format(key=key, table=table, seq=seq)))
