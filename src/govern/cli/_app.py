@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass
 
 import click
 from rich.console import Console
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds in a range: `nan` and `inf` are refused, not waited on.
+
+    click's FloatRange compares with < and >, which are false for NaN, so `nan` would pass
+    and disable a limit; `inf` would wait forever.
+    """
+
+    name = "seconds"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """A finite float within the range, else a usage error (exit 2)."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return float(number)
 
 
 @dataclass
@@ -40,7 +60,7 @@ class AppContext:
 @click.option(
     "--lock-timeout",
     envvar="GOVERN_LOCK_TIMEOUT",
-    type=click.FloatRange(min=0),
+    type=Seconds(min=0),
     default=None,
     metavar="SECONDS",
     help="Wait this long for another process's database lock (default 10).",

@@ -96,5 +96,13 @@ def head(ctx: AppContext, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        from govern.errors import UserInputError
+
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserInputError(
+                f"cannot write the audit head: {exc.strerror}; pass -o with a writable path",
+                path=output,
+            ) from exc
         click.echo(f"wrote audit head seq {tip.seq} to {output}", err=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from govern.cli._app import AppContext, app, pass_app
+from govern.cli._app import AppContext, Seconds, app, pass_app
 
 if TYPE_CHECKING:
     from govern.policy import EngineOptions, PreparedPolicies
@@ -42,7 +42,7 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option(
         "--timeout",
-        type=click.FloatRange(min=0.1),
+        type=Seconds(min=0.1),
         default=10.0,
         show_default=True,
         help="Seconds one evaluation may take.",
@@ -139,7 +139,7 @@ def policy() -> None:
 @policy.command("test")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--run", "match", default=None, help="Only tests whose package.name contains this.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True)
 @click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True)
 @click.option("--allow-builtin", multiple=True, metavar="NAME")
 @click.option("--data", "overlays", multiple=True, type=click.Path(path_type=Path))
@@ -257,7 +257,10 @@ def replay_cmd(
     from govern.runner.replay import replay
     from govern.store import Store
 
-    with prepare(policies or default_policy_dir(), engine) as prepared, Store.open(ctx.db) as store:
+    with (
+        prepare(policies or default_policy_dir(), engine) as prepared,
+        Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
+    ):
         result = replay(store, prepared, decision_id)
     if fmt == "json":
         doc = {

@@ -18,6 +18,7 @@ into govern's output.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import shutil
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govern.errors import PolicyEvalError, PolicyLimitError, PolicyLoadError
+from govern.errors import PolicyEvalError, PolicyLimitError, PolicyLoadError, UserInputError
 from govern.policy import _worker
 from govern.policy._ast import BundleInfo, analyse
 from govern.policy._regorus import ENGINE_NAME, engine_version, first_value, located
@@ -51,6 +52,15 @@ class Limits:
 
     timeout_s: float = 10.0
     memory_mb: int = 1024
+
+    def __post_init__(self) -> None:
+        # NaN compares false with everything: a NaN deadline would never be reached
+        if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
+            raise UserInputError(
+                f"policy time limit must be finite seconds > 0, got {self.timeout_s!r}"
+            )
+        if not self.memory_mb > 0:
+            raise UserInputError(f"policy memory limit must be MiB > 0, got {self.memory_mb!r}")
 
 
 def _rss_mb(pid: int) -> int:

@@ -396,6 +396,7 @@ class CheckRequest:
     fail_on: str = "deny"
     root: Path = field(default_factory=lambda: Path("."))
     options: EngineOptions | None = None  # engine, sandbox, limits, allowed builtins
+    lock_timeout: float | None = None  # None: $GOVERN_LOCK_TIMEOUT, else 10 s
 
 
 def run_check(request: CheckRequest) -> Report:
@@ -440,7 +441,7 @@ def run_check(request: CheckRequest) -> Report:
         if use_db:
             from govern.store import Store
 
-            with Store.open(request.db) as store:
+            with Store.open(request.db, lock_timeout=request.lock_timeout) as store:
                 for card in cards:
                     d, _ = check_card(prepared, card, stage=request.stage, store=store)
                     results.append(checked(d, card.path))

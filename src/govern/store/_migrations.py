@@ -34,6 +34,15 @@ _AUDIT_SINCE = 2  # the schema version that created audit_log
 BIND_SINCE = next(i for i, f in enumerate(_files(), start=1) if f.name.endswith("_state_audit.sql"))
 
 
+NOT_GOVERN = "not a govern database: {why}; pass --db with a database made by `govern init`"
+
+
+class NotGovernDatabase(StoreError):
+    """A DuckDB file without govern's schema: never written to, whatever the command."""
+
+    code = "not_govern_database"
+
+
 class SchemaOutdated(StoreError):
     """A read-only open met an older schema (Store.open then migrates read-write)."""
 
@@ -54,6 +63,19 @@ def current_version(conn: duckdb.DuckDBPyConnection) -> int:
 def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> int:
     """Bring the schema to SCHEMA_VERSION; refuse a newer one. Returns the version."""
     version = current_version(conn)
+    if version == 0:
+        others = (
+            conn.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
+            + conn.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall()[0][
+                0
+            ]
+        )
+        if others:
+            why = f"it holds {others} tables or views but no govern schema version"
+            raise NotGovernDatabase(NOT_GOVERN.format(why=why), path=path)
+        if read_only:
+            why = "the file is empty (no govern schema)"
+            raise NotGovernDatabase(NOT_GOVERN.format(why=why), path=path)
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"database schema version {version} is newer than this govern supports "
