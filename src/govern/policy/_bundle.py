@@ -13,6 +13,10 @@ import yaml
 from govern.errors import PolicyLoadError
 
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
+OUTSIDE = (
+    "a symlink leading outside the policy directory (to {target}); policies and their data "
+    "must live inside it, so that the bundle hash covers what is evaluated: copy the file in"
+)
 NOT_UTF8 = "not UTF-8 text (byte 0x{byte:02x}: {reason}); save the file as UTF-8"
 
 
@@ -88,8 +92,11 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
     data: dict[str, Any] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in base.rglob("*") if p.is_file())
+    inside = base.resolve()
     for p in files:
         rel = p.relative_to(base).as_posix()
+        if p.suffix in (".rego", *DATA_SUFFIXES) and not p.resolve().is_relative_to(inside):
+            raise PolicyLoadError(OUTSIDE.format(target=p.resolve()), path=p)
         if p.suffix == ".rego":
             source = read_text(p, str(p))
             modules.append((str(base / rel), source))

@@ -71,6 +71,48 @@ def _rss_mb(pid: int) -> int:
         return 0
 
 
+WORKDIR_PREFIX = "govern-policy-"
+_LEGACY_AGE_S = 24 * 3600  # directories named without their owner's pid (older govern)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_workdirs(tmp: str | None = None) -> list[str]:
+    """Remove `govern-policy-<pid>-*` directories whose pid is dead; returns what was removed.
+
+    A parent killed with SIGKILL cannot run its finaliser, so its child's working directory
+    stays behind; each directory's name carries the pid of the govern process that made it.
+    """
+    removed = []
+    root = Path(tmp or tempfile.gettempdir())
+    for path in root.glob(f"{WORKDIR_PREFIX}*"):
+        owner = path.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
+        try:
+            if not path.is_dir() or path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+            if owner.isdigit():
+                stale = not _alive(int(owner))
+            else:
+                stale = time.time() - path.stat().st_mtime > _LEGACY_AGE_S
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
+
+
+_cleaned = False
+
+
 def _stop(proc: subprocess.Popen[bytes], workdir: str) -> None:
     if proc.poll() is None:
         proc.kill()
@@ -85,7 +127,11 @@ class _Child:
     """One worker process and the frames exchanged with it."""
 
     def __init__(self) -> None:
-        self.workdir = tempfile.mkdtemp(prefix="govern-policy-")
+        global _cleaned
+        if not _cleaned:  # once per process: what earlier, killed runs left behind
+            _cleaned = True
+            remove_stale_workdirs()
+        self.workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
         env = {"RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0", "LC_ALL": "C.UTF-8"}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", str(_WORKER)],
