@@ -6,6 +6,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import click
 from rich.console import Console
@@ -21,7 +22,7 @@ class Seconds(click.FloatRange):
     name = "seconds"
 
     def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
         """A finite float within the range, else a usage error (exit 2)."""
         number = super().convert(value, param, ctx)

@@ -254,14 +254,16 @@ def replay_cmd(
 ) -> None:
     """Re-evaluate a stored decision on its stored input; exit 1 if the outcome differs."""
     from govern.runner.check import default_policy_dir
-    from govern.runner.replay import replay
+    from govern.runner.replay import replay, replay_stored
     from govern.store import Store
 
-    with (
-        prepare(policies or default_policy_dir(), engine) as prepared,
-        Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
-    ):
-        result = replay(store, prepared, decision_id)
+    root = policies or default_policy_dir()
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
+        if engine[1]:  # overlays given on the command line replace the stored ones
+            with prepare(root, engine) as prepared:
+                result = replay(store, prepared, decision_id)
+        else:
+            result = replay_stored(store, root, engine[0], decision_id)
     if fmt == "json":
         doc = {
             "decision_id": decision_id,

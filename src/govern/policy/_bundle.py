@@ -28,6 +28,7 @@ class Bundle:
     modules: tuple[tuple[str, str], ...]  # (path relative to root, source)
     data: dict[str, Any]
     sha256: str
+    overlays: tuple[tuple[str, str], ...] = ()  # (path, UTF-8 text) of each data overlay
 
     @property
     def paths(self) -> list[str]:
@@ -107,13 +108,15 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
         digest.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
     if not modules:
         raise PolicyLoadError("no .rego files found", path=base)
+    kept: list[tuple[str, str]] = []
     for overlay in overlays:
         op = Path(overlay)
         if not op.is_file():
             raise PolicyLoadError("data overlay not found", path=op)
         _deep_override(data, _read_data(op, str(op)))
         digest.update(b"overlay\0" + op.read_bytes() + b"\0")
-    return Bundle(base, tuple(modules), data, digest.hexdigest())
+        kept.append((str(op), read_text(op, str(op))))  # stored with decisions, for replay
+    return Bundle(base, tuple(modules), data, digest.hexdigest(), tuple(kept))
 
 
 def _deep_override(into: dict[str, Any], doc: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ Decision with `allowed=True` can only come from a policy that ran and found noth
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from govern.policy._capabilities import check_calls, engine_denials
 from govern.policy._conventions import RULES, applicable_packages, parse_rule_value
 from govern.policy._input import encode_input, input_hash
 from govern.policy._sandbox import Limits
-from govern.results import Decision, Violation
+from govern.results import Decision, Overlay, Violation
 
 ENGINES = ("regorus", "opa")
 UNKNOWN_ENGINE = "unknown engine {name!r}; valid engines are: " + ", ".join(ENGINES)
@@ -91,6 +92,10 @@ class PreparedPolicies:
             self.engine.close()
             raise
         self._queries: dict[tuple[str, ...], tuple[str, list[tuple[str, str]]]] = {}
+        self._overlays = tuple(
+            Overlay(path, hashlib.sha256(text.encode("utf-8")).hexdigest(), text)
+            for path, text in bundle.overlays
+        )
 
     def __enter__(self) -> PreparedPolicies:
         return self
@@ -235,6 +240,7 @@ class PreparedPolicies:
             engine_version=self.engine.version,
             decided_at=rfc3339(utcnow()),
             packages=tuple(packages),
+            overlays=self._overlays,
         )
 
 

@@ -31,7 +31,7 @@ _BACKOFF_MAX = 1.0
 # Every connection: no extension is installed or loaded behind govern's back (a SQLite file
 # passed as --db would otherwise make DuckDB download sqlite_scanner), and no SQL reaches
 # files or the network beyond the database itself.
-CONNECT_CONFIG = {
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
     "enable_external_access": False,

@@ -51,6 +51,9 @@ TRANSITION_FROM = (
     "{action} at seq {seq} moved {model} from {claimed!r}, but the audit trail "
     "(seq {prev}) had it at {expected!r}"
 )
+OVERLAY_UNHASHED = (
+    "row {key} of table policy_overlays: its content does not hash to its key (edited?)"
+)
 _STAGE_ACTIONS = ("register", "promote", "retire")
 _BATCH = 5_000
 
@@ -213,6 +216,41 @@ def _replay_stage(
     stages[subject] = (seq, target)
 
 
+def _check_overlays(
+    conn: duckdb.DuckDBPyConnection,
+    links: dict[str, tuple[int, list[Any]]],
+    problems: list[tuple[int, str]],
+    unbound: list[str],
+) -> None:
+    """decision_overlays must be what the decision records list; overlay content its hash."""
+    seen = set()
+    for row in conn.execute(
+        "SELECT decision_id, position, path, sha256 FROM decision_overlays"
+    ).fetchall():
+        key = key_text(row[:2])
+        seen.add(key)
+        found = links.get(key)
+        if found is None:
+            unbound.append(UNBOUND.format(key=key, table="decision_overlays"))
+        elif found[1] != list(row):
+            problems.append(
+                (found[0], ROW_CHANGED.format(key=key, table="decision_overlays", seq=found[0]))
+            )
+    for key, (seq, _) in links.items():
+        if key not in seen:
+            problems.append((seq, ROW_GONE.format(key=key, table="decision_overlays", seq=seq)))
+    stored = set()
+    for sha, content in conn.execute("SELECT sha256, content FROM policy_overlays").fetchall():
+        stored.add(sha)
+        if hashlib.sha256(str(content).encode("utf-8")).hexdigest() != sha:
+            unbound.append(OVERLAY_UNHASHED.format(key=key_text([sha])))
+    for seq, link in links.values():
+        if link[3] not in stored:
+            problems.append(
+                (seq, ROW_GONE.format(key=key_text([link[3]]), table="policy_overlays", seq=seq))
+            )
+
+
 def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
     """Compare every row of the governed tables, and every stage, with the audit chain."""
     problems: list[tuple[int, str]] = []
@@ -222,14 +260,19 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
     cur = conn.execute(
         f"""SELECT seq, action, subject, CAST(payload AS VARCHAR) FROM audit_log
             WHERE action IN ({actions}) OR json_exists(payload, '$.{BOUND_KEY}')
+               OR (action = 'decision' AND json_exists(payload, '$.overlays'))
             ORDER BY seq"""
     )
+    links: dict[str, tuple[int, list[Any]]] = {}  # decision_overlays key -> (seq, row)
     while batch := cur.fetchmany(_BATCH):
         for seq, action, subject, text in batch:
             payload = json.loads(text)
             for entry in payload.get(BOUND_KEY) or []:
                 table, key, digest = entry
                 expected[(str(table), key_text(key))] = (int(seq), digest)
+            for i, (path, sha) in enumerate(payload.get("overlays") or []):
+                did = payload.get("decision_id")
+                links[key_text([did, i])] = (int(seq), [did, i, path, sha])
             if action in _STAGE_ACTIONS:
                 _replay_stage(stages, int(seq), action, str(subject), payload, problems)
     seen: set[tuple[str, str]] = set()
@@ -259,7 +302,8 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
                     ),
                 )
             )
-    bound = sum(1 for v in expected.values() if v[1] is not None)
+    _check_overlays(conn, links, problems, unbound)
+    bound = sum(1 for v in expected.values() if v[1] is not None) + len(links)
     if problems:
         seq, problem = min(problems)
         return StateResult(bound, seq, problem)
