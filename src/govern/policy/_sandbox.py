@@ -88,13 +88,16 @@ def _alive(pid: int) -> bool:
 def remove_stale_workdirs(tmp: str | None = None) -> list[str]:
     """Remove `govern-policy-<pid>-*` directories whose pid is dead; returns what was removed.
 
+    Directories named the older way (no pid) are removed once a day old.
+
     A parent killed with SIGKILL cannot run its finaliser, so its child's working directory
     stays behind; each directory's name carries the pid of the govern process that made it.
     """
     removed = []
     root = Path(tmp or tempfile.gettempdir())
     for path in root.glob(f"{WORKDIR_PREFIX}*"):
-        owner = path.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
+        rest = path.name[len(WORKDIR_PREFIX) :]  # "<pid>-<random>", or "<random>" (older)
+        owner = rest.split("-", 1)[0] if "-" in rest else ""
         try:
             if not path.is_dir() or path.is_symlink() or path.stat().st_uid != os.getuid():
                 continue

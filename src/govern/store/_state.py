@@ -127,7 +127,7 @@ def bind(
         pk = primary_key(conn, table)
         wanted = []
         for key in keys:
-            if set(key) != set(pk):
+            if not set(pk) <= set(key):  # extra columns are fine: the key is picked out
                 raise ValueError(f"key of {table} must name {pk}, got {sorted(key)}")
             wanted.append([key[c] for c in pk])
         found: dict[str, str] = {}

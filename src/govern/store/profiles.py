@@ -127,5 +127,5 @@ def write_partials(
             f"rows, state, created_at) VALUES {values}",
             [v for row in batch for v in row],
         )
-    keys = ("config", "path", "size", "mtime", "engine_version")
-    return [("scan_partials", dict(zip(keys, row[:5], strict=True))) for row in rows]
+    columns = ("config", "path", "size", "mtime", "engine_version", "rows", "state", "created_at")
+    return [("scan_partials", dict(zip(columns, row, strict=True))) for row in rows]
