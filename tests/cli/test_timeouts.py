@@ -1,4 +1,4 @@
-"""Time limits: NaN, infinities and negatives are usage errors; every command honours the lock limit."""
+"""Time limits: NaN, infinities and negatives are usage errors; commands honour the lock limit."""
 
 from __future__ import annotations
 

@@ -278,7 +278,10 @@ def test_cli_reports_table_and_seq(db: Path) -> None:
     _tamper(db, "UPDATE evidence SET value = 0.01 WHERE scan_id = 's1' AND subject = 'income'")
     bad = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 1
-    msg = "audit log BROKEN at seq 2: rows of scan s1 in table scans or table evidence differ from what seq 2"
+    msg = (
+        "audit log BROKEN at seq 2: rows of scan s1 in table scans or table evidence "
+        "differ from what seq 2"
+    )
     assert msg in bad.stdout
     js = subprocess.run([*run, "--format", "json"], capture_output=True, text=True, check=False)
     doc = json.loads(js.stdout)

@@ -12,8 +12,9 @@ reading the same table later, computes it from the same values. Verify then requ
 
 - every row of a governed table has a record, and equals what the latest record binding it
   says (a direct INSERT, UPDATE or DELETE is named with its table and key);
-- replaying register / promote / retire records gives each version's stage, and each
-  transition started from the stage the trail had reached (an edited stage that a later
+- replaying register records and transitions (any record with a string `from` and `to`:
+  promote, retire) gives each version's stage, and each transition started from the stage
+  the trail had reached (an edited stage that a later
   legitimate write then re-bound is still caught).
 
 A database migrated from a schema before BIND_SINCE has its rows bound by that migration's
@@ -54,7 +55,9 @@ TRANSITION_FROM = (
 OVERLAY_UNHASHED = (
     "row {key} of table policy_overlays: its content does not hash to its key (edited?)"
 )
-_STAGE_ACTIONS = ("register", "promote", "retire")
+# A record moves a version's stage when it is a `register` (payload `stage`) or carries a
+# string `from` and `to` (promote, retire, and any later action written the same way).
+_REGISTER = "register"
 _BATCH = 5_000
 
 
@@ -176,7 +179,7 @@ def _replay_stage(
     problems: list[tuple[int, str]],
 ) -> None:
     known = stages.get(subject)
-    if action == "register":
+    if action == _REGISTER:
         stage = payload.get("stage")
         if not isinstance(stage, str):
             return
@@ -256,10 +259,10 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
     problems: list[tuple[int, str]] = []
     expected: dict[tuple[str, str], tuple[int, str | None]] = {}
     stages: dict[str, tuple[int, str]] = {}
-    actions = ", ".join(f"'{a}'" for a in _STAGE_ACTIONS)
     cur = conn.execute(
         f"""SELECT seq, action, subject, CAST(payload AS VARCHAR) FROM audit_log
-            WHERE action IN ({actions}) OR json_exists(payload, '$.{BOUND_KEY}')
+            WHERE action = '{_REGISTER}' OR json_exists(payload, '$.{BOUND_KEY}')
+               OR (json_exists(payload, '$.from') AND json_exists(payload, '$.to'))
                OR (action = 'decision' AND json_exists(payload, '$.overlays'))
             ORDER BY seq"""
     )
@@ -273,7 +276,7 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
             for i, (path, sha) in enumerate(payload.get("overlays") or []):
                 did = payload.get("decision_id")
                 links[key_text([did, i])] = (int(seq), [did, i, path, sha])
-            if action in _STAGE_ACTIONS:
+            if action == _REGISTER or ("from" in payload and "to" in payload):
                 _replay_stage(stages, int(seq), action, str(subject), payload, problems)
     seen: set[tuple[str, str]] = set()
     unbound: list[str] = []
