@@ -64,12 +64,10 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> 
     """Bring the schema to SCHEMA_VERSION; refuse a newer one. Returns the version."""
     version = current_version(conn)
     if version == 0:
-        others = (
-            conn.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
-            + conn.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall()[0][
-                0
-            ]
-        )
+        others = conn.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE NOT internal) "
+            "+ (SELECT count(*) FROM duckdb_views() WHERE NOT internal)"
+        ).fetchall()[0][0]
         if others:
             why = f"it holds {others} tables or views but no govern schema version"
             raise NotGovernDatabase(NOT_GOVERN.format(why=why), path=path)
