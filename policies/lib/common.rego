@@ -39,17 +39,11 @@ plan := p if {
 	is_object(p)
 } else := {}
 
-# Approvals (gate decisions): recorded in the registry (`govern approve`, `input.approvals`)
-# and declared in the card (`approvals`), both counted.
-approvals := array.concat(registry_approvals, card_approvals)
-
-registry_approvals := a if {
+# Approvals (gate decisions) that count: the registry's records made by the audited
+# `govern approve` (`input.approvals`). A card's own `approvals:` list is only a claim
+# (`input.model.claimed_approvals`): a card under review cannot approve itself.
+approvals := a if {
 	a := input.approvals
-	is_array(a)
-} else := []
-
-card_approvals := a if {
-	a := m.approvals
 	is_array(a)
 } else := []
 

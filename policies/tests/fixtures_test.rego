@@ -26,7 +26,6 @@ model := {
 		"baseline": {"auc": 0.8},
 	},
 	"benchmark": {"latest_at": "2026-09-10"},
-	"approvals": [{"stage": "deployment", "body": "model_risk_committee", "by": "mrc", "at": "2026-09-20T00:00:00Z"}],
 	"uat_rounds": [
 		{"round": 1, "passed": true, "signed_off_by": "ops"},
 		{"round": 2, "passed": true, "signed_off_by": "ops"},
@@ -50,7 +49,10 @@ drift := {
 
 evidence := {"drift": drift, "performance": {"auc": 0.79, "status": "ok", "scanned_at": "2026-11-22T00:00:00Z"}}
 
-good := {"now": now, "stage": "production", "model": model, "evidence": evidence}
+# Approvals that count are the registry's records (`govern approve`), not the card's.
+approvals := [{"stage": "deployment", "role": "committee", "body": "model_risk_committee", "by": "mrc", "at": "2026-09-20T00:00:00Z"}]
+
+good := {"now": now, "stage": "production", "model": model, "evidence": evidence, "approvals": approvals}
 
 # `good` with the model patched (deep merge) / with model fields removed.
 with_model(patch) := object.union(good, {"model": patch})

@@ -33,9 +33,17 @@ class ModelRef:
     @classmethod
     def parse(cls, text: str) -> ModelRef:
         """Parse `NAME@VERSION` or `NAME`."""
+        from govern._identity import check_name, check_version
+
         name, sep, version = text.partition("@")
         if not name or (sep and not version):
             raise UserInputError(f"bad model reference {text!r}; expected NAME@VERSION or NAME")
+        try:
+            check_name(name)
+            if version:
+                check_version(version)
+        except UserInputError as exc:
+            raise UserInputError(f"bad model reference {text!r}: {exc.message}") from None
         return cls(name, version or None)
 
     def __str__(self) -> str:

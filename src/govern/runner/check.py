@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govern.cards import ModelCard, load_card, resolve_facts
-from govern.clock import parse_rfc3339, rfc3339, utcnow
+from govern.cards import ModelCard, load_card
+from govern.clock import rfc3339, utcnow
 from govern.errors import GovernError, PolicyError, PolicyLimitError, UserInputError
 from govern.lifecycle import STAGES, ModelRef, check_stage
 from govern.output import CheckedModel, Report
@@ -35,6 +35,7 @@ from govern.runner._evidence_files import (
     check_targets as check_evidence_targets,
 )
 from govern.runner._locate import locate_violations
+from govern.runner.policy_input import ModelState, build, registry_state, unregistered_state
 
 if TYPE_CHECKING:
     from govern.policy import EngineOptions
@@ -63,34 +64,31 @@ def resolve_stage(requested: str | None, current: str) -> str:
 def build_input(
     store: Store, name: str, version: str, stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
-    """The policy input document: model (card + registry state), evidence, clock, target.
-
-    Facts declared with provenance are unwrapped; an expired fact is absent from
-    `input.model` (its provenance, marked expired, stays in `input.provenance`).
-    `input.approvals` = [{stage, role, by, at, note}] and `input.events` (lifecycle events,
-    oldest first) let policies express separation of duties.
-    """
+    """The policy input of a registered version (runner/policy_input.py says what is in it)."""
     from govern.store import registry
 
     return input_from_row(store, registry.get_version(store, name, version), stage, now=now)
+
+
+def _registry_state(store: Store, row: dict[str, Any], card: ModelCard | None = None) -> ModelState:
+    from govern.runner.evidence_doc import evidence_document
+    from govern.store import lifecycle as lifecycle_store
+
+    name, version = str(row["name"]), str(row["version"])
+    return registry_state(
+        row,
+        approvals=lifecycle_store.approvals_for(store, name, version),
+        events=lifecycle_store.events_for(store, name, version),
+        evidence=evidence_document(store, name, version),
+        card=card,
+    )
 
 
 def input_from_row(
     store: Store, row: dict[str, Any], stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
     """The policy input for a registry row (as returned by registry.get_version)."""
-    from govern.runner.evidence_doc import evidence_document
-    from govern.store import lifecycle as lifecycle_store
-
-    name, version = str(row["name"]), str(row["version"])
-    return assemble_input(
-        row,
-        stage,
-        now=now or rfc3339(utcnow()),
-        approvals=lifecycle_store.approvals_for(store, name, version),
-        events=lifecycle_store.events_for(store, name, version),
-        evidence=evidence_document(store, name, version),
-    )
+    return build(_registry_state(store, row), stage, now=now or rfc3339(utcnow()))
 
 
 def assemble_input(
@@ -104,30 +102,10 @@ def assemble_input(
 ) -> dict[str, Any]:
     """The policy input from a registry row and its already-read state (no store access).
 
-    Shared by input_from_row (one version) and the bulk builder of `check --all`, so both
-    produce the same document for the same stored state.
+    Used by the bulk builder of `check --all`; the same builder as every other path.
     """
-    facts, provenance = resolve_facts(row["card"], parse_rfc3339(now))
-    model = dict(facts)
-    model.update(
-        {
-            "name": str(row["name"]),
-            "version": str(row["version"]),
-            "lifecycle_stage": row["stage"],
-            "registered_at": rfc3339(row["registered_at"]),
-            "card_path": row["card_path"],
-            "card_sha256": row["card_sha256"],
-        }
-    )
-    return {
-        "now": now,
-        "stage": stage,
-        "model": model,
-        "provenance": provenance,
-        "approvals": approvals,
-        "events": events,
-        "evidence": evidence,
-    }
+    state = registry_state(row, approvals=approvals, events=events, evidence=evidence)
+    return build(state, stage, now=now)
 
 
 def card_input(
@@ -139,27 +117,15 @@ def card_input(
     registered_at: str | None = None,
     now: str | None = None,
 ) -> dict[str, Any]:
-    """The policy input document for a card read from a file, in the registry's shape."""
-    model = dict(card.data)
-    model.update(
-        {
-            "name": card.name,
-            "version": card.version,
-            "lifecycle_stage": lifecycle_stage or card.stage,
-            "card_path": card.path,
-            "card_sha256": card.sha256,
-        }
+    """The policy input of a card the registry does not hold (registered in memory at `now`)."""
+    now = now or rfc3339(utcnow())
+    state = unregistered_state(
+        card,
+        registered_at=registered_at or now,
+        evidence=evidence,
+        lifecycle_stage=lifecycle_stage,
     )
-    # a card's own `registered_at` is never trusted: registration is the registry's fact
-    model.pop("registered_at", None)
-    if registered_at is not None:
-        model["registered_at"] = registered_at
-    return {
-        "now": now or rfc3339(utcnow()),
-        "stage": stage,
-        "model": model,
-        "evidence": evidence,
-    }
+    return build(state, stage, now=now)
 
 
 def check(
@@ -169,6 +135,7 @@ def check(
     stage: str | None,
     *,
     record: bool = True,
+    now: str | None = None,
 ) -> tuple[Decision, dict[str, Any]]:
     """Evaluate a registered version's gate (default: its current stage); record it."""
     from govern.store import decisions as decision_store
@@ -178,7 +145,7 @@ def check(
     if stage is None or stage == NEXT_STAGE:
         stage = resolve_stage(stage, str(registry.get_version(store, name, version)["stage"]))
     check_stage(stage)
-    input_doc = build_input(store, name, version, stage)
+    input_doc = build_input(store, name, version, stage, now=now)
     decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
     if record:
         decision_store.record_decision(store, decision, input_doc)
@@ -193,42 +160,36 @@ def check_card(
     evidence: dict[str, Any] | None = None,
     store: Store | None = None,
     record: bool = True,
+    now: str | None = None,
 ) -> tuple[Decision, dict[str, Any]]:
     """Evaluate a card's gate (default: the stage the card declares).
 
-    With a store, a registered version's lifecycle state and latest evidence come from the
-    registry (an unregistered one has no evidence) and the decision is recorded. Without
-    one, the cards are the registry (issue 7: "an in-memory registry is built from the
-    cards"): each card is registered in memory at check time, so `registered_at` is the
-    input's `now`; a card cannot declare its own registration.
+    The card's facts always come from the file (the pull request's version). With a store,
+    a registered version's lifecycle state, approvals, events and latest evidence come from
+    the registry (an unregistered one has none) and the decision is recorded. Without one,
+    the cards are the registry: each card is registered in memory at check time, so
+    `registered_at` is the input's `now`; a card cannot declare its own registration.
+    Either way the input is built by runner/policy_input.build, as for `--model`.
     """
-    now = rfc3339(utcnow())
-    lifecycle_stage = None
-    registered_at: str | None = None
-    if store is None:
-        registered_at = now
-    else:
+    now = now or rfc3339(utcnow())
+    state: ModelState
+    row = None
+    if store is not None:
         from govern.errors import ModelNotFoundError
-        from govern.runner.evidence_doc import evidence_document
         from govern.store import registry
 
         try:
             row = registry.get_version(store, card.name, card.version)
         except ModelNotFoundError:
-            evidence = {}
-        else:
-            lifecycle_stage = str(row["stage"])
-            registered_at = rfc3339(row["registered_at"])
-            evidence = evidence_document(store, card.name, card.version)
-    target = resolve_stage(stage, card.stage)
-    input_doc = card_input(
-        card,
-        target,
-        evidence or {},
-        lifecycle_stage=lifecycle_stage,
-        registered_at=registered_at,
-        now=now,
-    )
+            row = None
+    if store is not None and row is not None:
+        state = _registry_state(store, row, card)
+    else:
+        state = unregistered_state(
+            card, registered_at=now, evidence=(evidence or {}) if store is None else {}
+        )
+    target = resolve_stage(stage, state.lifecycle_stage if row is not None else card.stage)
+    input_doc = build(state, target, now=now)
     decision = prepared.decide(input_doc, model=card.name, version=card.version, stage=target)
     if store is not None and record:
         from govern.store import decisions as decision_store

@@ -146,22 +146,33 @@ def approvals_for(store: Store, name: str, version: str) -> list[dict[str, Any]]
 def events_for(store: Store, name: str, version: str) -> list[dict[str, Any]]:
     """Lifecycle events of a version, oldest first (policy-input shape)."""
     rows = store.query(
-        """SELECT action, from_stage, to_stage, actor, decision_id, occurred_at
+        """SELECT action, from_stage, to_stage, actor, decision_id, occurred_at, detail
            FROM lifecycle_events WHERE name = ? AND version = ?
            ORDER BY occurred_at, event_id""",
         [name, version],
     )
-    return [
-        {
-            "action": a,
-            "from": f,
-            "to": t,
-            "actor": actor,
-            "decision_id": d,
-            "at": rfc3339(at),
-        }
-        for a, f, t, actor, d, at in rows
-    ]
+    return [event_doc(*row) for row in rows]
+
+
+def event_doc(
+    action: str,
+    from_stage: str | None,
+    to_stage: str | None,
+    actor: str | None,
+    decision_id: str | None,
+    at: datetime,
+    detail: str | None,
+) -> dict[str, Any]:
+    """One lifecycle event in the policy-input shape (shared with the bulk reader)."""
+    return {
+        "action": action,
+        "from": from_stage,
+        "to": to_stage,
+        "actor": actor,
+        "decision_id": decision_id,
+        "at": rfc3339(at),
+        "detail": json.loads(detail) if detail else {},
+    }
 
 
 def inventory(store: Store, *, at: datetime | None = None) -> list[dict[str, Any]]:
