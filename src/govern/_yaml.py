@@ -150,7 +150,9 @@ class _Constructor(BaseConstructor):
         try:
             number = math.inf if value.lower().lstrip("+-") in (".inf", ".nan") else float(value)
         except ValueError:
-            raise ConstructorError(None, None, f"{value!r} is not a number", node.start_mark) from None
+            raise ConstructorError(
+                None, None, f"{value!r} is not a number", node.start_mark
+            ) from None
         if not math.isfinite(number):
             raise ConstructorError(
                 None,
@@ -215,7 +217,7 @@ class _Constructor(BaseConstructor):
         )
 
 
-for _tag, _fn in (
+_CONSTRUCTORS: tuple[tuple[str | None, Any], ...] = (
     (STR, _Constructor.construct_str),
     (NULL, _Constructor.construct_null),
     (BOOL, _Constructor.construct_bool),
@@ -225,8 +227,9 @@ for _tag, _fn in (
     (SEQ, _Constructor.construct_seq),
     (MAP, _Constructor.construct_map),
     (None, _Constructor.construct_refused),
-):
-    _Constructor.add_constructor(_tag, _fn)
+)
+for _ctag, _fn in _CONSTRUCTORS:
+    _Constructor.add_constructor(_ctag, _fn)
 
 
 class _Composer(Composer):
@@ -243,16 +246,17 @@ class _Composer(Composer):
         self._size: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded nodes, depth)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent):
             if event.anchor in self._open:
                 raise ComposerError(
                     None,
                     None,
                     f"alias *{event.anchor} refers to a node that contains it (recursive data)",
-                    event.start_mark,
+                    event.start_mark,  # type: ignore[arg-type]
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            aliased: Node = super().compose_node(parent, index)  # type: ignore[assignment]
+            return aliased
         anchor = event.anchor if isinstance(event, CollectionStartEvent) else None
         self._depth += 1
         if self._depth > MAX_DEPTH:
@@ -261,7 +265,7 @@ class _Composer(Composer):
             )
         if anchor is not None:
             self._open.add(anchor)
-        node: Node = super().compose_node(parent, index)
+        node: Node = super().compose_node(parent, index)  # type: ignore[assignment]
         if anchor is not None:
             self._open.discard(anchor)
         self._depth -= 1
@@ -283,8 +287,7 @@ class _Composer(Composer):
             raise ComposerError(
                 None,
                 None,
-                f"expands to more than {MAX_NODES:,} nodes (through aliases); "
-                "refusing to build it",
+                f"expands to more than {MAX_NODES:,} nodes (through aliases); refusing to build it",
                 node.start_mark,
             )
         if depth > MAX_DEPTH:
@@ -316,8 +319,8 @@ def parse(text: str) -> tuple[Any, Node | None]:
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
     except ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        raise YamlError(f"invalid YAML: {exc.reason} (character {exc.character!r})", line) from None
+        at = text.count("\n", 0, exc.position) + 1
+        raise YamlError(f"invalid YAML: {exc.reason} (character {exc.character!r})", at) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

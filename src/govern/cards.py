@@ -405,7 +405,7 @@ def _identity(node: Node | None, data: dict[str, Any], key: str, path: str | Non
     Numbers elsewhere in a card follow the YAML 1.2 core schema; an identity is text, so it
     is taken from the source before any number resolution could change it.
     """
-    where = [key]
+    where: Where = [key]
     text: str | None = None
     if isinstance(node, MappingNode):
         for k, v in node.value:
@@ -459,7 +459,9 @@ def load_card(path: str | Path) -> ModelCard:
     except FileNotFoundError as exc:
         raise ModelCardError("file not found", path=p) from exc
     except _yaml.YamlError as exc:
-        raise ModelCardError(f"cannot read model card: {exc.message}", path=p, line=exc.line) from None
+        raise ModelCardError(
+            f"cannot read model card: {exc.message}", path=p, line=exc.line
+        ) from None
     except OSError as exc:
         raise ModelCardError(f"cannot read model card: {exc}", path=p) from exc
     return parse_card(text, str(p))

@@ -23,6 +23,18 @@ def check_stage(stage: str) -> str:
     return stage
 
 
+def registration_gates(stage: str) -> tuple[str, ...]:
+    """Gates a new version passes to be registered directly at `stage`, in order.
+
+    Every forward stage after `proposed` up to `stage`; `retired` only needs its own gate,
+    as `govern retire` does from any stage.
+    """
+    check_stage(stage)
+    if stage == "retired":
+        return ("retired",)
+    return STAGES[1 : STAGES.index(stage) + 1]
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """A parsed `NAME@VERSION`; version None means "the latest registered version"."""

@@ -178,6 +178,9 @@ def event_doc(
 def inventory(store: Store, *, at: datetime | None = None) -> list[dict[str, Any]]:
     """Every model version with stage, owner, last evidence and review, and zombie reasons.
 
+    `imported` (and `import_reason`) marks a version that entered the registry through
+    `register --import-existing`, i.e. without its gates evaluated.
+
     `at` is the naive-UTC instant the ages are measured from (default: now); the rules
     live in the `zombies_at` macro of migration 0002, which the auditor view v_zombies uses.
     """
@@ -187,8 +190,18 @@ def inventory(store: Store, *, at: datetime | None = None) -> list[dict[str, Any
            FROM zombies_at(CAST(? AS TIMESTAMP)) ORDER BY name, version""",
         [at or utcnow()],
     )
+    imports = {
+        (n, v): reason
+        for n, v, reason in store.query(
+            """SELECT name, version, json_extract_string(detail, '$.reason')
+               FROM lifecycle_events WHERE action = 'import'"""
+        )
+    }
     out = []
     for r in rows:
+        key_ = (r["name"], r["version"])
+        r["imported"] = key_ in imports
+        r["import_reason"] = imports.get(key_)
         for key in ("stage_entered_at", "last_evidence_at", "last_review_at"):
             r[key] = rfc3339(r[key]) if r[key] is not None else None
         r["reasons"] = list(r["reasons"] or [])
