@@ -314,8 +314,9 @@ def parse(text: str) -> tuple[Any, Node | None]:
     """(data, root node) of one YAML document; YamlError with the line on any problem."""
     if len(text) > MAX_BYTES:
         raise YamlError(f"document is larger than {MAX_BYTES:,} bytes")
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
     except ReaderError as exc:
@@ -324,12 +325,16 @@ def parse(text: str) -> tuple[Any, Node | None]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or str(exc)
+        problem = exc.problem or ""
+        if exc.context and (not problem or problem.startswith("but ")):
+            problem = f"{exc.context}, {problem}" if problem else exc.context
+        problem = problem or str(exc)
         raise YamlError(f"invalid YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 

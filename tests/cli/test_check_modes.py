@@ -11,7 +11,7 @@ import pytest
 
 from govern.cli import main
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, register_samples
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_database_mode_reads_registry_state_and_records(
 ) -> None:
     db = str(repo / "g.duckdb")
     assert main(["--db", db, "init"]) == 0
-    assert main(["--db", db, "register", "models/credit-risk.yaml"]) == 0
+    register_samples(db, "models/credit-risk.yaml")
     capsys.readouterr()
     base = ["--db", db, "check", "--policies", str(POLICIES), "-f", "json"]
     # default stage: the card's declared stage (deployment), which it passes

@@ -30,7 +30,13 @@ def _govern_lines(commands: list[str]) -> list[list[str]]:
 @pytest.fixture
 def model_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "models").mkdir()
-    shutil.copy(CARDS / "credit-risk.yaml", tmp_path / "models")
+    # Tier 2: a tier-1 model also needs the committee's approval recorded in the registry
+    # (`govern approve`); a card's own `approvals:` list is a claim, which CI cannot trust.
+    text = (CARDS / "credit-risk.yaml").read_text(encoding="utf-8")
+    assert "\nrisk_tier: 1\n" in text
+    (tmp_path / "models" / "credit-risk.yaml").write_text(
+        text.replace("\nrisk_tier: 1\n", "\nrisk_tier: 2\n"), encoding="utf-8"
+    )
     shutil.copytree(POLICIES, tmp_path / "policies")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GOVERN_DB", raising=False)

@@ -12,7 +12,7 @@ from govern.policy import PreparedPolicies, load
 from govern.runner.check import card_input
 from govern.runner.demo import CARDS_AS_OF, cards_as_of, shift_dates
 
-from ..conftest import POLICIES, SAMPLE_CARDS
+from ..conftest import POLICIES, REGISTRY_APPROVALS, SAMPLE_CARDS
 
 
 def test_shift_moves_dates_and_keeps_times() -> None:
@@ -46,6 +46,7 @@ def test_credit_risk_passes_production_on_any_day(
         }
     }
     doc = card_input(card, "production", evidence, now=now, registered_at=now)
+    doc["approvals"] = REGISTRY_APPROVALS  # as `govern approve` records it (the demo does)
     decision = library.decide(doc, model=card.name, version=card.version, stage="production")
     assert decision.allowed and decision.violations == (), decision.violations
 
