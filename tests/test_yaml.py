@@ -197,3 +197,34 @@ def test_unquoted_dates_are_json_in_card_mode(
     out = capsys.readouterr()
     assert rc in (0, 1), out.err
     assert "not JSON serializable" not in out.err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("govern:\n  x: 2026-02-30\n", "impossible date '2026-02-30'"),
+        (_bomb(), "expands to more than"),
+        ("govern: " + "[" * 500 + "]" * 500 + "\n", "nested deeper than"),
+        ("govern:\n  a: 1\n  a: 2\n", "duplicate key 'a'"),
+        ("govern:\n  1: x\n", "mapping key '1' is not a string"),
+        ("govern: !!binary aGVsbG8=\n", "is not allowed"),
+    ],
+    ids=["date", "bomb", "deep", "dup", "int-key", "binary"],
+)
+@pytest.mark.parametrize("where", ["overlay", "bundle"])
+def test_policy_data_files_use_the_same_loader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str, where: str
+) -> None:
+    import shutil
+
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    data = tmp_path / "overlay.yaml" if where == "overlay" else policies / "data" / "bad.yaml"
+    data.write_text(text, encoding="utf-8")
+    argv = ["check", str(CARDS / "credit-risk.yaml"), "--policies", str(policies)]
+    if where == "overlay":
+        argv += ["--data", str(data)]
+    rc, err = _cli(argv, capsys)
+    assert rc == 2, err
+    assert f"{data}:" in err and message in err
+    assert "Traceback" not in err

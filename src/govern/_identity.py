@@ -35,7 +35,7 @@ BAD_VERSION = "version {value!r} is not valid: a version is {rule}{hint}"
 
 def _suggest(value: str, pattern: re.Pattern[str], limit: int) -> str:
     text = unicodedata.normalize("NFKC", value)
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Zs", "Zl"))
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc"))
     text = text.replace("\u2010", "-").replace("\u2011", "-").lower()
     if text != value and len(text) <= limit and pattern.fullmatch(text):
         return f"; did you mean {text!r}?"
