@@ -185,8 +185,11 @@ def check_card(
     if store is not None and row is not None:
         state = _registry_state(store, row, card)
     else:
+        # without a database the cards are the registry (registered now); with one, a
+        # card it does not hold has no registration (MRM-INV-01) and no evidence
+        registered_at = now if store is None else None
         state = unregistered_state(
-            card, registered_at=now, evidence=(evidence or {}) if store is None else {}
+            card, registered_at=registered_at, evidence=(evidence or {}) if store is None else {}
         )
     target = resolve_stage(stage, state.lifecycle_stage if row is not None else card.stage)
     input_doc = build(state, target, now=now)

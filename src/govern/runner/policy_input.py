@@ -39,7 +39,7 @@ class ModelState:
     name: str
     version: str
     lifecycle_stage: str
-    registered_at: str  # RFC 3339
+    registered_at: str | None  # RFC 3339; None: the registry does not hold the version
     card_path: str | None
     card_sha256: str
     approvals: list[dict[str, Any]] = field(default_factory=list)
@@ -75,14 +75,15 @@ def registry_state(
 def unregistered_state(
     card: ModelCard,
     *,
-    registered_at: str,
+    registered_at: str | None,
     evidence: dict[str, Any] | None = None,
     lifecycle_stage: str | None = None,
 ) -> ModelState:
     """A card the registry does not hold (yet): no approvals, no events.
 
     Used by card checks without a database ("the cards are the registry", registered at
-    `registered_at`, normally the check's clock) and by registration gates.
+    `registered_at`, normally the check's clock), by registration gates, and (with
+    `registered_at` None: absent from the input) by a card that a database does not hold.
     """
     return ModelState(
         card=card.data,
@@ -128,6 +129,8 @@ def build(state: ModelState, stage: str, *, now: str) -> dict[str, Any]:
             "card_sha256": state.card_sha256,
         }
     )
+    if state.registered_at is None:  # a card's own claim never stands in for the registry's
+        del model["registered_at"]
     return {
         "now": now,
         "stage": stage,

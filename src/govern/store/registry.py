@@ -121,7 +121,9 @@ def _register(conn: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, actor:
         detail = {**info, "action": "created", "reason": plan.import_reason}
         _insert_version(conn, card, stage, card_json, now)
         _event(conn, card, "import", None, stage, actor, None, detail, now)
-        _audit(conn, "register", model, actor, {"result": "imported", "stage": stage, **detail}, now)
+        _audit(
+            conn, "register", model, actor, {"result": "imported", "stage": stage, **detail}, now
+        )
         return "imported"
     chain = registration_gates(stage) if stage != "proposed" else ()
     passed = tuple(g.stage for g in plan.gates if g.decision.allowed)
