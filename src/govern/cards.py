@@ -101,7 +101,7 @@ SCHEMA: dict[str, Field] = {
     "dev_tests": _f(dict, doc="developmental tests: OOS/OOT (MRM-DEV-02)", open=True),
     "validation": _f(dict, doc="validation report: date, outcome, scope, validator", open=True),
     "uat_rounds": _f(list, doc="user acceptance test rounds (MRM-UAT-01)"),
-    "approvals": _f(list, doc="declared approvals {stage, body, role, by, at, decision}"),
+    "approvals": _f(list, doc="claimed approvals (input.model.claimed_approvals; never counted)"),
     "shadow": _f(dict, doc="shadow-run record (gate 5, PROD default)", open=True),
     "deployment": _f(dict, doc="deployed artifact and calibration (MRM-CHG-01)", open=True),
     "benchmark": _f(dict, doc="challenger / benchmark comparison (MRM-BMK-01)", open=True),
