@@ -9,7 +9,8 @@ Two sources of model state:
   CI merge gate starts fast.
 
 A card given on the command line is always read from the file (the pull request's
-version); in database mode the registry supplies its lifecycle state and evidence.
+version); in database mode the registry supplies its lifecycle state, approvals, events
+and evidence. Every path builds the input with runner/policy_input.build.
 """
 
 from __future__ import annotations
