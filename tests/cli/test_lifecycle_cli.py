@@ -135,3 +135,28 @@ def test_db_opens_read_only_in_plain_duckdb(db: Path) -> None:
     for view in ("v_model_status", "v_latest_evidence", "v_decisions", "v_zombies"):
         con.execute(f"SELECT * FROM {view}").fetchall()
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "credit@risk", "model name 'credit@risk' is not valid"),
+        ("name", "Credit-Risk", "did you mean 'credit-risk'?"),
+        ("name", "credit-risk\u200b", "did you mean 'credit-risk'?"),
+        ("version", "3@4", "version '3@4' is not valid"),
+    ],
+)
+def test_register_refuses_identities_that_cannot_be_told_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str, message: str
+) -> None:
+    db = tmp_path / "g.duckdb"
+    card = tmp_path / "m.yaml"
+    text = (CARDS / "credit-risk.yaml").read_text(encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(f"{field}:"))
+    lines = text.splitlines()
+    lines[line - 1] = f"{field}: {json.dumps(value)}"
+    card.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--db", str(db), "register", str(card)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {card}:{line}: field '{field}': ") and message in err
+    assert not db.exists()  # cards are validated before the database is created
