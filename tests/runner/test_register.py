@@ -97,7 +97,7 @@ def test_cli_registration_evaluates_every_gate_up_to_the_stage(
     assert events == chain
     with Store.open(db, read_only=True) as store:
         doc = build_input(store, "m", "1", stage, now=TODAY_NOON)
-    assert doc["registration"]["kind"] == "registered"
+    assert (doc["registration"]["kind"], doc["registration"]["stage"]) == ("registered", stage)
 
 
 @pytest.mark.parametrize("denied", ["development", "validation", "deployment", "production"])

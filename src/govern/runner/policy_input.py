@@ -98,19 +98,24 @@ def unregistered_state(
 
 
 def registration(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """How the version entered the registry, from its first registration event."""
-    for e in events:
-        kind = REGISTRATION_ACTIONS.get(str(e.get("action")))
-        if kind is not None:
-            detail = e.get("detail") or {}
-            return {
-                "kind": kind,
-                "stage": e.get("to"),
-                "at": e.get("at"),
-                "actor": e.get("actor"),
-                "reason": detail.get("reason") if isinstance(detail, dict) else None,
-            }
-    return None
+    """How the version entered the registry, and the stage its registration reached.
+
+    The kind, time and actor are the first registration event's; the stage is the last
+    one reached through gates (or the imported stage); re-registrations do not count.
+    """
+    entries = [e for e in events if str(e.get("action")) in REGISTRATION_ACTIONS]
+    if not entries:
+        return None
+    first = entries[0]
+    moves = [e for e in entries if e.get("from") != e.get("to")]  # not re-registrations
+    detail = first.get("detail") or {}
+    return {
+        "kind": REGISTRATION_ACTIONS[str(first["action"])],
+        "stage": (moves[-1] if moves else first).get("to"),
+        "at": first.get("at"),
+        "actor": first.get("actor"),
+        "reason": detail.get("reason") if isinstance(detail, dict) else None,
+    }
 
 
 def build(state: ModelState, stage: str, *, now: str) -> dict[str, Any]:
