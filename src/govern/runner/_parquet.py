@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from govern.errors import MetricInputError, UserInputError
+from govern.runner._identity import require_regular
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 _GLOB_CHARS = set("*?[")
@@ -50,10 +51,9 @@ def discover(inputs: Sequence[str | Path]) -> list[Path]:
                 )
                 if not found:
                     raise UserInputError(f"no parquet files under the directory {text!r}")
-            elif p.exists():
-                found = [p]
             else:
-                raise MetricInputError("file not found", path=p)
+                require_regular(p)  # a FIFO or device would block the reader forever
+                found = [p]
         for f in found:
             key = f.resolve()
             if key not in seen:
@@ -78,10 +78,9 @@ def open_parquet(
     toward RSS (about the file size), and a file truncated while mapped faults (SIGBUS).
     """
     p = Path(path)
-    if not p.exists():
-        raise MetricInputError("file not found", path=p)
     if p.is_dir():
         raise MetricInputError("is a directory; pass parquet files", path=p)
+    require_regular(p)
     try:
         return pq.ParquetFile(p, read_dictionary=list(dictionary) or None, memory_map=memory_map)
     except (pa.ArrowException, OSError, ValueError) as exc:

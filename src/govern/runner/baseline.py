@@ -29,7 +29,7 @@ from govern.metrics._profile import (
     ProfileSet,
     numeric_profile,
 )
-from govern.runner._engine import file_key
+from govern.runner._identity import check_unchanged, identify
 from govern.runner._parquet import discover, logical_type, open_parquet, reader_message
 from govern.store import Store, registry
 from govern.store import profiles as profile_store
@@ -137,6 +137,7 @@ def build_profiles(
         types[n] = t
     from govern.runner._parquet import check_columns
 
+    identities = [identify(p) for p in files]  # checked again once every column was read
     opened = [(p, open_parquet(p)) for p in files]
     for p, pf in opened:
         check_columns(pf, p, {n: str(t) for n, t in types.items()})
@@ -171,10 +172,16 @@ def build_profiles(
         del arr, chunks
     min_rows = int(mon.get("min_rows", DEFAULT_MIN_ROWS))
     sources = []
-    for p, pf in opened:
-        key = file_key(p)
+    for (p, pf), ident in zip(opened, identities, strict=True):
+        check_unchanged(ident, p)
         sources.append(
-            {"path": key[0], "size": key[1], "mtime": key[2], "rows": pf.metadata.num_rows}
+            {
+                "path": ident.path,
+                "size": ident.size,
+                "mtime": ident.mtime,
+                "fingerprint": ident.fingerprint,
+                "rows": pf.metadata.num_rows,
+            }
         )
     return ProfileSet(tuple(cols), output, min_rows, tuple(sources)), rows
 
