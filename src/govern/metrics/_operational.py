@@ -10,6 +10,7 @@ stored partial state (newest row time included) is as valid for a later scan as 
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -20,11 +21,15 @@ import pyarrow.compute as pc
 from govern.clock import rfc3339
 from govern.errors import MetricInputError
 from govern.metrics._batch import column, dictionary_codes, float_column
-from govern.metrics._sketch import QuantileSketch
+from govern.metrics._sketch import MAX_INDEXABLE, QuantileSketch
 from govern.metrics._state import float_to_json
 from govern.results import MetricRow
 
 QUANTILES = (("latency_p50", 0.50), ("latency_p95", 0.95), ("latency_p99", 0.99))
+OVERFLOW = (
+    "{n} latency values above {limit} (overflow): the quantile lies beyond the measurable "
+    "range; check the latency unit and the logging pipeline"
+)
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -190,9 +195,16 @@ class OperationalAccumulator:
                 MetricRow("operational", subject, m, None, "insufficient_data", reason, detail)
                 for m, _ in QUANTILES
             ]
-        return [
-            MetricRow("operational", subject, m, s.quantile(q), detail=detail) for m, q in QUANTILES
-        ]
+        out = []
+        for m, q in QUANTILES:
+            # Values above the sketch's range sort last: a quantile whose rank falls among
+            # them is unknown (1e308 ms would read as 1e12), so it is invalid, not a number.
+            if s.clamped_high and math.floor(q * (s.count - 1)) >= s.count - s.clamped_high:
+                reason = OVERFLOW.format(n=s.clamped_high, limit=f"{MAX_INDEXABLE:g}")
+                out.append(MetricRow("operational", subject, m, None, "invalid", reason, detail))
+            else:
+                out.append(MetricRow("operational", subject, m, s.quantile(q), detail=detail))
+        return out
 
     def _error_rows(self) -> list[MetricRow]:
         errors = sum(self.codes.values())
