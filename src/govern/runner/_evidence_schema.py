@@ -221,15 +221,22 @@ def _list(x: Any, where: str) -> list[Any]:
     return x
 
 
+def _named(obj: dict[str, Any], where: str, key: str) -> None:
+    """The name a policy's message is built from: a deny without it would not fire."""
+    if key not in obj:
+        raise EvidenceProblem(f"{where}.{key}", "is missing")
+
+
 def _feature(f: Any, where: str) -> None:
     f = _object(f, where)
-    if "name" not in f:
-        raise EvidenceProblem(f"{where}.name", "is missing")
+    _named(f, where, "name")
     _fields(f, where, {"name": _string, "status": _status, "reasons": _strings}, FEATURE_METRICS)
 
 
 def _drift(d: dict[str, Any]) -> None:
-    _fields(d, "drift", {**HEADER, "baseline_rows": _count(1)}, {"max_psi": NONNEG})
+    _fields(d, "drift", {**HEADER, "baseline_rows": _count(1)}, {})
+    if d.get("max_psi") is not None and NONNEG(d["max_psi"]):  # null: no feature measured
+        raise EvidenceProblem("drift.max_psi", str(NONNEG(d["max_psi"])))
     for i, f in enumerate(_list(d.get("features", []), "drift.features")):
         _feature(f, f"drift.features.{i}")
     if d.get("output") is not None:
@@ -241,11 +248,13 @@ def _fairness(d: dict[str, Any]) -> None:
     for i, a in enumerate(_list(d.get("attributes", []), "fairness.attributes")):
         where = f"fairness.attributes.{i}"
         a = _object(a, where)
+        _named(a, where, "name")
         fixed = {"name": _string, "status": _status, "reasons": _strings}
         _fields(a, where, fixed, ATTRIBUTE_METRICS)
         for j, g in enumerate(_list(a.get("groups", []), f"{where}.groups")):
             g = _object(g, f"{where}.groups.{j}")
-            _fields(g, f"{where}.groups.{j}", {"status": _status}, GROUP_METRICS)
+            _named(g, f"{where}.groups.{j}", "group")
+            _fields(g, f"{where}.groups.{j}", {"group": _string, "status": _status}, GROUP_METRICS)
 
 
 def _performance(d: dict[str, Any]) -> None:
