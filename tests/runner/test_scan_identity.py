@@ -219,3 +219,28 @@ def test_file_deleted_while_read_fails(
     err = capsys.readouterr().err
     assert "changed while it was read (now: file not found)" in err
     assert _counts(db)[0] == 0
+
+
+def test_baseline_file_replaced_while_read_fails_and_stores_nothing(
+    calm_and_drifted: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db, live = calm_and_drifted["db"], calm_and_drifted["live"]
+    con = duckdb.connect(str(db), read_only=True)
+    profiles = con.execute("SELECT count(*) FROM profiles").fetchone()[0]
+    con.close()
+    original = pq.ParquetFile.read
+
+    def swap_then_read(self: pq.ParquetFile, *args: Any, **kwargs: Any) -> pa.Table:
+        if calm_and_drifted["drifted"].exists():
+            os.replace(calm_and_drifted["drifted"], live)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", swap_then_read)
+    capsys.readouterr()
+    assert main(["--db", str(db), "baseline", "m@1", "--data", str(live)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {live}: changed while it was read")
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM profiles").fetchone()[0] == profiles
+    con.close()
