@@ -151,11 +151,11 @@ def test_provenance_records_the_footer_fingerprint(calm_and_drifted: dict[str, P
 def test_partials_without_a_fingerprint_are_never_reused(
     calm_and_drifted: dict[str, Path],
 ) -> None:
-    """Rows written before migration 0004 (fingerprint '') are read again, not trusted."""
+    """Rows written before migration 0004 (fingerprint NULL) are read again, not trusted."""
     db, logs = calm_and_drifted["db"], calm_and_drifted["logs"]
     assert _scan(db, logs) == 0
     con = duckdb.connect(str(db))
-    con.execute("UPDATE scan_partials SET fingerprint = ''")
+    con.execute("UPDATE scan_partials SET fingerprint = NULL")
     con.close()
     assert _scan(db, logs) == 0
     assert _last_scan(db)[0]["files_read"] == 1
@@ -244,3 +244,25 @@ def test_baseline_file_replaced_while_read_fails_and_stores_nothing(
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM profiles").fetchone()[0] == profiles
     con.close()
+
+
+def test_migration_keeps_old_partials_but_never_serves_them(tmp_path: Path) -> None:
+    """A schema-3 database: its (path, size, mtime) partial stays as it was, unused."""
+    from govern import __version__
+    from govern.store import profiles
+    from govern.store._migrations import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    for i, sql in enumerate(MIGRATIONS[:3], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, TIMESTAMP '2026-01-01')", [i])
+    row = ["cfg", "/logs/a.parquet", 100, 1.5, __version__, 10, '{"states": []}']
+    con.execute(
+        "INSERT INTO scan_partials VALUES (?, ?, ?, ?, ?, ?, ?, TIMESTAMP '2026-01-01')", row
+    )
+    con.close()
+    with Store.open(db) as store:
+        assert store.query("SELECT fingerprint FROM scan_partials") == [(None,)]
+        old_key = ("/logs/a.parquet", 100, 1.5, "sha256:" + "0" * 64)
+        assert profiles.get_partials(store, "cfg", [old_key]) == {}

@@ -5,7 +5,7 @@ A profile is stored once per `govern baseline`; the newest one of a version is w
 scan pass, one JSON document per file) are found by (config, path, size, mtime, footer
 fingerprint, engine version): a file rewritten on disk (even with its size and mtime kept),
 or a changed configuration, gets a new key and is read again. Rows stored before migration
-0004 have no fingerprint and are never reused.
+0004 have no fingerprint (NULL) and are never reused.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def get_partials(
     out: dict[PartialKey, dict[str, Any]] = {}
     for r in store.query_dicts(
         """SELECT path, size, mtime, fingerprint, rows, state FROM scan_partials
-           WHERE config = ? AND engine_version = ? AND fingerprint <> ''""",
+           WHERE config = ? AND engine_version = ? AND fingerprint IS NOT NULL""",
         [config, __version__],
     ):
         key = (r["path"], int(r["size"]), float(r["mtime"]), str(r["fingerprint"]))
@@ -120,15 +120,15 @@ def write_partials(
     from govern import __version__
 
     now = utcnow()
-    rows = [
-        [config, path, size, mtime, fingerprint, __version__, nrows, json.dumps(state), now]
+    rows = [  # the primary key first, as in the table
+        [config, path, size, mtime, __version__, fingerprint, nrows, json.dumps(state), now]
         for path, size, mtime, fingerprint, nrows, state in partials
     ]
     for start in range(0, len(rows), 500):  # multi-row INSERTs: executemany is slow in DuckDB
         batch = rows[start : start + 500]
         values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
         conn.execute(
-            "INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, fingerprint, "
-            f"engine_version, rows, state, created_at) VALUES {values}",
+            "INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, engine_version, "
+            f"fingerprint, rows, state, created_at) VALUES {values}",
             [v for row in batch for v in row],
         )
