@@ -148,3 +148,31 @@ def test_a_feature_of_infinities_is_denied_by_the_library(model: dict) -> None:
         d = prepared.decide(doc, model="m", version="1", stage="production")
     dq = [v.msg for v in d.denials if v.control == "MON-DQ-01"]
     assert dq and dq[0].startswith("feature x: unusable share"), d.denials
+
+
+def _far_future_logs(model: dict) -> Path:
+    """Nanoseconds written as microseconds: year ~58000, which a timestamp[us] can hold."""
+    t = table(41)
+    ns = pc.multiply(pc.cast(t["ts"], pa.int64()), 1000)
+    wrong = pc.cast(ns, pa.timestamp("us"))
+    p = model["tmp"] / "far.parquet"
+    pq.write_table(t.set_column(t.schema.get_field_index("ts"), "ts", wrong), p)
+    return p
+
+
+@pytest.mark.parametrize("window", [[], ["--since", "2026-01-01"], ["--until", "2026-01-01"]])
+def test_timestamps_beyond_year_9999_are_invalid_evidence_not_a_crash(
+    model: dict, window: list[str]
+) -> None:
+    db = model["db"]
+    argv = ["--db", str(db), "-q", "scan", "m@1", "--data", str(_far_future_logs(model))]
+    assert main([*argv, *window]) == 0
+    with Store.open(db) as store:
+        doc = build_input(store, "m", "1", "production")["evidence"]
+    if window[:1] == ["--until"]:
+        assert doc["drift"]["rows"] == 0
+        return
+    assert doc["drift"]["rows"] == 2_000
+    ops = doc["operational"]
+    assert ops["status"] == "invalid" and ops["freshness_seconds"] is None
+    assert "outside 1-9999" in ops["reasons"][0]

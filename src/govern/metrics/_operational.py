@@ -11,7 +11,7 @@ stored partial state (newest row time included) is as valid for a later scan as 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import numpy as np
@@ -31,6 +31,20 @@ OVERFLOW = (
     "range; check the latency unit and the logging pipeline"
 )
 _EPOCH = datetime(1970, 1, 1)
+
+
+# Timestamps Python's datetime (and RFC 3339 text) can hold: years 1 to 9999.
+_US_MIN = (datetime(1, 1, 1) - _EPOCH) // timedelta(microseconds=1)
+_US_MAX = (datetime(9999, 12, 31, 23, 59, 59, 999999) - _EPOCH) // timedelta(microseconds=1)
+TS_RANGE = (
+    "timestamps span years {lo} to {hi}, outside 1-9999; is column {column!r} stored "
+    "in another unit than its type says (e.g. nanoseconds written as microseconds)?"
+)
+
+
+def _year(us: int) -> int:
+    """Approximate calendar year of an epoch-microsecond value (for messages only)."""
+    return 1970 + int(us // 31_556_952_000_000)
 
 
 def _as_epoch_us(arr: pa.Array, name: str) -> np.ndarray:
@@ -254,6 +268,14 @@ class OperationalAccumulator:
                     reason,
                     {"rows": self.rows},
                 )
+                for m in ("throughput_rows_per_hour", "freshness_seconds")
+            ]
+        if not _US_MIN <= self.ts_min <= self.ts_max <= _US_MAX:
+            reason = TS_RANGE.format(
+                lo=_year(self.ts_min), hi=_year(self.ts_max), column=self.timestamp
+            )
+            return [
+                MetricRow("operational", subject, m, None, "invalid", reason, {"rows": self.rows})
                 for m in ("throughput_rows_per_hour", "freshness_seconds")
             ]
         first = self.ts_min / 1e6

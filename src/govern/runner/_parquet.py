@@ -163,7 +163,10 @@ class Window:
         stats = col.statistics
         if stats is None or not stats.has_min_max:
             return True
-        lo, hi = stats.min, stats.max
+        try:
+            lo, hi = stats.min, stats.max
+        except (OverflowError, ValueError):  # beyond datetime's years 1-9999: cannot prove
+            return True
         if isinstance(lo, datetime | date) and isinstance(hi, datetime | date):
             if self.since is not None and _naive_utc(hi) < _naive_utc(self.since):
                 return False
