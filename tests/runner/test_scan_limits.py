@@ -71,9 +71,11 @@ def test_baseline_at_the_bin_limit_works(model: dict) -> None:
             f"monitoring.binning.edges.x: {MAX_BINS} edges make {MAX_BINS + 1} bins; "
             f"at most {MAX_BINS} bins are allowed",
         ),
-        ("edges: {x: [1, a]}", "monitoring.binning.edges.x must be a list of numbers"),
+        ("edges: {x: [1, a]}", "monitoring.binning.edges.x must be a non-empty list of finite"),
+        ("edges: {x: []}", "monitoring.binning.edges.x must be a non-empty list of finite"),
+        ("edges: {x: [1, .nan]}", "monitoring.binning.edges.x must be a non-empty list of finite"),
     ],
-    ids=["bins", "bins-string", "edges", "edges-string"],
+    ids=["bins", "bins-string", "edges", "edges-string", "edges-empty", "edges-nan"],
 )
 def test_card_binning_is_bounded(
     model: dict, binning: str, message: str, capsys: pytest.CaptureFixture[str]
@@ -81,7 +83,9 @@ def test_card_binning_is_bounded(
     card = model["tmp"] / "m.yaml"
     card.write_text(card.read_text() + f"  binning: {{{binning}}}\n")
     db = str(model["db"])
-    assert main(["--db", db, "-q", "register", str(card)]) == 0
+    if main(["--db", db, "-q", "register", str(card)]) == 2:  # a stricter card schema
+        assert "monitoring.binning" in capsys.readouterr().err
+        return
     capsys.readouterr()
     assert main(["--db", db, "baseline", "m@1", "--data", str(model["ref"])]) == 2
     assert message in capsys.readouterr().err
@@ -176,3 +180,18 @@ def test_timestamps_beyond_year_9999_are_invalid_evidence_not_a_crash(
     ops = doc["operational"]
     assert ops["status"] == "invalid" and ops["freshness_seconds"] is None
     assert "outside 1-9999" in ops["reasons"][0]
+
+
+def test_a_column_map_that_is_not_a_mapping_is_exit_2(
+    model: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card = model["tmp"] / "m.yaml"
+    card.write_text(card.read_text() + "  columns: [x, z]\n")
+    db = str(model["db"])
+    if main(["--db", db, "-q", "register", str(card)]) == 2:  # a stricter card schema
+        assert "monitoring.columns" in capsys.readouterr().err
+        return
+    capsys.readouterr()
+    assert main(["--db", db, "scan", "m@1", "--data", str(model["logs"])]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: monitoring.columns must map reference column names")

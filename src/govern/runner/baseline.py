@@ -112,8 +112,10 @@ def binning_options(
         raise ModelCardError("monitoring.binning.edges must map feature names to edge lists")
     out: dict[str, list[float]] = {}
     for k, v in edges.items():
-        if not isinstance(v, list) or not all(_is_number(x) for x in v):
-            raise ModelCardError(f"monitoring.binning.edges.{k} must be a list of numbers")
+        if not isinstance(v, list) or not v or not all(_is_number(x) for x in v):
+            raise ModelCardError(
+                f"monitoring.binning.edges.{k} must be a non-empty list of finite numbers"
+            )
         if len(v) + 1 > MAX_BINS:
             raise ModelCardError(
                 f"monitoring.binning.edges.{k}: {len(v)} edges make {len(v) + 1} bins; "

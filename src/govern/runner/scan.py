@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from govern.clock import rfc3339, utcnow
-from govern.errors import UserInputError
+from govern.errors import ModelCardError, UserInputError
 from govern.lifecycle import ModelRef
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
@@ -106,6 +106,20 @@ def dictionary_columns(drift: DriftAccumulator, cfg: MonitoringConfig | None) ->
     return out
 
 
+def _column_map(raw: object) -> dict[str, str]:
+    """monitoring.columns: reference column name -> column name in the inference logs."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ModelCardError(
+            "monitoring.columns must map reference column names to inference column names "
+            f"(strings), e.g. {{income: income_v2}}; got {raw!r}"
+        )
+    return dict(raw)
+
+
 def load_profiles(
     store: Store, name: str, version: str, baseline: str | Path | None, card: dict[str, Any]
 ) -> tuple[ProfileSet, dict[str, Any]]:
@@ -142,7 +156,7 @@ def scan(
     card = registry.get_version(store, name, version)["card"]
     monitoring = card.get("monitoring") or {}
     profiles, meta = load_profiles(store, name, version, baseline, card)
-    column_map = {str(k): str(v) for k, v in (monitoring.get("columns") or {}).items()}
+    column_map = _column_map(monitoring.get("columns"))
     window = None
     if since is not None or until is not None:
         ts = monitoring.get("timestamp")
