@@ -94,7 +94,10 @@ NONNEG_BAD = [*MISTYPED, -0.1, None]
 # (path to the field, bad values, what the message says about it)
 CASES: list[tuple[tuple[Any, ...], list[Any]]] = [
     (("drift", "rows"), [0, -1, 1.5, "20000", False, None]),
-    (("drift", "scanned_at"), [FUTURE, "yesterday", "2026-13-45T00:00:00Z", 0, None]),
+    (
+        ("drift", "scanned_at"),
+        [FUTURE, "yesterday", "2026-13-45T00:00:00Z", "2026-11-20T08:00:00", 0, None],
+    ),
     (("drift", "max_psi"), [-0.1, "0.03", True]),
     (("drift", "sources"), ["logs.parquet", [1]]),
     (("drift", "features"), [{"name": "x"}, "income"]),

@@ -19,6 +19,7 @@ not checked beyond being JSON objects.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -76,13 +77,23 @@ def _strings(x: Any) -> str | None:
     return None if ok else f"must be a list of strings, got {_show(x)}"
 
 
+# What the library's clock helpers accept (policies/lib/common.rego `ts_re`): a date, or a
+# date-time with seconds and a zone.
+_RFC3339 = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+)
+
+
 def _timestamp(x: Any) -> str | None:
     if not isinstance(x, str):
         return f"must be an RFC 3339 time (e.g. 2026-11-20T08:00:00Z), got {_show(x)}"
     try:
+        if not _RFC3339.match(x):
+            raise ValueError(x)
         when = parse_rfc3339(x)
     except (ValueError, OverflowError):
-        return f"must be an RFC 3339 time (e.g. 2026-11-20T08:00:00Z), got {x!r}"
+        return f"must be an RFC 3339 time with a zone (e.g. 2026-11-20T08:00:00Z), got {x!r}"
     if when > utcnow() + CLOCK_SKEW:
         return f"is in the future ({x}); evidence cannot be measured after it is read"
     return None
