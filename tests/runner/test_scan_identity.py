@@ -161,12 +161,14 @@ def test_partials_without_a_fingerprint_are_never_reused(
     assert _last_scan(db)[0]["files_read"] == 1
 
 
+@pytest.mark.parametrize("window", [[], ["--since", "2026-01-01"]], ids=["columns", "window"])
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_file_replaced_by_rename_while_read_fails_and_stores_nothing(
     calm_and_drifted: dict[str, Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     threads: str,
+    window: list[str],
 ) -> None:
     db, logs, live = calm_and_drifted["db"], calm_and_drifted["logs"], calm_and_drifted["live"]
     # A second file with several row groups, so the swap lands between two reads of it.
@@ -186,7 +188,7 @@ def test_file_replaced_by_rename_while_read_fails_and_stores_nothing(
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", swap_then_read)
     capsys.readouterr()
-    rc = _scan(db, live, "--threads", threads)
+    rc = _scan(db, live, "--threads", threads, *window)
     err = capsys.readouterr().err
     assert rc == 2, err
     assert err.startswith(f"error: {live}: changed while it was read"), err
