@@ -119,7 +119,7 @@ def _footer_digest(fd: int, size: int, path: Path) -> str:
     bad = "not a readable parquet file: "
     if size < len(MAGIC) + _TRAILER:
         raise MetricInputError(f"{bad}{size} bytes is too short for a parquet file", path=path)
-    trailer = os.pread(fd, _TRAILER, size - _TRAILER)
+    trailer = _read_at(fd, _TRAILER, size - _TRAILER)
     if len(trailer) != _TRAILER or trailer[4:] != MAGIC:
         raise MetricInputError(f"{bad}no PAR1 magic at the end of the file", path=path)
     footer_len = int.from_bytes(trailer[:4], "little")
@@ -130,7 +130,7 @@ def _footer_digest(fd: int, size: int, path: Path) -> str:
     h = hashlib.sha256()
     start, remaining = size - _TRAILER - footer_len, footer_len
     while remaining > 0:  # footers of very wide files can be megabytes: read in chunks
-        chunk = os.pread(fd, min(remaining, 1 << 20), start)
+        chunk = _read_at(fd, min(remaining, 1 << 20), start)
         if not chunk:
             raise MetricInputError(f"{bad}the file ends inside its footer", path=path)
         h.update(chunk)
@@ -138,6 +138,14 @@ def _footer_digest(fd: int, size: int, path: Path) -> str:
         remaining -= len(chunk)
     h.update(trailer)
     return "sha256:" + h.hexdigest()
+
+
+def _read_at(fd: int, n: int, offset: int) -> bytes:
+    """Up to n bytes at offset (pread where the platform has it)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, n, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, n)
 
 
 def check_unchanged(before: FileIdentity, path: str | Path) -> None:
