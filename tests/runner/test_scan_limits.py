@@ -22,6 +22,7 @@ from govern.policy import load
 from govern.runner.baseline import MAX_BINS
 from govern.runner.check import build_input
 from govern.store import Store
+from govern.store.registry import upsert_card
 
 from ..conftest import POLICIES
 from .conftest import table
@@ -195,3 +196,30 @@ def test_a_column_map_that_is_not_a_mapping_is_exit_2(
     assert main(["--db", db, "scan", "m@1", "--data", str(model["logs"])]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: monitoring.columns must map reference column names")
+
+
+def test_operational_slos_read_what_the_scan_measures(tmp_path: Path) -> None:
+    """MON-OPS-01 compares slo.p99_latency_ms and max_freshness_hours with scanned evidence."""
+    from govern.cards import parse_card
+    from govern.lifecycle import ModelRef
+    from govern.runner.baseline import baseline
+    from govern.runner.scan import scan
+
+    from .test_scan_partials import CARD as OPS_CARD
+    from .test_scan_partials import _table
+
+    pq.write_table(_table(1, 3_000, 1), tmp_path / "t.parquet")
+    card = OPS_CARD + "slo: {p99_latency_ms: 1, max_freshness_hours: 1000000}\n"
+    with Store.open(tmp_path / "g.duckdb", create=True) as store:
+        upsert_card(store, parse_card(card, "m.yaml"))
+        baseline(store, ModelRef("m", "1"), data=[tmp_path / "t.parquet"])
+        scan(store, ModelRef("m", "1"), data=[tmp_path / "t.parquet"])
+        doc = build_input(store, "m", "1", "production")
+    ops = doc["evidence"]["operational"]
+    assert ops["latency_p99_ms"] == ops["latency_p99"]
+    assert ops["freshness_hours"] == pytest.approx(ops["freshness_seconds"] / 3600)
+    with load(POLICIES) as prepared:
+        d = prepared.decide(doc, model="m", version="1", stage="production")
+    ops_msgs = [v.msg for v in d.violations if v.control == "MON-OPS-01"]
+    assert not any("not measured" in m or "no usable" in m for m in ops_msgs), ops_msgs
+    assert any(m.startswith("operational latency_p99_ms:") for m in ops_msgs), ops_msgs

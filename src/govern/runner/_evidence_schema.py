@@ -173,7 +173,7 @@ OPERATIONAL_METRICS: dict[str, Check] = {
     "throughput_rows_per_hour": NONNEG,
     # Rows stamped slightly after the scan started are clock skew, not evidence from the future.
     "freshness_seconds": _at_least(-CLOCK_SKEW.total_seconds()),
-    "freshness_hours": NONNEG,
+    "freshness_hours": _at_least(-CLOCK_SKEW.total_seconds() / 3600),
 }
 # Header and structure fields: never null when present.
 HEADER: dict[str, Check] = {
