@@ -131,18 +131,31 @@ ok_number(x) if {
 	x == x
 }
 
+# A share or probability: a number in [0, 1].
+rate(x) if {
+	ok_number(x)
+	x >= 0
+	x <= 1
+}
+
+# A PSI: a number >= 0.
+psi_value(x) if {
+	ok_number(x)
+	x >= 0
+}
+
 drift := ev.drift
 
-# Drift features whose metrics could not be computed (fail closed).
+# Drift features whose metrics could not be computed (fail closed; no status is not "ok").
 unmeasured_features contains f if {
 	some f in drift.features
-	f.status != "ok"
+	object.get(f, "status", null) != "ok"
 }
 
 unmeasured_features contains f if {
 	some f in drift.features
 	f.status == "ok"
-	not ok_number(f.psi)
+	not psi_value(object.get(f, "psi", null))
 }
 
 # Monitored features that the latest scan does not report at all.
@@ -158,6 +171,7 @@ last_monitoring_at := t if {
 		some fam in ["drift", "fairness", "performance", "operational"]
 		x := ev[fam].scanned_at
 		valid_ts(x)
+		ts_ns(x) <= now_ns # evidence dated after the evaluation clock proves nothing
 	])
 } else := null
 

@@ -42,8 +42,8 @@ model := {
 drift := {
 	"scan_id": "s1", "scanned_at": "2026-11-22T00:00:00Z", "rows": 20000, "max_psi": 0.02,
 	"features": [
-		{"name": "a", "psi": 0.01, "missing_rate": 0.01, "status": "ok", "reasons": []},
-		{"name": "b", "psi": 0.02, "missing_rate": 0.0, "status": "ok", "reasons": []},
+		{"name": "a", "psi": 0.01, "missing_rate": 0.01, "inf_rate": 0.0, "status": "ok", "reasons": []},
+		{"name": "b", "psi": 0.02, "missing_rate": 0.0, "inf_rate": 0.0, "status": "ok", "reasons": []},
 	],
 }
 
@@ -63,4 +63,4 @@ with_evidence(patch) := object.union(good, {"evidence": patch})
 
 at_stage(inp, stage) := object.union(inp, {"stage": stage})
 
-feature(name, psi) := {"name": name, "psi": psi, "missing_rate": 0.0, "status": "ok", "reasons": []}
+feature(name, psi) := {"name": name, "psi": psi, "missing_rate": 0.0, "inf_rate": 0.0, "status": "ok", "reasons": []}

@@ -198,7 +198,14 @@ def test_missing_evidence_is_never_allowed() -> None:
 
 
 def test_clean_evidence_is_allowed_so_the_above_can_fail() -> None:
-    feature = {"name": "a", "psi": 0.01, "missing_rate": 0.0, "status": "ok", "reasons": []}
+    feature = {
+        "name": "a",
+        "psi": 0.01,
+        "missing_rate": 0.0,
+        "inf_rate": 0.0,
+        "status": "ok",
+        "reasons": [],
+    }
     with load(POLICIES) as prepared:
         d = prepared.decide(
             _production_input(feature), model="credit-risk", version="3", stage="production"

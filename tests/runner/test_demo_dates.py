@@ -36,7 +36,7 @@ def test_credit_risk_passes_production_on_any_day(
     card = load_card(cards_as_of(SAMPLE_CARDS, tmp_path, today) / "credit-risk.yaml")
     now = f"{today.isoformat()}T12:00:00Z"
     scanned = f"{(today - timedelta(days=1)).isoformat()}T12:00:00Z"
-    feature = {"psi": 0.02, "missing_rate": 0.01, "status": "ok", "reasons": []}
+    feature = {"psi": 0.02, "missing_rate": 0.01, "inf_rate": 0.0, "status": "ok", "reasons": []}
     evidence = {
         "drift": {
             "scanned_at": scanned,
