@@ -1,0 +1,73 @@
+"""What reports need from the bundle besides decisions: controls evaluated, and their metadata.
+
+A CI test tab shows a control as fixed only if the control appears as a passing test case
+in the next run, so each decision lists every control its gate evaluated, not just those
+that fired. A control counts as evaluated for a decision when its id is written in one of
+the decision's packages, or in a package they import (the gates' shared baseline lives in
+`govern.lib`), and, where `data.govern.control_stages` lists stages for it, the decision's
+stage is one of them (the library's `lib.applies(id)`). Ids are read from the source text
+(`"control": "ID"` and `# METADATA` `custom.id`): no engine is involved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from govern.output import ControlInfo
+from govern.policy import Bundle
+from govern.policy._catalogue import controls_in
+
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+_IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
+_CONTROL = re.compile(r'"control"\s*:\s*"([^"]+)"')
+
+
+class BundleControls:
+    """Control ids per package and catalogue metadata of one bundle, read once per run."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self._ids: dict[str, list[str]] = {}
+        self._imports: dict[str, list[str]] = {}
+        infos: dict[str, ControlInfo] = {}
+        for path, source in bundle.modules:
+            if Path(path).name.endswith("_test.rego"):
+                continue
+            m = _PACKAGE.search(source)
+            if m is None:
+                continue
+            package = m.group(1)
+            ids = self._ids.setdefault(package, [])
+            self._imports.setdefault(package, []).extend(_IMPORT.findall(source))
+            controls = [c for c in controls_in(path, source) if c.scope == "rule"]
+            for cid in [c.id for c in controls] + _CONTROL.findall(source):
+                if cid not in ids:
+                    ids.append(cid)
+            for c in controls:
+                infos.setdefault(
+                    c.id,
+                    ControlInfo(c.id, c.title, c.description, c.source, c.article, c.severity),
+                )
+        self.infos = tuple(infos[k] for k in sorted(infos))
+        stages = bundle.data.get("govern", {}).get("control_stages")
+        self._stages: dict[str, object] = stages if isinstance(stages, dict) else {}
+
+    def evaluated(self, packages: Sequence[str], stage: str) -> tuple[str, ...]:
+        """The control ids a decision over `packages` at `stage` evaluated, in source order."""
+        seen: list[str] = []
+        todo = list(packages)
+        visited: set[str] = set()
+        while todo:
+            package = todo.pop(0)
+            if package in visited:
+                continue
+            visited.add(package)
+            todo.extend(self._imports.get(package, []))
+            for cid in self._ids.get(package, []):
+                applies = self._stages.get(cid)
+                if isinstance(applies, list) and stage not in applies:
+                    continue
+                if cid not in seen:
+                    seen.append(cid)
+        return tuple(seen)
