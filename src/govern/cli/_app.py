@@ -47,7 +47,7 @@ class AppContext:
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or chatter.")
-@click.version_option(package_name="govern", prog_name="govern")
+@click.version_option(package_name="govern-mrm", prog_name="govern")
 @click.pass_context
 def app(
     ctx: click.Context, db: str | None, lock_timeout: float | None, debug: bool, quiet: bool
