@@ -332,13 +332,23 @@ def test_job_summary_says_when_annotations_exceed_the_limit(
 ) -> None:
     report = _many(n_deny, n_warn)
     summary = job_summary(report)
-    note = OVER_LIMIT.format(errors=n_deny, warnings=n_warn, limit=ANNOTATION_LIMIT)
+    notices = 0 if n_deny else 1
+    note = OVER_LIMIT.format(
+        errors=n_deny, warnings=n_warn, notices=notices, limit=ANNOTATION_LIMIT
+    )
     assert (note in summary) is noted
     for i in range(n_deny):  # the summary lists every finding, annotated or not
         assert f"| denial {i} |" in summary
     for i in range(n_warn):
         assert f"| warning {i} |" in summary
     assert summary.startswith("## govern check:")
+
+
+def test_job_summary_says_when_allowed_models_exceed_the_notice_limit() -> None:
+    models = tuple(CheckedModel(decision(f"m{i}", ()), f"models/m{i}.yaml", ()) for i in range(11))
+    summary = job_summary(Report(models))
+    assert OVER_LIMIT.format(errors=0, warnings=0, notices=11, limit=10) in summary
+    assert all(f"`m{i}@3`" in summary for i in range(11))
 
 
 def test_markdown_cells_cannot_break_the_table(mixed: Report) -> None:

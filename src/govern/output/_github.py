@@ -4,9 +4,10 @@
 to the repository root, as GitHub resolves it) and the line of the offending field, so the
 finding shows up on the diff. A run stopped by an error is one `::error` naming the file
 and line of the error. The Markdown job summary (the same text as the `markdown` format)
-is appended to $GITHUB_STEP_SUMMARY by the writer when that variable is set; GitHub shows
-only the first 10 error and 10 warning annotations of a step, so when a run has more the
-summary says so above its tables, which list every finding (see `job_summary`).
+is appended to $GITHUB_STEP_SUMMARY by the writer when that variable is set. GitHub shows
+only the first 10 error, 10 warning and 10 notice annotations of a step (actions/toolkit
+docs/problem-matchers.md, "Limitations"), so when a run has more the summary says so above
+its tables, which list every model and finding (see `job_summary`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from govern.output._report import Report
 
 COMMANDS = {"deny": "error", "warn": "warning"}
 ANNOTATION_LIMIT = 10
-"""Annotations of one kind (error, warning) GitHub shows per step; the rest are dropped."""
+"""Annotations of one kind (error, warning, notice) GitHub shows per step; the rest are dropped."""
 
 OVER_LIMIT = (
     "> [!WARNING]\n"
-    "> This run reported {errors} error and {warnings} warning annotations; GitHub shows at "
-    "most {limit} of each kind per step, so some findings have no annotation on the diff. "
-    "Every finding is listed below."
+    "> This run reported {errors} error, {warnings} warning and {notices} notice "
+    "annotations; GitHub shows at most {limit} of each kind per step, so some have no "
+    "annotation on the diff. Every model and every finding is listed below."
 )
 
 
@@ -40,10 +41,13 @@ def job_summary(report: Report) -> str:
     """The Markdown written to $GITHUB_STEP_SUMMARY (with a note past the annotation limit)."""
     text = render_markdown(report)
     errors, warnings = report.deny_count, report.warn_count
-    if errors <= ANNOTATION_LIMIT and warnings <= ANNOTATION_LIMIT:
+    notices = sum(1 for m in report.models if m.decision.allowed)
+    if max(errors, warnings, notices) <= ANNOTATION_LIMIT:
         return text
     head, sep, rest = text.partition("\n\n")
-    note = OVER_LIMIT.format(errors=errors, warnings=warnings, limit=ANNOTATION_LIMIT)
+    note = OVER_LIMIT.format(
+        errors=errors, warnings=warnings, notices=notices, limit=ANNOTATION_LIMIT
+    )
     return f"{head}\n\n{note}{sep}{rest}"
 
 
