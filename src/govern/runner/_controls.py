@@ -6,7 +6,9 @@ that fired. A control counts as evaluated for a decision when its id is written 
 the decision's packages, or in a package they import (the gates' shared baseline lives in
 `govern.lib`), and, where `data.govern.control_stages` lists stages for it, the decision's
 stage is one of them (the library's `lib.applies(id)`). Ids are read from the source text
-(`"control": "ID"` and `# METADATA` `custom.id`): no engine is involved.
+(`"control": "ID"` and `# METADATA` `custom.id`): no engine is involved. A METADATA block
+that is not valid YAML costs only its metadata here (`govern policy list` reports it); it
+does not stop the gate, which never read METADATA before.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from govern.errors import PolicyLoadError
 from govern.output import ControlInfo
 from govern.policy import Bundle
 from govern.policy._catalogue import controls_in
@@ -40,7 +43,10 @@ class BundleControls:
             package = m.group(1)
             ids = self._ids.setdefault(package, [])
             self._imports.setdefault(package, []).extend(_IMPORT.findall(source))
-            controls = [c for c in controls_in(path, source) if c.scope == "rule"]
+            try:
+                controls = [c for c in controls_in(path, source) if c.scope == "rule"]
+            except PolicyLoadError:  # `govern policy list` reports it; a gate runs without
+                controls = []
             for cid in [c.id for c in controls] + _CONTROL.findall(source):
                 if cid not in ids:
                     ids.append(cid)
