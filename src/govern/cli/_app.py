@@ -52,6 +52,7 @@ class PathsOption(click.Option):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("multiple", True)
+        kwargs.setdefault("metavar", "PATH...")
         super().__init__(*args, **kwargs)
 
 
