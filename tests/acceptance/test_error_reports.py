@@ -128,3 +128,17 @@ def test_without_format_flags_an_error_prints_only_the_error(
     assert main(["check"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: policies/gates/production.rego:6:")
+
+
+def test_an_unwritable_report_is_said_besides_the_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "policies" / "gates" / "production.rego").write_text(CASES["parse error"][0] or "")
+    args = ["check", "--format", "sarif", "--output", "missing/govern.sarif"]
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == "" and len(lines) == 2
+    assert lines[0].startswith("error: the reports of this failed run could not be written: ")
+    assert "missing" in lines[0]
+    assert lines[1].startswith("error: policies/gates/production.rego:6:")

@@ -28,7 +28,7 @@ _OUTPUT_FLAGS = ("--output", "-o")
 OUTPUT_FIRST = "--output {path} comes before any --format; write --format F --output {path}"
 OUTPUT_TWICE = "--format {fmt} has two --output files ({first}, {second}); repeat --format instead"
 FLAGS_EXCLUSIVE = "--fail-on-warn and --no-fail exclude each other; pick one"
-REPORTS_UNWRITTEN = "error: the error reports could not be written either: {error}"
+REPORTS_UNWRITTEN = "error: the reports of this failed run could not be written: {error}"
 
 
 def _flag_kind(token: str) -> str | None:
