@@ -25,14 +25,14 @@ from govern.results import Violation
 _ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def xml_safe(text: str) -> str:
     """`text` with every character XML 1.0 forbids replaced by a visible escape."""
-    return _ILLEGAL.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
+    return _ILLEGAL.sub(_visible, text)
 
 
 def _clean(root: ET.Element) -> None:
