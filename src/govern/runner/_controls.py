@@ -14,7 +14,7 @@ does not stop the gate, which never read METADATA before.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from govern.errors import PolicyLoadError
@@ -25,15 +25,21 @@ from govern.policy._catalogue import controls_in
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 _IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
 _CONTROL = re.compile(r'"control"\s*:\s*"([^"]+)"')
+_META_ID = re.compile(r"^#\s+id:\s*([\w.-]+)\s*$", re.MULTILINE)
 
 
 class BundleControls:
-    """Control ids per package and catalogue metadata of one bundle, read once per run."""
+    """Control ids per package of one bundle (read once per run), metadata on demand.
+
+    Ids come from regular expressions over the text; the METADATA YAML is parsed only for
+    the modules holding a control that a report needs to describe (parsing all of the
+    shipped library's blocks would cost a gate ~0.1 s on every run).
+    """
 
     def __init__(self, bundle: Bundle) -> None:
         self._ids: dict[str, list[str]] = {}
         self._imports: dict[str, list[str]] = {}
-        infos: dict[str, ControlInfo] = {}
+        self._modules: list[tuple[str, str, set[str]]] = []
         for path, source in bundle.modules:
             if Path(path).name.endswith("_test.rego"):
                 continue
@@ -43,19 +49,11 @@ class BundleControls:
             package = m.group(1)
             ids = self._ids.setdefault(package, [])
             self._imports.setdefault(package, []).extend(_IMPORT.findall(source))
-            try:
-                controls = [c for c in controls_in(path, source) if c.scope == "rule"]
-            except PolicyLoadError:  # `govern policy list` reports it; a gate runs without
-                controls = []
-            for cid in [c.id for c in controls] + _CONTROL.findall(source):
+            found = _META_ID.findall(source) + _CONTROL.findall(source)
+            for cid in found:
                 if cid not in ids:
                     ids.append(cid)
-            for c in controls:
-                infos.setdefault(
-                    c.id,
-                    ControlInfo(c.id, c.title, c.description, c.source, c.article, c.severity),
-                )
-        self.infos = tuple(infos[k] for k in sorted(infos))
+            self._modules.append((path, source, set(found)))
         stages = bundle.data.get("govern", {}).get("control_stages")
         self._stages: dict[str, object] = stages if isinstance(stages, dict) else {}
 
@@ -77,3 +75,21 @@ class BundleControls:
                 if cid not in seen:
                     seen.append(cid)
         return tuple(seen)
+
+    def infos(self, wanted: Iterable[str]) -> tuple[ControlInfo, ...]:
+        """Catalogue metadata of the `wanted` control ids that have a METADATA block, by id."""
+        want = set(wanted)
+        found: dict[str, ControlInfo] = {}
+        for path, source, ids in self._modules:
+            if not want & ids:
+                continue
+            try:
+                controls = [c for c in controls_in(path, source) if c.scope == "rule"]
+            except PolicyLoadError:  # `govern policy list` reports it; a gate runs without
+                continue
+            for c in controls:
+                if c.id in want and c.id not in found:
+                    found[c.id] = ControlInfo(
+                        c.id, c.title, c.description, c.source, c.article, c.severity
+                    )
+        return tuple(found[k] for k in sorted(found))

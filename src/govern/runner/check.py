@@ -473,7 +473,7 @@ def run_check(request: CheckRequest) -> Report:
         fail_on=request.fail_on,
         tool_version=__version__,
         root=str(root),
-        controls=controls.infos,
+        controls=controls.infos(v.control for r in results for v in r.decision.violations),
     )
 
 
