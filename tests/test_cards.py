@@ -32,7 +32,7 @@ def test_wrong_type_names_file_line_and_field() -> None:
     text = BASE + "monitoring:\n  features: [a]\n  min_rows: many\n"
     with pytest.raises(ModelCardError) as info:
         parse_card(text, "c.yaml")
-    assert str(info.value) == "c.yaml:8: field 'monitoring.min_rows': must be a integer, got str"
+    assert str(info.value) == "c.yaml:8: field 'monitoring.min_rows': must be an integer, got str"
 
 
 def test_enum_lists_valid_values() -> None:
@@ -43,7 +43,7 @@ def test_enum_lists_valid_values() -> None:
 
 
 def test_boolean_is_not_an_integer() -> None:
-    with pytest.raises(ModelCardError, match="'review_frequency_days': must be a integer"):
+    with pytest.raises(ModelCardError, match="'review_frequency_days': must be an integer"):
         parse_card(BASE + "review_frequency_days: yes\n", "c.yaml")
 
 

@@ -290,7 +290,9 @@ def _line_of(node: Node | None, path: Where) -> int | None:
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+    """The expected type(s) with an article: "an integer", "a string or mapping"."""
+    text = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+    return f"an {text}" if text[:1] in "aeiou" else f"a {text}"
 
 
 def _is_type(value: Any, types: tuple[type, ...]) -> bool:
@@ -340,9 +342,7 @@ class _Validator:
             value = self.provenance(where, value)
             where = [*where, "value"]
         if not _is_type(value, spec.types):
-            raise self.error(
-                where, f"must be a {_type_name(spec.types)}, got {type(value).__name__}"
-            )
+            raise self.error(where, f"must be {_type_name(spec.types)}, got {type(value).__name__}")
         if spec.enum is not None and value not in spec.enum:
             valid = ", ".join(str(e) for e in spec.enum)
             raise self.error(where, f"unknown value {value!r}; valid values are: {valid}")
@@ -352,8 +352,7 @@ class _Validator:
                 if not _is_type(item, (spec.items,)):
                     raise self.error(
                         where,
-                        f"item {i} must be a {_type_name((spec.items,))}, "
-                        f"got {type(item).__name__}",
+                        f"item {i} must be {_type_name((spec.items,))}, got {type(item).__name__}",
                     )
         if isinstance(value, dict):
             self.mapping(where, spec.children or {}, value, open_=spec.open or not spec.children)

@@ -27,6 +27,7 @@ from govern.lifecycle import STAGES, ModelRef, check_stage
 from govern.output import CheckedModel, Report
 from govern.policy import PreparedPolicies
 from govern.results import Decision
+from govern.runner._controls import BundleControls
 from govern.runner._evidence_files import (
     EvidenceFile,
     evidence_for,
@@ -36,6 +37,7 @@ from govern.runner._evidence_files import (
     check_targets as check_evidence_targets,
 )
 from govern.runner._locate import locate_violations
+from govern.runner._reporting import repo_relative, repo_root
 from govern.runner.policy_input import ModelState, build, registry_state, unregistered_state
 
 if TYPE_CHECKING:
@@ -221,8 +223,14 @@ def display_path(path: str | Path | None) -> str | None:
         return p.as_posix()
 
 
-def checked(decision: Decision, card_path: str | None) -> CheckedModel:
-    """A decision with the card location of each finding."""
+def checked(
+    decision: Decision,
+    card_path: str | None,
+    *,
+    root: Path | None = None,
+    controls: BundleControls | None = None,
+) -> CheckedModel:
+    """A decision with the card location of each finding and the controls it evaluated."""
     text = None
     if card_path is not None:
         try:
@@ -230,7 +238,10 @@ def checked(decision: Decision, card_path: str | None) -> CheckedModel:
         except (OSError, UnicodeDecodeError):
             text = None
     shown = display_path(card_path) if text is not None else card_path
-    return CheckedModel(decision, shown, locate_violations(text, decision.violations))
+    uri = repo_relative(card_path, root) if card_path is not None and root is not None else None
+    evaluated = controls.evaluated(decision.packages, decision.stage) if controls else ()
+    locations = locate_violations(text, decision.violations)
+    return CheckedModel(decision, shown, locations, uri=uri, evaluated=evaluated)
 
 
 @dataclass(frozen=True)
@@ -400,7 +411,9 @@ def run_check(request: CheckRequest) -> Report:
         request.policies or default_policy_dir(), data=tuple(request.data), options=request.options
     )
 
+    root = repo_root(request.root)
     try:
+        controls = BundleControls(prepared.bundle)
         results: list[CheckedModel] = []
         if use_db:
             from govern.store import Store
@@ -408,18 +421,25 @@ def run_check(request: CheckRequest) -> Report:
             with Store.open(request.db) as store:
                 for card in cards:
                     d, _ = check_card(prepared, card, stage=request.stage, store=store)
-                    results.append(checked(d, card.path))
+                    results.append(checked(d, card.path, root=root, controls=controls))
                 for ref in refs:
                     d, doc = check(store, prepared, ref, request.stage)
-                    results.append(checked(d, doc["model"].get("card_path")))
+                    path = doc["model"].get("card_path")
+                    results.append(checked(d, path, root=root, controls=controls))
         else:
             for card in cards:
                 evidence = evidence_for(evidence_files, card.name, card.version)
                 d, _ = check_card(prepared, card, stage=request.stage, evidence=evidence)
-                results.append(checked(d, card.path))
+                results.append(checked(d, card.path, root=root, controls=controls))
     finally:
         prepared.close()
-    return Report(tuple(results), fail_on=request.fail_on, tool_version=__version__)
+    return Report(
+        tuple(results),
+        fail_on=request.fail_on,
+        tool_version=__version__,
+        root=str(root),
+        controls=controls.infos(v.control for r in results for v in r.decision.violations),
+    )
 
 
 __all__ = [
