@@ -14,7 +14,7 @@ from govern.errors import StoreError, UserInputError
 from govern.policy import Limits
 from govern.store import Store
 
-from ..conftest import CARDS
+from ..conftest import CARDS, register_samples
 
 BAD = ["nan", "NaN", "inf", "-inf", "-1"]
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -24,7 +24,7 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "g.duckdb"
     assert main(["--db", str(path), "init"]) == 0
-    assert main(["--db", str(path), "register", str(CARDS / "credit-risk.yaml")]) == 0
+    register_samples(path, CARDS / "credit-risk.yaml")
     return path
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from govern.cli import main
 
-from ..conftest import CARDS
+from ..conftest import CARDS, register_samples
 
 GATE = """package govern.gates.production
 
@@ -29,7 +29,7 @@ def decided(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, P
     overlay.write_text("limits:\n  max: 1  # a comment, kept byte for byte\n")
     db = tmp_path / "g.duckdb"
     assert main(["--db", str(db), "init"]) == 0
-    assert main(["--db", str(db), "register", str(CARDS / "credit-risk.yaml")]) == 0
+    register_samples(db, CARDS / "credit-risk.yaml")
     capsys.readouterr()
     args = ["--db", str(db), "check", "--model", "credit-risk@3", "--stage", "production"]
     args += ["--policies", str(policies), "--data", str(overlay), "--format", "json"]

@@ -19,10 +19,11 @@ from govern.cli import main
 from govern.runner.demo import run_demo
 from govern.store._state import TABLES
 
+_FLIP = "CASE {col} WHEN 'production' THEN 'validation' ELSE 'production' END"
 # table -> primary key column (or None: no key) and the column edited by the update case
 GOVERNED = {
     "models": ("name", "owner = 'mallory'"),
-    "model_versions": ("version", "stage = 'production'"),
+    "model_versions": ("version", f"stage = {_FLIP.format(col='stage')}"),
     "lifecycle_events": ("event_id", "actor = 'mallory'"),
     "approvals": ("approval_id", "approved_by = 'mallory'"),
     "scan_partials": ("path", "rows = rows + 1"),
@@ -36,9 +37,9 @@ MORE_UPDATES = [
     ("model_versions", "card = json_object('name', 'x')"),
     ("model_versions", "card_sha256 = 'f' || card_sha256[2:]"),
     ("scan_partials", "state = CAST('{}' AS JSON)"),
-    ("lifecycle_events", "to_stage = 'production'"),
-    ("approvals", "role = 'committee'"),
-    ("models", "risk_tier = 'low'"),
+    ("lifecycle_events", f"to_stage = {_FLIP.format(col='to_stage')}"),
+    ("approvals", "role = CASE role WHEN 'committee' THEN 'owner' ELSE 'committee' END"),
+    ("models", "risk_tier = risk_tier || '-edited'"),
 ]
 
 

@@ -1,4 +1,4 @@
--- 4: the rows of models, model_versions, lifecycle_events, approvals and scan_partials are
+-- 5: the rows of models, model_versions, lifecycle_events, approvals and scan_partials are
 -- bound to the audit chain: each audit record lists, under payload.bound, the rows its
 -- transaction wrote as [table, [primary key], sha256 of the row] (store/_state.py). The
 -- migration's own audit record binds every row that existed before.
