@@ -132,9 +132,11 @@ class _Child:
 
 
 class SandboxEngine:
-    """The regorus engine in a killable child process; same surface as RegorusEngine."""
+    """An engine in a killable child process; same surface as RegorusEngine.
 
-    name = ENGINE_NAME
+    `engine="opa"` evaluates with real OPA compiled in-process in the child (the package
+    opa-golib-python-bindings, see `_opa.py`); regorus still reads the bundle's AST there.
+    """
 
     def __init__(
         self,
@@ -143,33 +145,58 @@ class SandboxEngine:
         *,
         limits: Limits | None = None,
         coverage: bool = False,
+        engine: str = ENGINE_NAME,
     ) -> None:
+        self.name = engine
         self.limits = limits or Limits()
+        self._sources = {path: source for path, source in modules}
         self._load = {
             "op": "load",
             "modules": [list(m) for m in modules],
             "data": json.dumps(data),
             "coverage": coverage,
+            "engine": engine,
+            "opa_check": True,
         }
         self._child: _Child | None = None
         self._extra: list[_Child] = []  # pool children (evaluate_many with workers > 1)
         answer = self._start()
         self.packages: set[str] = set(answer["packages"])
         self.info: BundleInfo = analyse(answer["ast"])
+        # raised by PreparedPolicies after the capability check (refused builtins first)
+        self.deferred_error: PolicyLoadError | None = None
+        if answer.get("opa_error"):
+            err = self.locate(answer["opa_error"], PolicyLoadError, "compile policy")
+            assert isinstance(err, PolicyLoadError)
+            self.deferred_error = err
 
     def _start(self) -> dict[str, Any]:
         child = _Child()
         answer = child.request(self._load, self.limits, "compile policy")
         if not answer["ok"]:
             child.close()
-            raise located(answer["error"], PolicyLoadError, "compile policy")
+            raise self.locate(answer["error"], PolicyLoadError, "compile policy")
         self._child = child
         return answer
 
     @property
     def version(self) -> str:
         """Engine version string."""
-        return engine_version()
+        if self.name == ENGINE_NAME:
+            return engine_version()
+        from govern.policy._opa import bindings_version
+
+        return bindings_version()
+
+    def locate(
+        self, text: str, cls: type[PolicyLoadError] | type[PolicyEvalError], context: str
+    ) -> PolicyLoadError | PolicyEvalError:
+        """The engine's error text as a located error (file:line:col where known)."""
+        if not text.startswith("opa: "):
+            return located(text, cls, context)
+        from govern.policy._opa import opa_located
+
+        return opa_located(text, cls, context, self._sources)
 
     @property
     def load_request(self) -> dict[str, Any]:
@@ -216,7 +243,7 @@ class SandboxEngine:
             self._child = None
             raise
         if not answer["ok"]:
-            raise located(answer["error"], PolicyEvalError, context)
+            raise self.locate(answer["error"], PolicyEvalError, context)
         return first_value(answer["result"], query)
 
     def evaluate(self, input_doc: dict[str, Any], query: str) -> Any:

@@ -89,6 +89,8 @@ def run_tests(
     engine = SandboxEngine(bundle.modules, bundle.data, limits=limits, coverage=True)
     try:
         check_calls(engine.info.calls, allow_builtins)
+        if engine.deferred_error is not None:
+            raise engine.deferred_error
         found = sorted(
             (loc, package, rule)
             for (package, rule), loc in engine.info.locations.items()

@@ -6,7 +6,14 @@ parent over a private pipe with length-prefixed JSON frames; fd 1 is pointed at 
 so that nothing a native library writes can corrupt the protocol or the parent's stdout.
 
 Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "coverage": b,
-            "ast": b (default true: answer with the AST)}
+            "ast": b (default true: answer with the AST),
+            "engine": "regorus" | "opa" (default regorus; "opa" evaluates with the real OPA
+                      compiled in-process, package opa-golib-python-bindings, while regorus
+                      still parses the bundle for its packages and AST),
+            "opa_check": b (regorus: answer with "opa_error", OPA's compile error or null;
+                      also compile the whole bundle with OPA when the
+                      bindings are installed, so that a rule no query reaches is still
+                      checked for safety and types as OPA would; regorus compiles lazily)}
            {"op": "eval", "input": JSON-text, "query": text}
            {"op": "eval_many", "items": [[JSON-text, query], ...]}   (one answer per item,
                                          {"ok": true, "doc": engine result} or an error)
@@ -31,7 +38,65 @@ _HEADER = struct.Struct("!I")
 
 
 class CompileFailed(Exception):
-    """A module or the data document was rejected by regorus (message is the engine's)."""
+    """A module or the data document was rejected by an engine (message is the engine's)."""
+
+
+class OpaBundle:
+    """The bundle compiled by real OPA (in-process bindings); evaluates like a regorus Engine.
+
+    OPA compiles lazily, on the first query, so load() runs a trivial query to surface
+    every compile error (unsafe variables, type errors, ...) at load time.
+    """
+
+    VALUE = "__govern_value__"
+
+    def __init__(self, modules: Any, data_json: str) -> None:
+        from opa_bindings import OpaEngine, OpaError
+
+        self._error = OpaError
+        self.engine = OpaEngine()
+        self.engine.print_handler = _drop_print  # print() output is dropped, never written
+        try:
+            for path, source in modules:
+                self.engine.add_policy(path, source)
+            self.engine.add_data(json.loads(data_json))
+            self.engine.eval_query(f"{self.VALUE} := true")
+        except OpaError as exc:
+            raise CompileFailed(f"opa: {exc.message}") from exc
+
+    def close(self) -> None:
+        """Release the Go engine."""
+        self.engine.close()
+
+    def evaluate(self, input_json: str, query: str) -> str:
+        """Raw JSON result of `query` in regorus' shape ({"result": [{"expressions": ...}]})."""
+        try:
+            rows = self.engine.eval_query(f"{self.VALUE} := {query}", json.loads(input_json))
+        except self._error as exc:
+            raise RuntimeError(f"opa: {exc.message}") from exc
+        result = [{"expressions": [{"value": r[self.VALUE]}]} for r in rows[:1]]
+        return json.dumps({"result": result})
+
+
+def _drop_print(message: str, location: str) -> None:
+    del message, location
+
+
+def opa_compile_error(modules: Any, data_json: str) -> str | None:
+    """OPA's first compile error for the whole bundle, None if it compiles or OPA is absent.
+
+    regorus compiles a rule only when a query reaches it; OPA compiles every rule, so an
+    unsafe variable in a helper no gate calls is still refused, as `opa check` would.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("opa_bindings") is None:
+        return None
+    try:
+        OpaBundle(modules, data_json).close()
+    except CompileFailed as exc:
+        return str(exc)
+    return None
 
 
 def compile_bundle(
@@ -64,6 +129,8 @@ def compile_bundle(
 
 def evaluate(engine: Any, input_json: str, query: str) -> str:
     """Raw JSON result of `query`; prints gathered during evaluation are discarded."""
+    if isinstance(engine, OpaBundle):
+        return engine.evaluate(input_json, query)
     try:
         engine.set_input_json(input_json)
         return str(engine.eval_query_as_json(query))
@@ -135,12 +202,20 @@ def _serve(fd_in: int, fd_out: int) -> None:
                     coverage=bool(req.get("coverage")),
                     ast=bool(req.get("ast", True)),
                 )
-                write_frame(fd_out, {"ok": True, "packages": packages, "ast": ast})
+                opa_error = None
+                if req.get("engine") == "opa":
+                    engine = OpaBundle(req["modules"], req["data"])
+                elif req.get("opa_check"):
+                    opa_error = opa_compile_error(req["modules"], req["data"])
+                answer = {"ok": True, "packages": packages, "ast": ast, "opa_error": opa_error}
+                write_frame(fd_out, answer)
             elif op == "eval":
                 result = evaluate(engine, req["input"], req["query"])
                 write_frame(fd_out, {"ok": True, "result": result})
             elif op == "eval_many":
                 _eval_many(engine, req["items"], fd_out)
+            elif op == "coverage" and isinstance(engine, OpaBundle):
+                write_frame(fd_out, {"ok": False, "stage": op, "error": "opa: no coverage"})
             elif op == "coverage":
                 write_frame(fd_out, {"ok": True, "report": engine.get_coverage_report_as_json()})
             else:
