@@ -40,7 +40,7 @@ deny contains v if {
 	a.status != "ok"
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
-		"msg": sprintf("attribute %v: impact ratios could not be computed (%v)", [a.name, concat("; ", object.get(a, "reasons", []))]),
+		"msg": sprintf("attribute %v: impact ratios could not be computed (%v)", [lib.show(a.name), concat("; ", object.get(a, "reasons", []))]),
 		"remediation": "collect enough decisions per group for this attribute",
 	}
 }
@@ -51,10 +51,10 @@ deny contains v if {
 	a.status == "ok"
 	some g in a.groups
 	g.n >= lib.params.min_group_n
-	not lib.ok_number(g.adverse_impact_ratio)
+	not lib.ok_number(object.get(g, "adverse_impact_ratio", null))
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
-		"msg": sprintf("attribute %v group %v: impact ratio is null", [a.name, g.group]),
+		"msg": sprintf("attribute %v group %v: impact ratio is null", [lib.show(a.name), lib.show(g.group)]),
 		"remediation": "recompute the fairness metrics",
 	}
 }
@@ -70,7 +70,7 @@ deny contains v if {
 	not ll144_only
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
-		"msg": sprintf("attribute %v group %v: impact ratio %.3f below %v (selection-rate disparity)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
+		"msg": sprintf("attribute %v group %v: impact ratio %v below %v (selection-rate disparity)", [lib.show(a.name), lib.show(g.group), lib.fixed(g.adverse_impact_ratio, 3), lib.show(lib.global.air_min)]),
 		"remediation": "investigate the disparity; document the business necessity or mitigate",
 		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
 	}
@@ -95,7 +95,7 @@ warn contains v if {
 	g.adverse_impact_ratio < lib.global.air_min
 	v := {
 		"control": "FAIR-AIR-01", "severity": "medium",
-		"msg": sprintf("attribute %v group %v: impact ratio %.3f below the four-fifths indicator %v (LL 144 sets no pass mark)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
+		"msg": sprintf("attribute %v group %v: impact ratio %v below the four-fifths indicator %v (LL 144 sets no pass mark)", [lib.show(a.name), lib.show(g.group), lib.fixed(g.adverse_impact_ratio, 3), lib.show(lib.global.air_min)]),
 		"remediation": "publish the ratio in the bias-audit summary; investigate the disparity",
 		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
 	}
@@ -116,7 +116,7 @@ warn contains v if {
 	g.p_value < lib.global.air_alpha
 	v := {
 		"control": "FAIR-AIR-01", "severity": "medium",
-		"msg": sprintf("attribute %v group %v: impact ratio %.3f with p = %v below %v (statistically significant disparity)", [a.name, g.group, g.adverse_impact_ratio, g.p_value, lib.global.air_alpha]),
+		"msg": sprintf("attribute %v group %v: impact ratio %v with p = %v below %v (statistically significant disparity)", [lib.show(a.name), lib.show(g.group), lib.fixed(g.adverse_impact_ratio, 3), lib.show(g.p_value), lib.show(lib.global.air_alpha)]),
 		"remediation": "assess whether the disparity is practically significant; document it",
 		"evidence": {"n": g.n, "p_value": g.p_value},
 	}
@@ -129,7 +129,7 @@ warn contains v if {
 	g.n < lib.params.min_group_n
 	v := {
 		"control": "FAIR-AIR-01", "severity": "low",
-		"msg": sprintf("attribute %v group %v: %v decisions, below %v; impact ratio not decided", [a.name, g.group, g.n, lib.params.min_group_n]),
+		"msg": sprintf("attribute %v group %v: %v decisions, below %v; impact ratio not decided", [lib.show(a.name), lib.show(g.group), lib.show(g.n), lib.show(lib.params.min_group_n)]),
 		"remediation": "collect more decisions, or document the exclusion",
 	}
 }
@@ -178,7 +178,7 @@ deny contains v if {
 	lib.stale(object.get(audit, "date", null), lib.global.nyc_audit_max_days)
 	v := {
 		"control": "NYC-BA-01", "severity": "critical",
-		"msg": sprintf("bias audit date %v: missing or older than %v days", [object.get(audit, "date", null), lib.global.nyc_audit_max_days]),
+		"msg": sprintf("bias audit date %v: missing or older than %v days", [lib.show(object.get(audit, "date", null)), lib.show(lib.global.nyc_audit_max_days)]),
 		"remediation": "commission an independent bias audit before further use",
 	}
 }
@@ -218,10 +218,10 @@ deny contains v if {
 	lib.applies("NYC-BA-02")
 	lib.in_scope("nyc_ll144")
 	some x in object.get(audit, "exclusions", [])
-	not x.share < lib.global.nyc_exclusion_max_share
+	not share_below(object.get(x, "share", null))
 	v := {
 		"control": "NYC-BA-02", "severity": "high",
-		"msg": sprintf("bias audit exclusion %v: share %v not below %v", [object.get(x, "category", "?"), object.get(x, "share", null), lib.global.nyc_exclusion_max_share]),
+		"msg": sprintf("bias audit exclusion %v: share %v not below %v", [lib.show(object.get(x, "category", "?")), lib.show(object.get(x, "share", null)), lib.show(lib.global.nyc_exclusion_max_share)]),
 		"remediation": "include the category in the impact-ratio tables",
 	}
 }
@@ -236,6 +236,12 @@ deny contains v if {
 		"msg": "bias audit: test data used without an explanation",
 		"remediation": "explain why historical data was not used (`bias_audit.test_data_explanation`)",
 	}
+}
+
+# A missing, null or non-numeric share is not "below" (fail closed on every engine).
+share_below(s) if {
+	is_number(s)
+	s < lib.global.nyc_exclusion_max_share
 }
 
 # METADATA
@@ -264,7 +270,7 @@ deny contains v if {
 	not lead >= lib.global.nyc_notice_business_days
 	v := {
 		"control": "NYC-PUB-01", "severity": "high",
-		"msg": sprintf("candidate notice: %v business days before use, at least %v required", [lead, lib.global.nyc_notice_business_days]),
+		"msg": sprintf("candidate notice: %v business days before use, at least %v required", [lib.show(lead), lib.show(lib.global.nyc_notice_business_days)]),
 		"remediation": "give candidates notice at least 10 business days before use",
 	}
 }

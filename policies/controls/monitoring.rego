@@ -30,7 +30,7 @@ deny contains v if {
 	o.psi >= p.psi_deny
 	v := {
 		"control": "MON-PSI-01", "severity": "high",
-		"msg": sprintf("output %v: PSI %.3f >= %v (significant shift)", [object.get(o, "name", "score"), o.psi, p.psi_deny]),
+		"msg": sprintf("output %v: PSI %v >= %v (significant shift)", [lib.show(object.get(o, "name", "score")), lib.fixed(o.psi, 3), lib.show(p.psi_deny)]),
 		"remediation": "escalate: investigate the score shift; recalibrate or redevelop",
 	}
 }
@@ -61,7 +61,7 @@ warn contains v if {
 	o.psi < p.psi_deny
 	v := {
 		"control": "MON-PSI-01", "severity": "medium",
-		"msg": sprintf("output %v: PSI %.3f in the moderate band [%v, %v)", [object.get(o, "name", "score"), o.psi, p.psi_warn, p.psi_deny]),
+		"msg": sprintf("output %v: PSI %v in the moderate band [%v, %v)", [lib.show(object.get(o, "name", "score")), lib.fixed(o.psi, 3), lib.show(p.psi_warn), lib.show(p.psi_deny)]),
 		"remediation": "investigate the score shift",
 	}
 }
@@ -90,7 +90,7 @@ deny contains v if {
 	some f in lib.unmeasured_features
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: drift could not be measured (%v)", [f.name, concat("; ", object.get(f, "reasons", []))]),
+		"msg": sprintf("feature %v: drift could not be measured (%v)", [lib.show(f.name), concat("; ", object.get(f, "reasons", []))]),
 		"remediation": "scan enough valid rows for every monitored feature",
 	}
 }
@@ -113,7 +113,7 @@ deny contains v if {
 	f.psi >= p.psi_deny
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: PSI %.3f >= %v (significant shift)", [f.name, f.psi, p.psi_deny]),
+		"msg": sprintf("feature %v: PSI %v >= %v (significant shift)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_deny)]),
 		"remediation": "investigate the shift; retrain or recalibrate before promotion",
 		"evidence": {"psi": f.psi, "scan_id": object.get(drift, "scan_id", null)},
 	}
@@ -128,7 +128,7 @@ warn contains v if {
 	f.psi < p.psi_deny
 	v := {
 		"control": "MON-CSI-01", "severity": "medium",
-		"msg": sprintf("feature %v: PSI %.3f in the moderate band [%v, %v)", [f.name, f.psi, p.psi_warn, p.psi_deny]),
+		"msg": sprintf("feature %v: PSI %v in the moderate band [%v, %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_warn), lib.show(p.psi_deny)]),
 		"remediation": "investigate the shift",
 	}
 }
@@ -154,11 +154,14 @@ warn contains v if {
 	not significant(f)
 	v := {
 		"control": "MON-PSI-02", "severity": "low",
-		"msg": sprintf("feature %v: PSI %.3f breaches a band but is not significant for %v rows (critical %.4f)", [f.name, f.psi, drift.rows, psi_critical]),
+		"msg": sprintf("feature %v: PSI %v breaches a band but is not significant for %v rows (critical %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(drift.rows), lib.fixed(psi_critical, 4)]),
 		"remediation": "scan more rows before acting on this band breach",
 	}
 }
 
+# Computed thresholds compare with lib.exceeds / lib.reaches / lib.within (tolerance 1e-9):
+# at exactly a 10% AUC drop, or a PSI exactly at the critical value, OPA's exact decimals and
+# regorus' floats would otherwise decide differently.
 # Chi-square approximation: PSI_crit = chi2_{bins-1, 0.95} * (1/n_current + 1/n_baseline).
 psi_critical := crit if {
 	df := sprintf("%d", [lib.global.psi_bins - 1])
@@ -173,7 +176,7 @@ significant(f) if {
 
 significant(f) if {
 	not lib.ok_number(object.get(f, "p_value", null))
-	f.psi >= psi_critical
+	lib.reaches(f.psi, psi_critical)
 }
 
 # METADATA
@@ -200,10 +203,10 @@ deny contains v if {
 	lib.applies("MON-PERF-01")
 	perf_measured
 	drop := rel_drop
-	drop > p.max_rel_auc_drop_deny
+	lib.exceeds(drop, p.max_rel_auc_drop_deny)
 	v := {
 		"control": "MON-PERF-01", "severity": "high",
-		"msg": sprintf("performance: AUC %.3f is %.1f%% below the validated %.3f (limit %.0f%%)", [lib.ev.performance.auc, drop * 100, lib.m.validation.baseline.auc, p.max_rel_auc_drop_deny * 100]),
+		"msg": sprintf("performance: AUC %v is %v%% below the validated %v (limit %v%%)", [lib.fixed(lib.ev.performance.auc, 3), lib.fixed(drop * 100, 1), lib.fixed(lib.m.validation.baseline.auc, 3), lib.fixed(p.max_rel_auc_drop_deny * 100, 0)]),
 		"remediation": "recalibrate or redevelop; revalidate before continued use",
 	}
 }
@@ -212,11 +215,11 @@ warn contains v if {
 	lib.applies("MON-PERF-01")
 	perf_measured
 	drop := rel_drop
-	drop > p.max_rel_auc_drop_warn
-	drop <= p.max_rel_auc_drop_deny
+	lib.exceeds(drop, p.max_rel_auc_drop_warn)
+	lib.within(drop, p.max_rel_auc_drop_deny)
 	v := {
 		"control": "MON-PERF-01", "severity": "medium",
-		"msg": sprintf("performance: AUC %.3f is %.1f%% below the validated %.3f", [lib.ev.performance.auc, drop * 100, lib.m.validation.baseline.auc]),
+		"msg": sprintf("performance: AUC %v is %v%% below the validated %v", [lib.fixed(lib.ev.performance.auc, 3), lib.fixed(drop * 100, 1), lib.fixed(lib.m.validation.baseline.auc, 3)]),
 		"remediation": "investigate the performance decline",
 	}
 }
@@ -275,7 +278,7 @@ deny contains v if {
 	value > limit
 	v := {
 		"control": "MON-OPS-01", "severity": "medium",
-		"msg": sprintf("operational %v: %v above the SLO %v", [k, value, limit]),
+		"msg": sprintf("operational %v: %v above the SLO %v", [k, lib.show(value), lib.show(limit)]),
 		"remediation": "restore the service level or roll back",
 	}
 }
@@ -289,7 +292,7 @@ warn contains v if {
 	lat > limit
 	v := {
 		"control": "MON-OPS-01", "severity": "medium",
-		"msg": sprintf("operational latency_p99_ms: %v above the SLO %v", [lat, limit]),
+		"msg": sprintf("operational latency_p99_ms: %v above the SLO %v", [lib.show(lat), lib.show(limit)]),
 		"remediation": "investigate serving latency",
 	}
 }
@@ -311,7 +314,7 @@ deny contains v if {
 	f.missing_rate > p.max_missing_rate
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
-		"msg": sprintf("feature %v: missing rate %.3f above %v", [f.name, f.missing_rate, p.max_missing_rate]),
+		"msg": sprintf("feature %v: missing rate %v above %v", [lib.show(f.name), lib.fixed(f.missing_rate, 3), lib.show(p.max_missing_rate)]),
 		"remediation": "fix the upstream data pipeline",
 	}
 }

@@ -4,7 +4,7 @@ Random drift evidence (PSI values around the 0.10 / 0.25 band edges, statuses, n
 a production gate of the credit-risk demo card. Each input is decided by every engine
 available; the decisions (allowed, and every violation's kind, control, severity and
 message) must be identical, and the PSI band findings must match a Python oracle of the
-bands in policies/data/govern.yaml, so that agreeing engines cannot agree on nonsense.
+bands in policies/data.yaml, so that agreeing engines cannot agree on nonsense.
 """
 
 from __future__ import annotations
