@@ -99,7 +99,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("ECOA-AAN-02")
 	some n in notices
-	some r in object.get(n, "reasons", [])
+	some r in lib.coll(object.get(n, "reasons", []))
 	r.code in lib.global.vague_reason_codes
 	v := {
 		"control": "ECOA-AAN-02", "severity": "high",
@@ -111,7 +111,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("ECOA-AAN-02")
 	some n in notices
-	some r in object.get(n, "reasons", [])
+	some r in lib.coll(object.get(n, "reasons", []))
 	object.get(r, "source", "") != "model_attribution"
 	v := {
 		"control": "ECOA-AAN-02", "severity": "high",

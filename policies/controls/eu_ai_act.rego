@@ -269,7 +269,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("EUAIA-HO-01")
 	lib.hr
-	trained := [o | some o in object.get(m, ["oversight", "overseers"], []); lib.valid_ts(object.get(o, "trained_at", null))]
+	trained := [o | some o in lib.coll(object.get(m, ["oversight", "overseers"], [])); lib.valid_ts(object.get(o, "trained_at", null))]
 	count(trained) == 0
 	v := msg("EUAIA-HO-01", "high", "human oversight: no named overseer with recorded training", "assign trained overseers (`oversight.overseers`)")
 }
@@ -460,7 +460,7 @@ reported_in_time(i) if {
 deny contains v if {
 	lib.applies("EUAIA-INC-02")
 	lib.hr
-	some b in object.get(lib.ev, ["fairness", "breaches"], [])
+	some b in lib.coll(object.get(lib.ev, ["fairness", "breaches"], []))
 	lib.missing(object.get(lib.ev, "incident_triage", {}), sprintf("%v", [b.id]))
 	v := msg("EUAIA-INC-02", "high", sprintf("fairness breach %v: no serious-incident triage decision", [lib.show(b.id)]), "triage the breach under Art. 3(49)(c) and record the decision")
 }

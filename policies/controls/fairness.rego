@@ -36,7 +36,7 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status != "ok"
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
@@ -47,9 +47,9 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	g.n >= lib.params.min_group_n
 	not lib.ok_number(object.get(g, "adverse_impact_ratio", null))
 	v := {
@@ -61,9 +61,9 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	g.n >= lib.params.min_group_n
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
@@ -87,9 +87,9 @@ ll144_only if {
 warn contains v if {
 	lib.applies("FAIR-AIR-01")
 	ll144_only
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	g.n >= lib.params.min_group_n
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
@@ -105,9 +105,9 @@ warn contains v if {
 # statistically significant; a significant disparity above four-fifths is flagged.
 warn contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	g.n >= lib.params.min_group_n
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio >= lib.global.air_min
@@ -124,8 +124,8 @@ warn contains v if {
 
 warn contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
-	some g in a.groups
+	some a in lib.coll(fair.attributes)
+	some g in lib.coll(a.groups)
 	g.n < lib.params.min_group_n
 	v := {
 		"control": "FAIR-AIR-01", "severity": "low",
@@ -156,7 +156,7 @@ deny contains v if {
 	lib.applies("FAIR-REC-01")
 	object.get(lib.m, "domain", "") == "employment"
 	some attr in ["sex", "race_ethnicity"]
-	not attr in {a.name | some a in object.get(fair, "attributes", [])}
+	not attr in {a.name | some a in lib.coll(object.get(fair, "attributes", []))}
 	v := {
 		"control": "FAIR-REC-01", "severity": "medium",
 		"msg": sprintf("fairness records %v: absent for an employment model", [attr]),
@@ -217,7 +217,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("NYC-BA-02")
 	lib.in_scope("nyc_ll144")
-	some x in object.get(audit, "exclusions", [])
+	some x in lib.coll(object.get(audit, "exclusions", []))
 	not share_below(object.get(x, "share", null))
 	v := {
 		"control": "NYC-BA-02", "severity": "high",

@@ -107,7 +107,7 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("MON-CSI-01")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	f.status == "ok"
 	lib.ok_number(f.psi)
 	f.psi >= p.psi_deny
@@ -121,7 +121,7 @@ deny contains v if {
 
 warn contains v if {
 	lib.applies("MON-CSI-01")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	f.status == "ok"
 	lib.ok_number(f.psi)
 	f.psi >= p.psi_warn
@@ -147,7 +147,7 @@ warn contains v if {
 #   basis: CONV
 warn contains v if {
 	lib.applies("MON-PSI-02")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	f.status == "ok"
 	lib.ok_number(f.psi)
 	f.psi >= p.psi_warn
@@ -190,7 +190,7 @@ significant(f) if {
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-PERF-01")
-	"performance" in object.get(lib.plan, "metrics", [])
+	"performance" in lib.coll(object.get(lib.plan, "metrics", []))
 	not perf_measured
 	v := {
 		"control": "MON-PERF-01", "severity": "high",
@@ -309,7 +309,7 @@ ops_measured if lib.ev.operational.status == "ok"
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	lib.ok_number(f.missing_rate)
 	f.missing_rate > p.max_missing_rate
 	v := {

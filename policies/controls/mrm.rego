@@ -378,7 +378,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MRM-VAL-03")
 	who := val.validator_id
-	conflicted := {x | some x in object.get(lib.m, "developer_ids", [])} | {lib.owner}
+	conflicted := {x | some x in lib.coll(object.get(lib.m, "developer_ids", []))} | {lib.owner}
 	who in conflicted
 	v := {
 		"control": "MRM-VAL-03", "severity": "high",
@@ -548,7 +548,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MRM-USE-01")
 	some l in lib.records("inference_logs")
-	not object.get(l, "use_case", null) in object.get(lib.m, "approved_use_cases", [])
+	not object.get(l, "use_case", null) in lib.coll(object.get(lib.m, "approved_use_cases", []))
 	v := {
 		"control": "MRM-USE-01", "severity": "high",
 		"msg": sprintf("use case %v: traffic outside the approved use cases", [lib.show(l.use_case)]),

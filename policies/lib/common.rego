@@ -56,7 +56,7 @@ card_approvals := a if {
 # A control applies when the target stage is listed for it in data.govern.control_stages.
 applies(id) if input.stage in data.govern.control_stages[id]
 
-in_scope(s) if s in object.get(m, "regulatory_scope", [])
+in_scope(s) if s in coll(object.get(m, "regulatory_scope", []))
 
 # EU AI Act high-risk: Art. 6(2)/Annex III classification without a valid Art. 6(3) exemption.
 hr if {
@@ -233,6 +233,11 @@ sign(x, n) := "-" if {
 
 dot(frac) := "." if frac != "" else := ""
 
+# x when it is a collection, else empty. `some v in x` and `v in x` over a scalar are
+# undefined in OPA but an evaluation error in regorus; input documents are not trusted to
+# have the right shapes, so every iteration over input goes through coll().
+coll(x) := x if is_array(x) else := x if is_object(x) else := x if is_set(x) else := []
+
 # Any value as text: numbers through num(), everything else as sprintf's %v.
 show(x) := num(x) if is_number(x) else := sprintf("%v", [x])
 
@@ -250,12 +255,12 @@ drift := ev.drift
 # (object.get, not `f.psi`: `not ok_number(f.psi)` with no psi never fires under OPA,
 # which drops a negated call whose argument is undefined; regorus fires it)
 unmeasured_features contains f if {
-	some f in drift.features
+	some f in coll(drift.features)
 	object.get(f, "status", null) != "ok"
 }
 
 unmeasured_features contains f if {
-	some f in drift.features
+	some f in coll(drift.features)
 	f.status == "ok"
 	not ok_number(object.get(f, "psi", null))
 }
@@ -263,8 +268,8 @@ unmeasured_features contains f if {
 # Monitored features that the latest scan does not report at all.
 unscanned_features contains name if {
 	drift
-	some name in object.get(plan, "features", [])
-	not name in {f.name | some f in drift.features}
+	some name in coll(object.get(plan, "features", []))
+	not name in {f.name | some f in coll(drift.features)}
 }
 
 # Most recent monitoring run over the measured evidence families.

@@ -109,7 +109,7 @@ def evaluate_many(
         start(slots[-1])
     load = json.dumps({**engine.load_request, "ast": False, "opa_check": False}).encode()
     for _ in range(len(slots), min(workers, len(slots) + len(todo))):
-        extra = engine.adopt(_Child())
+        extra = engine.adopt(_Child(engine.child_env))
         slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
         _send_raw(extra, load, 0, "compile policy")
     while any(s.loading or s.batch for s in slots):

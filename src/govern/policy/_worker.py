@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import sys
 from typing import Any
@@ -69,13 +70,40 @@ class OpaBundle:
         self.engine.close()
 
     def evaluate(self, input_json: str, query: str) -> str:
-        """Raw JSON result of `query` in regorus' shape ({"result": [{"expressions": ...}]})."""
+        """Raw JSON result of `query` in regorus' shape ({"result": [{"expressions": ...}]}).
+
+        govern's queries gather the rules of a varying list of packages (`[data.a.deny,
+        data.b.warn]`); such a list, or a single reference, is evaluated one document at a
+        time: the bindings keep a prepared query per distinct text (one per rule this way,
+        not one per combination, which grew past the memory cap), and evaluating a document
+        costs a few ms where an ad-hoc query costs ~40 ms.
+        """
+        from opa_bindings import OpaUndefinedError
+
+        doc = json.loads(input_json)
+        refs = _ref_list(query)
         try:
-            rows = self.engine.eval_query(f"{self.VALUE} := {query}", json.loads(input_json))
+            if refs is None:
+                rows = self.engine.eval_query(f"{self.VALUE} := {query}", doc)
+                result = [{"expressions": [{"value": r[self.VALUE]}]} for r in rows[:1]]
+                return json.dumps({"result": result})
+            values = [self.engine.eval_document(ref.removeprefix("data."), doc) for ref in refs]
+        except OpaUndefinedError:  # one undefined element leaves the whole query undefined
+            return json.dumps({"result": []})
         except self._error as exc:
             raise RuntimeError(f"opa: {exc.message}") from exc
-        result = [{"expressions": [{"value": r[self.VALUE]}]} for r in rows[:1]]
-        return json.dumps({"result": result})
+        value: Any = values if query.startswith("[") else values[0]
+        return json.dumps({"result": [{"expressions": [{"value": value}]}]})
+
+
+_REF = re.compile(r"data(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _ref_list(query: str) -> list[str] | None:
+    """The references of a query `data.a.b` or `[data.a.b, data.c.d]`, else None."""
+    inner = query[1:-1] if query.startswith("[") and query.endswith("]") else query
+    parts = [p.strip() for p in inner.split(",")]
+    return parts if parts and all(_REF.fullmatch(p) for p in parts) else None
 
 
 def _drop_print(message: str, location: str) -> None:
