@@ -90,7 +90,7 @@ deny contains v if {
 	some f in lib.unmeasured_features
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: drift could not be measured (%v)", [lib.show(f.name), concat("; ", object.get(f, "reasons", []))]),
+		"msg": sprintf("feature %v: drift could not be measured (%v)", [lib.show(object.get(f, "name", null)), concat("; ", [lib.show(r) | some r in lib.coll(object.get(f, "reasons", []))])]),
 		"remediation": "scan enough valid rows for every monitored feature",
 	}
 }
@@ -100,7 +100,7 @@ deny contains v if {
 	some name in lib.unscanned_features
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: monitored but absent from the latest scan", [name]),
+		"msg": sprintf("feature %v: monitored but absent from the latest scan", [lib.show(name)]),
 		"remediation": "include every monitored feature in the scanned data",
 	}
 }

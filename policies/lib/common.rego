@@ -238,6 +238,9 @@ dot(frac) := "." if frac != "" else := ""
 # have the right shapes, so every iteration over input goes through coll().
 coll(x) := x if is_array(x) else := x if is_object(x) else := x if is_set(x) else := []
 
+# x when it is an object, else {} (object.get on a scalar is an error in both engines).
+obj(x) := x if is_object(x) else := {}
+
 # Any value as text: numbers through num(), everything else as sprintf's %v.
 show(x) := num(x) if is_number(x) else := sprintf("%v", [x])
 
@@ -254,9 +257,10 @@ drift := ev.drift
 # Drift features whose metrics could not be computed (fail closed).
 # (object.get, not `f.psi`: `not ok_number(f.psi)` with no psi never fires under OPA,
 # which drops a negated call whose argument is undefined; regorus fires it)
-unmeasured_features contains f if {
+# A feature that is not even an object is unmeasured too (as {}).
+unmeasured_features contains obj(f) if {
 	some f in coll(drift.features)
-	object.get(f, "status", null) != "ok"
+	object.get(obj(f), "status", null) != "ok"
 }
 
 unmeasured_features contains f if {

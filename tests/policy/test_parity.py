@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from govern.cards import load_card
-from govern.policy import DecideItem, EngineOptions, PreparedPolicies, load
+from govern.policy import DecideItem, EngineOptions, Limits, PreparedPolicies, load
 from govern.policy._opa import bindings_available
 from govern.results import Decision
 from govern.runner.check import card_input
@@ -75,8 +75,9 @@ def _key(d: Decision) -> tuple[bool, list[tuple[str, str, str, str]]]:
 
 @pytest.fixture(scope="module")
 def engines() -> Iterator[tuple[PreparedPolicies, PreparedPolicies]]:
-    regorus = load(POLICIES)
-    opa = load(POLICIES, options=EngineOptions(engine="opa"))
+    limits = Limits(timeout_s=120)  # a shared CI machine: parity, not speed, is tested here
+    regorus = load(POLICIES, options=EngineOptions(limits=limits))
+    opa = load(POLICIES, options=EngineOptions(engine="opa", limits=limits))
     yield regorus, opa
     regorus.close()
     opa.close()
@@ -104,8 +105,8 @@ def _decide_all(
         for d in docs
     ]
     regorus, opa = engines
-    a = regorus.decide_many(items, workers=2)
-    b = opa.decide_many(items, workers=2)
+    a = regorus.decide_many(items)
+    b = opa.decide_many(items)
     diverged = []
     for doc, x, y in zip(docs, a, b, strict=True):
         if not isinstance(x, Decision) and not isinstance(y, Decision):
