@@ -50,20 +50,38 @@ class OpaBundle:
     """
 
     VALUE = "__govern_value__"
+    AD_HOC_MAX = 24  # distinct ad-hoc queries (~10 MB each in the bindings' cache) per engine
 
     def __init__(self, modules: Any, data_json: str) -> None:
-        from opa_bindings import OpaEngine, OpaError
+        from opa_bindings import OpaError
 
         self._error = OpaError
-        self.engine = OpaEngine()
-        self.engine.print_handler = _drop_print  # print() output is dropped, never written
+        self._modules, self._data = list(modules), json.loads(data_json)
+        self._ad_hoc: set[str] = set()
         try:
-            for path, source in modules:
-                self.engine.add_policy(path, source)
-            self.engine.add_data(json.loads(data_json))
-            self.engine.eval_query(f"{self.VALUE} := true")
+            self.engine = self._compile()
         except OpaError as exc:
             raise CompileFailed(f"opa: {exc.message}") from exc
+
+    def _compile(self) -> Any:
+        from opa_bindings import OpaEngine
+
+        engine = OpaEngine()
+        engine.print_handler = _drop_print  # print() output is dropped, never written
+        for path, source in self._modules:
+            engine.add_policy(path, source)
+        engine.add_data(self._data)
+        engine.eval_query(f"{self.VALUE} := true")  # compiles every module now
+        return engine
+
+    def _ad_hoc_query(self, query: str) -> None:
+        """The bindings cache every distinct query and never evict: past AD_HOC_MAX of them
+        (e.g. `govern policy test`, one query per test rule) the engine is compiled anew."""
+        if query not in self._ad_hoc and len(self._ad_hoc) >= self.AD_HOC_MAX:
+            self.engine.close()
+            self.engine = self._compile()
+            self._ad_hoc.clear()
+        self._ad_hoc.add(query)
 
     def close(self) -> None:
         """Release the Go engine."""
@@ -73,10 +91,11 @@ class OpaBundle:
         """Raw JSON result of `query` in regorus' shape ({"result": [{"expressions": ...}]}).
 
         govern's queries gather the rules of a varying list of packages (`[data.a.deny,
-        data.b.warn]`); such a list, or a single reference, is evaluated one document at a
-        time: the bindings keep a prepared query per distinct text (one per rule this way,
-        not one per combination, which grew past the memory cap), and evaluating a document
-        costs a few ms where an ad-hoc query costs ~40 ms.
+        data.b.warn]`); such a list is evaluated one document at a time: the bindings keep
+        a prepared query (several MB) per distinct document, two per package this way
+        instead of one per combination (which grew past the memory cap), and evaluating a
+        prepared document costs a few ms where an ad-hoc query costs ~40 ms. Any other
+        query (a test rule, a fixture) is evaluated ad hoc, so it leaves nothing behind.
         """
         from opa_bindings import OpaUndefinedError
 
@@ -84,6 +103,7 @@ class OpaBundle:
         refs = _ref_list(query)
         try:
             if refs is None:
+                self._ad_hoc_query(query)
                 rows = self.engine.eval_query(f"{self.VALUE} := {query}", doc)
                 result = [{"expressions": [{"value": r[self.VALUE]}]} for r in rows[:1]]
                 return json.dumps({"result": result})
@@ -100,10 +120,12 @@ _REF = re.compile(r"data(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
 def _ref_list(query: str) -> list[str] | None:
-    """The references of a query `data.a.b` or `[data.a.b, data.c.d]`, else None."""
+    """The deny/warn references of a query `data.a.deny` or `[data.a.deny, data.b.warn]`."""
     inner = query[1:-1] if query.startswith("[") and query.endswith("]") else query
     parts = [p.strip() for p in inner.split(",")]
-    return parts if parts and all(_REF.fullmatch(p) for p in parts) else None
+    if not parts or not all(_REF.fullmatch(p) for p in parts):
+        return None
+    return parts if all(p.rsplit(".", 1)[-1] in ("deny", "warn") for p in parts) else None
 
 
 def _drop_print(message: str, location: str) -> None:
