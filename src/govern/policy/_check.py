@@ -49,7 +49,8 @@ class Finding:
 
 
 def _from_error(exc: PolicyError) -> Finding:
-    return Finding(str(exc.path or "?"), exc.line or 0, exc.column or 0, exc.args[0])
+    message = str(exc.args[0]).splitlines()[0] if exc.args else type(exc).__name__
+    return Finding(str(exc.path or "?"), exc.line or 1, exc.column or 1, message)
 
 
 def _line_col(source: str, offset: int) -> tuple[int, int]:
