@@ -76,7 +76,7 @@ deny contains v if {
 	}
 }
 
-# NYC LL 144 sets no pass mark (CONTROLS.md §0.5, §10.4): for a model whose only fairness
+# NYC LL 144 sets no pass mark (6 RCNY §5-301 asks for the ratios, not a threshold): for a model whose only fairness
 # scope is nyc_ll144, a ratio under four-fifths is reported as a warning, not a denial.
 ll144_only if {
 	lib.in_scope("nyc_ll144")

@@ -82,7 +82,7 @@ deny contains v if {
 # title: Zombie model - inference after retirement
 # custom:
 #   id: INV-ZMB-04
-#   source: CONTROLS.md §5 stage 6 (no inference_logs after retirement_date); NIST GOVERN 1.7
+#   source: NIST AI RMF GOVERN 1.7 (decommissioning and phasing out safely); SR 11-7 §VI (retired models)
 #   article: PROD
 #   severity: critical
 #   basis: PROD

@@ -4,7 +4,7 @@
 #   Measured evidence from inference logs (`input.evidence.drift|performance|operational`).
 #   Fails closed: a monitored metric that is absent, null, or whose status is not "ok" denies.
 # custom:
-#   source: CONTROLS.md §2.5; PSI bands CONV (Lewis 1994 / Siddiqi); Yurdakul (2018)
+#   source: SR 26-2 ongoing monitoring; PSI bands CONV (Lewis 1994; Siddiqi 2006); Yurdakul (2018)
 package govern.controls.monitoring
 
 import data.govern.lib
@@ -18,7 +18,7 @@ drift := lib.ev.drift
 # title: Score distribution stability (PSI) against the validated baseline
 # custom:
 #   id: MON-PSI-01
-#   source: PSI rule of thumb (Lewis 1994; Siddiqi 2006), CONTROLS.md §4.1
+#   source: PSI rule of thumb (Lewis 1994; Siddiqi 2006, Credit Risk Scorecards)
 #   article: CONV
 #   severity: high
 #   basis: CONV
@@ -71,7 +71,7 @@ warn contains v if {
 # description: No drift evidence, an unscanned or unmeasured feature, or a feature at or above the deny band blocks.
 # custom:
 #   id: MON-CSI-01
-#   source: Characteristic Stability Index (PSI per feature), CONTROLS.md §4.1
+#   source: Characteristic Stability Index, PSI per feature (Siddiqi 2006, Credit Risk Scorecards)
 #   article: CONV
 #   severity: high
 #   basis: CONV

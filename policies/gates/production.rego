@@ -4,11 +4,11 @@
 #   Entry needs gate 4 passed, a go-live date, and (on promotion, not on re-checks of a model
 #   already in production) a shadow run long and large enough whose score PSI against the
 #   champion is in the stable band. Shadow numbers are PROD defaults with no regulatory
-#   source (CONTROLS.md §0.5, §4.2). Continuous controls (drift, performance, incidents, ...)
+#   source: no regulation sets a shadow-run length or size. Continuous controls (drift, performance, incidents, ...)
 #   run from the packs.
 # custom:
 #   id: GATE-PRODUCTION
-#   source: CONTROLS.md §5 stages 4-5; ISO/IEC 42001 A.6.2.5
+#   source: SR 11-7 §IV (implementation tested before use); ISO/IEC 42001 A.6.2.5
 #   severity: high
 #   basis: PROD
 package govern.gates.production

@@ -21,7 +21,7 @@ params := data.govern.params.tier[tier]
 # Parameters that do not depend on the tier.
 global := data.govern.params.global
 
-# Accountable owner: CONTROLS.md §3.1 names it `owner_id`; cards also use `owner`.
+# Accountable owner (SR 11-7 §VI: names of the individuals responsible): `owner_id`, or `owner`.
 owner := o if {
 	o := m.owner_id
 	not blank(o)
@@ -30,7 +30,7 @@ owner := o if {
 	not blank(o)
 }
 
-# The monitoring plan: `monitoring_plan` (CONTROLS.md §3.1) or the card's `monitoring`.
+# The monitoring plan: `monitoring_plan` or the card's `monitoring`.
 plan := p if {
 	p := m.monitoring_plan
 	is_object(p)

@@ -8,7 +8,7 @@ pipe. While waiting for an answer the parent polls the child's resident set size
 PolicyLimitError (timeout / oom / crash), and the next evaluation starts a fresh child.
 
 Why RSS polling and not RLIMIT_AS: an address-space limit also counts reserved virtual
-memory, and some native allocators (snmalloc in rego-cpp, see RELIABILITY.md §3.5) abort
+memory, and some native allocators (snmalloc, used by rego-cpp) abort
 at start-up under it; tests/policy/test_sandbox.py checks the RSS cap on a memory bomb.
 The child runs with a cleared environment and an empty working directory, and its fd 1
 goes to /dev/null, so a policy can neither read secrets from the environment nor write
