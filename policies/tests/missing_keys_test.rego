@@ -34,7 +34,7 @@ cases := [
 	["mrm", "MRM-UAT-01", "model/uat_rounds"],
 	["mrm", "MRM-CHG-01", "model/approved_artifact_sha"],
 	["mrm", "MRM-USE-01", "model/approved_use_cases"],
-	["mrm", "MRM-GOV-01", "model/approvals"],
+	["mrm", "MRM-GOV-01", "approvals"],
 	["monitoring", "MON-CSI-01", "evidence/drift"],
 	["monitoring", "MON-CSI-01", "evidence/drift/features/0/psi"],
 	["monitoring", "MON-CSI-01", "evidence/drift/features/0/status"],
