@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from govern.errors import PolicyLimitError, PolicyLoadError
-from govern.policy import EngineOptions, Limits, load
-from govern.policy import _opa
+from govern.errors import PolicyError, PolicyLimitError, PolicyLoadError
+from govern.policy import EngineOptions, Limits, _opa, load
 
 from ..conftest import POLICIES
 from .conftest import GATE_HEAD
@@ -75,12 +74,16 @@ def test_opa_and_regorus_agree(doc: dict) -> None:
 def test_in_process_opa_is_stopped_at_the_time_limit(
     write_policies: Callable[..., Path],
 ) -> None:
-    slow = GATE_HEAD + 'deny contains "x" if {\n\tcount([1 | numbers.range(1, 100000000)[_]]) > 0\n}\n'
+    slow = (
+        GATE_HEAD + 'deny contains "x" if {\n\tcount([1 | numbers.range(1, 100000000)[_]]) > 0\n}\n'
+    )
     root = write_policies({"gate.rego": slow})
     options = EngineOptions(engine="opa", limits=Limits(timeout_s=1.0))
-    with load(root, options=options) as prepared:
-        with pytest.raises(PolicyLimitError, match="time limit"):
-            prepared.decide({}, model="m", version="1", stage="production")
+    with (
+        load(root, options=options) as prepared,
+        pytest.raises(PolicyLimitError, match="time limit"),
+    ):
+        prepared.decide({}, model="m", version="1", stage="production")
 
 
 @needs_bindings
@@ -88,7 +91,9 @@ def test_in_process_opa_is_stopped_at_the_time_limit(
 def test_in_process_opa_eval_errors_are_located(write_policies: Callable[..., Path]) -> None:
     src = GATE_HEAD + 'deny contains "x" if {\n\tto_number(input.s) > 1\n}\n'
     root = write_policies({"gate.rego": src})
-    with load(root, options=EngineOptions(engine="opa")) as prepared:
-        with pytest.raises(Exception, match="gate.rego:6") as info:
-            prepared.decide({"s": "abc"}, model="m", version="1", stage="production")
+    with (
+        load(root, options=EngineOptions(engine="opa")) as prepared,
+        pytest.raises(PolicyError, match="gate.rego:6") as info,
+    ):
+        prepared.decide({"s": "abc"}, model="m", version="1", stage="production")
     assert getattr(info.value, "line", None) == 6

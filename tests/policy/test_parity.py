@@ -101,8 +101,7 @@ def _decide_all(
 ) -> list[str]:
     """Decide every document with both engines; describe each divergence."""
     items = [
-        DecideItem(d, model="m", version="1", stage=str(d.get("stage", "production")))
-        for d in docs
+        DecideItem(d, model="m", version="1", stage=str(d.get("stage", "production"))) for d in docs
     ]
     regorus, opa = engines
     a = regorus.decide_many(items)
@@ -185,9 +184,7 @@ def _pinned(good: dict[str, Any]) -> dict[str, dict[str, Any]]:
             {"exclusions": [{"category": "other"}], "impact_ratios": {}},
         )
         | {"model": {**good["model"], "regulatory_scope": ["nyc_ll144"]}},
-        "group without adverse_impact_ratio (FAIR-AIR-01)": patched(
-            ["evidence", "fairness"], fair
-        )
+        "group without adverse_impact_ratio (FAIR-AIR-01)": patched(["evidence", "fairness"], fair)
         | {"model": {**good["model"], "regulatory_scope": ["fairness"]}},
         "lowercase t/z now": patched(["now"], "2026-11-23t12:00:00z"),
         "space separator now": patched(["now"], "2026-11-23 12:00:00Z"),

@@ -42,8 +42,10 @@ NOT_FOUND = (
 _OPA_LOCATION = re.compile(
     r"(?P<path>[^\s:][^:\n]*\.rego):(?P<line>\d+): (?P<code>[a-z_]+): (?P<msg>[^\n]*)"
 )
-_UNSAFE = re.compile(r"var (?P<name>[\w.]+) is unsafe|unused (?:argument|assignment|import) "
-                     r"(?P<unused>[\w.]+)")
+_UNSAFE = re.compile(
+    r"var (?P<name>[\w.]+) is unsafe|unused (?:argument|assignment|import) "
+    r"(?P<unused>[\w.]+)"
+)
 
 
 def find_opa() -> str | None:
@@ -74,8 +76,10 @@ def bindings_version() -> str:
 
 
 def column_of(source: str, line: int, message: str) -> int:
-    """Best column for an OPA error, which names only file:line: the variable it names,
-    else the first non-blank character of the line."""
+    """Best column for an OPA error, which names only file:line.
+
+    The column of the variable the message names, else the line's first non-blank character.
+    """
     lines = source.splitlines()
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     named = _UNSAFE.search(message)

@@ -154,7 +154,9 @@ class SandboxEngine:
         # harder as its heap nears half the memory cap (regorus, which reads the AST, and
         # Python share the rest), so garbage waiting to be collected does not reach the cap.
         soft = self.limits.memory_mb // 2
-        self.child_env = {"GOGC": "400", "GOMEMLIMIT": f"{soft}MiB"} if engine != ENGINE_NAME else {}
+        self.child_env = (
+            {"GOGC": "400", "GOMEMLIMIT": f"{soft}MiB"} if engine != ENGINE_NAME else {}
+        )
         self._sources = {path: source for path, source in modules}
         self._load = {
             "op": "load",

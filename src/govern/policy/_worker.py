@@ -75,8 +75,11 @@ class OpaBundle:
         return engine
 
     def _ad_hoc_query(self, query: str) -> None:
-        """The bindings cache every distinct query and never evict: past AD_HOC_MAX of them
-        (e.g. `govern policy test`, one query per test rule) the engine is compiled anew."""
+        """Compile the engine anew past AD_HOC_MAX distinct ad-hoc queries.
+
+        The bindings cache every distinct query and never evict (`govern policy test` asks
+        one query per test rule).
+        """
         if query not in self._ad_hoc and len(self._ad_hoc) >= self.AD_HOC_MAX:
             self.engine.close()
             self.engine = self._compile()
