@@ -354,7 +354,7 @@ gate_baseline contains v if {
 	not legal_move
 	v := {
 		"control": "GATE-ORDER", "severity": "high",
-		"msg": sprintf("lifecycle: cannot move from %v to %v", [current_stage, input.stage]),
+		"msg": sprintf("lifecycle: cannot move from %v to %v", [show(current_stage), show(input.stage)]),
 		"remediation": sprintf("pass the gates in order: %v", [concat(" -> ", stages)]),
 	}
 }

@@ -181,7 +181,7 @@ FINDINGS = {
     ),
     "metadata not YAML": (
         GATE_HEAD + '# METADATA\n# title: [unclosed\ndeny contains "x" if false\n',
-        "gate.rego:6:1: METADATA block is not valid YAML",
+        "METADATA block is not valid YAML",
     ),
 }
 
