@@ -46,6 +46,17 @@ def _merge(into: dict[str, Any], doc: dict[str, Any], path: str, prefix: str = "
         into[key] = value
 
 
+def _at_directory(rel: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` placed under the path of its directory, as OPA's loader does.
+
+    `policies/data.yaml` is `data`, `policies/org/limits.yaml` is `data.org`: the same
+    layout therefore loads identically in govern and in stock `opa test` / `opa eval -d`.
+    """
+    for part in reversed(Path(rel).parent.parts):
+        doc = {part: doc}
+    return doc
+
+
 def read_text(path: Path, shown: str) -> str:
     """A policy or data file as text; bytes that are not UTF-8 are a located load error.
 
@@ -112,7 +123,7 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
             source = read_text(p, str(p))
             modules.append((str(base / rel), source))
         elif p.suffix in DATA_SUFFIXES:
-            _merge(data, _read_data(p, str(p)), str(p))
+            _merge(data, _at_directory(rel, _read_data(p, str(p))), str(p))
         else:
             continue
         digest.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")

@@ -63,8 +63,10 @@ class EngineOptions:
 def _make_engine(bundle: Bundle, options: EngineOptions) -> Engine:
     deny = engine_denials(options.allow_builtins)
     if options.engine == "opa":
-        from govern.policy._opa import OpaEngine
+        from govern.policy._opa import OpaEngine, find_opa, in_process_engine
 
+        if find_opa() is None:  # real OPA in-process, always in the sandbox child
+            return in_process_engine(bundle.modules, bundle.data, limits=options.limits)
         return OpaEngine(bundle.modules, bundle.data, limits=options.limits)
     if options.engine != "regorus":
         raise UserInputError(UNKNOWN_ENGINE.format(name=options.engine))
@@ -88,6 +90,9 @@ class PreparedPolicies:
         self.engine: Engine = _make_engine(bundle, self.options)
         try:
             check_calls(self.engine.info.calls, self.options.allow_builtins)
+            deferred = getattr(self.engine, "deferred_error", None)
+            if deferred is not None:  # OPA's whole-bundle compile error
+                raise deferred
         except Exception:
             self.engine.close()
             raise

@@ -92,6 +92,14 @@ class RegorusEngine:
             raise located(str(exc), PolicyLoadError, "compile policy") from exc
         self.packages = set(packages)
         self.info: BundleInfo = analyse(ast)
+        self.deferred_error: PolicyLoadError | None = None
+        opa_error = _worker.opa_compile_error(modules, json.dumps(data))
+        if opa_error:
+            from govern.policy._opa import opa_located
+
+            err = opa_located(opa_error, PolicyLoadError, "compile policy", dict(modules))
+            assert isinstance(err, PolicyLoadError)
+            self.deferred_error = err
 
     @property
     def version(self) -> str:
