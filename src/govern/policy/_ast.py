@@ -25,6 +25,19 @@ class Call:
     column: int
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A rule whose body starts with `data.govern.lib.applies("ID")` (see policy/_index.py)."""
+
+    package: str
+    rule: str
+    control: str
+    path: str
+    line: int
+    start: int  # byte offsets of the whole rule in the module's source
+    end: int
+
+
 @dataclass
 class BundleInfo:
     """Rule names per package and every call site of a compiled bundle."""
@@ -33,6 +46,9 @@ class BundleInfo:
     calls: list[Call] = field(default_factory=list)
     # (package, rule) -> (file, line) of its first definition
     locations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    # (package, rule) -> number of definitions; rules guarded by an applies() call
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    guards: list[Guard] = field(default_factory=list)
 
 
 def _ref_name(node: Any) -> str | None:
@@ -68,6 +84,46 @@ def _head_name(rule: dict[str, Any]) -> tuple[str, int] | None:
     if not name:
         return None
     return name.split(".")[0], int(node.get("span", {}).get("line", 0))
+
+
+GUARD_FUNCTION = "data.govern.lib.applies"
+
+
+def _import_map(imports: list[dict[str, Any]], source: bytes) -> dict[str, str]:
+    """Local name -> full path of each `import data.x[.y] [as z]`."""
+    out = {}
+    for imp in imports:
+        full = _ref_name(imp.get("refr"))
+        if not full or not full.startswith("data."):
+            continue
+        alias = imp.get("as")
+        if isinstance(alias, dict) and "start" in alias:
+            local = source[alias["start"] : alias["end"]].decode(errors="replace")
+        else:
+            local = full.split(".")[-1]
+        out[local] = full
+    return out
+
+
+def _guard_of(spec: dict[str, Any], imports: dict[str, str]) -> str | None:
+    """The control id when the rule's only body starts with `applies("ID")`, else None."""
+    bodies = spec.get("bodies") or []
+    if len(bodies) != 1 or bodies[0].get("is_else") or bodies[0].get("assign"):
+        return None
+    stmts = (bodies[0].get("query") or {}).get("stmts") or []
+    if not stmts or stmts[0].get("with_mods"):
+        return None
+    expr = (stmts[0].get("literal") or {}).get("Expr", {}).get("expr", {})
+    call = expr.get("Call") if isinstance(expr, dict) else None
+    if not isinstance(call, dict):
+        return None
+    name = _ref_name(call.get("fcn")) or ""
+    head, _, rest = name.partition(".")
+    full = f"{imports[head]}.{rest}" if head in imports and rest else name
+    params = call.get("params") or []
+    if full != GUARD_FUNCTION or len(params) != 1 or "String" not in params[0]:
+        return None
+    return str(params[0]["String"]["value"])
 
 
 def _import_names(imports: list[dict[str, Any]], source: bytes) -> set[str]:
@@ -114,12 +170,21 @@ def analyse(ast_json: str) -> BundleInfo:
         ast = module["ast"]
         package = _ref_name(ast["package"]["refr"]) or ""
         rules = info.rules.setdefault(package, set())
+        source = str(module["source"].get("contents", "")).encode()
+        imports = _import_map(ast.get("imports", []), source)
         for rule in ast.get("rules", []):
             head = _head_name(rule)
             if head:
                 rules.add(head[0])
                 info.locations.setdefault((package, head[0]), (path, head[1]))
-        source = str(module["source"].get("contents", "")).encode()
+                key = (package, head[0])
+                info.counts[key] = info.counts.get(key, 0) + 1
+                control = _guard_of(rule["Spec"], imports) if "Spec" in rule else None
+                if control is not None:
+                    span = rule["Spec"]["span"]
+                    info.guards.append(
+                        Guard(package, head[0], control, path, head[1], span["start"], span["end"])
+                    )
         local = _import_names(ast.get("imports", []), source)
         info.calls.extend(_calls(ast.get("rules", []), path, local))
     return info
