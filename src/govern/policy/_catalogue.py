@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def controls_in(path: str, source: str) -> list[Control]:
     return out
 
 
-def catalogue(policies: str | Path) -> list[Control]:
+def catalogue(policies: str | Path | Sequence[str | Path]) -> list[Control]:
     """Every annotated control of a policy directory, ordered by id (tests excluded)."""
     bundle = read_bundle(policies)
     out: list[Control] = []

@@ -48,8 +48,16 @@ def manifest_roots(directory: Path) -> list[str] | None:
         return None
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problem = f"not JSON ({exc})"
+    except json.JSONDecodeError as exc:
+        problem = f"not JSON ({exc.msg})"
+        raise PolicyLoadError(
+            BAD_MANIFEST.format(problem=problem, example=MANIFEST_EXAMPLE),
+            path=path,
+            line=exc.lineno,
+            column=exc.colno,
+        ) from None
+    except UnicodeDecodeError:
+        problem = "not UTF-8 text"
         raise PolicyLoadError(
             BAD_MANIFEST.format(problem=problem, example=MANIFEST_EXAMPLE), path=path
         ) from None
@@ -105,6 +113,32 @@ def policy_layers(
     return tuple(layers)
 
 
+INIT_NOT_EMPTY = "{dest} already exists and is not empty; choose a new directory"
+INIT_FILES = (".rego", ".yaml", ".yml", ".json")
+
+
+def init_library(dest: Path) -> list[Path]:
+    """Copy the shipped library to `dest` for editing, with a manifest that makes it replace
+    the library (roots ["govern"]); returns the files written. `dest` must be new or empty.
+    """
+    import shutil
+
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise PolicyLoadError(INIT_NOT_EMPTY.format(dest=dest), path=dest)
+    source = library_dir()
+    written = []
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and path.suffix in INIT_FILES:
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            written.append(target)
+    manifest = dest / MANIFEST
+    manifest.write_text(json.dumps({"roots": [LIBRARY_ROOT]}) + "\n", encoding="utf-8")
+    written.append(manifest)
+    return written
+
+
 def _identity(path: Path) -> Path:
     try:
         return path.resolve()
@@ -115,6 +149,7 @@ def _identity(path: Path) -> Path:
 __all__ = [
     "LIBRARY_ROOT",
     "MANIFEST",
+    "init_library",
     "library_dir",
     "manifest_roots",
     "policy_layers",

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from govern.errors import PolicyError
 from govern.policy._bundle import read_bundle
+from govern.policy._conventions import check_wiring
 from govern.policy._capabilities import check_calls
 from govern.policy._sandbox import Limits, SandboxEngine
 
@@ -77,7 +79,7 @@ def _is_test_file(path: str) -> bool:
 
 
 def run_tests(
-    policies: str | Path,
+    policies: str | Path | Sequence[str | Path],
     *,
     data: tuple[str | Path, ...] = (),
     limits: Limits | None = None,
@@ -89,6 +91,7 @@ def run_tests(
     engine = SandboxEngine(bundle.modules, bundle.data, limits=limits, coverage=True)
     try:
         check_calls(engine.info.calls, allow_builtins)
+        check_wiring(engine.info, bundle.data)  # a control no stage reaches fails the run
         found = sorted(
             (loc, package, rule)
             for (package, rule), loc in engine.info.locations.items()
