@@ -17,8 +17,8 @@ round, in the same process and on the same inputs:
   govern decide/1      the same with one sandbox worker
   opa                  one OPA engine, one thread: for each recorded input, the same query
                        govern asks (every deny/warn of the gate and the applicable packs),
-                       `eval_query("x := " + query, input)`; the library's modules without test files
-                       and its data document at `data.govern`
+                       `eval_query("x := " + query, input)`; the library's modules
+                       without test files and its data document at `data.govern`
 
 Rounds alternate the methods (rep-major), so each round's ratios compare runs made
 seconds apart on a shared machine; the median and the range over rounds are printed.
@@ -160,8 +160,10 @@ def main() -> None:
             opa_median = statistics.median(rates["opa (1 thread)"])
             for k, v in rates.items():
                 med = statistics.median(v)
-                print(f"{k:<20} {med:>10,.0f} {min(v):>8,.0f} {max(v):>8,.0f} "
-                      f"{med / opa_median:>6.2f}")
+                print(
+                    f"{k:<20} {med:>10,.0f} {min(v):>8,.0f} {max(v):>8,.0f} "
+                    f"{med / opa_median:>6.2f}"
+                )
             per_round = [
                 g / o
                 for g, o in zip(rates["govern check --all"], rates["opa (1 thread)"], strict=True)
@@ -170,8 +172,10 @@ def main() -> None:
                 f"check --all / opa per round: min {min(per_round):.2f}x, "
                 f"median {statistics.median(per_round):.2f}x, max {max(per_round):.2f}x"
             )
-            print(f"inputs where OPA's violations differ from govern's: {differ}; "
-                  f"errors on either side: {errors}")
+            print(
+                f"inputs where OPA's violations differ from govern's: {differ}; "
+                f"errors on either side: {errors}"
+            )
             opa.close()
 
 

@@ -18,8 +18,14 @@ from govern.results import Decision
 
 from ..conftest import TODAY_NOON
 
-SCOPES = [[], ["us_sr26_2"], ["us_sr26_2", "ecoa_reg_b"], ["eu_ai_act"], ["nyc_ll144"],
-          ["fairness", "co_sb26_189", "nist_ai_rmf", "iso42001"]]
+SCOPES = [
+    [],
+    ["us_sr26_2"],
+    ["us_sr26_2", "ecoa_reg_b"],
+    ["eu_ai_act"],
+    ["nyc_ll144"],
+    ["fairness", "co_sb26_189", "nist_ai_rmf", "iso42001"],
+]
 
 
 def _inputs() -> list[DecideItem]:
@@ -27,14 +33,29 @@ def _inputs() -> list[DecideItem]:
     combos = itertools.product(STAGES, SCOPES, ("1", "2", 3), (True, False))
     for i, (stage, scopes, tier, evidence) in enumerate(combos):
         model = {
-            "name": f"m{i}", "version": "1", "owner": "o@example.com", "risk_tier": tier,
-            "use_case": "x", "regulatory_scope": scopes, "lifecycle_stage": stage,
-            "registered_at": "2026-01-01T00:00:00Z", "tier_rationale": "t",
+            "name": f"m{i}",
+            "version": "1",
+            "owner": "o@example.com",
+            "risk_tier": tier,
+            "use_case": "x",
+            "regulatory_scope": scopes,
+            "lifecycle_stage": stage,
+            "registered_at": "2026-01-01T00:00:00Z",
+            "tier_rationale": "t",
             "eu_ai_act": {"high_risk": True, "role": "provider"},
             "monitoring": {"features": ["a"]},
         }
-        ev = {"drift": {"status": "ok", "scanned_at": TODAY_NOON,
-                        "features": {"a": {"psi": 0.3, "status": "ok"}}}} if evidence else {}
+        ev = (
+            {
+                "drift": {
+                    "status": "ok",
+                    "scanned_at": TODAY_NOON,
+                    "features": {"a": {"psi": 0.3, "status": "ok"}},
+                }
+            }
+            if evidence
+            else {}
+        )
         doc = {"now": TODAY_NOON, "stage": stage, "model": model, "evidence": ev}
         items.append(DecideItem(doc, f"m{i}", "1", stage))
     return items
@@ -53,8 +74,10 @@ def test_indexed_and_full_bundles_decide_identically(sandbox: bool) -> None:
         assert prepared.index is not None
         assert set(prepared.index.modules) == set(STAGES)
         indexed = [_key(d) for d in prepared.decide_many(items, workers=2)]
-        one = [_key(prepared.decide(i.input_doc, model=i.model, version=i.version,
-                                    stage=i.stage)) for i in items[::17]]
+        one = [
+            _key(prepared.decide(i.input_doc, model=i.model, version=i.version, stage=i.stage))
+            for i in items[::17]
+        ]
         prepared.index = None
         prepared._queries.clear()
         full = [_key(d) for d in prepared.decide_many(items, workers=2)]

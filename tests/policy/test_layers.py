@@ -52,9 +52,7 @@ def _org(root: Path, *, pack: bool = True, stages: bool = True) -> Path:
     return root
 
 
-def _check(
-    args: list[str], capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
+def _check(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(["check", str(CARD), "--format", "json", *args])
     out, err = capsys.readouterr()
     return code, out, err
@@ -208,7 +206,7 @@ def test_an_unwired_control_is_refused_at_load(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    org = _org(tmp_path / "policies", pack=pack, stages=stages)
+    _org(tmp_path / "policies", pack=pack, stages=stages)
     if command == "check":
         code = main(["check", str(CARD)])
     elif command == "check-all":

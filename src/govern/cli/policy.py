@@ -283,7 +283,7 @@ def init_cmd(ctx: AppContext, directory: Path) -> None:
     written = init_library(directory)
     ctx.console.print(
         f"{len(written)} files written to {directory}; it replaces the shipped library "
-        f"(.manifest roots [\"govern\"]): govern check --policies {directory}"
+        f'(.manifest roots ["govern"]): govern check --policies {directory}'
     )
 
 

@@ -10,8 +10,8 @@ only; no engine is involved, so listing the catalogue never evaluates a policy.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 

@@ -34,7 +34,7 @@ MALFORMED = "malformed {kind} entry in {package}: {problem}"
 UNWIRED_PACKAGE = (
     "package {package} defines {rules} but is wired to no stage or scope, so it would never "
     "be evaluated: add it to govern.packs in a data file (e.g. `govern: {{packs: {{{pack}: "
-    "{{package: {package}, scopes: [\"*\"]}}}}}}`), or name it govern.gates.<stage>"
+    '{{package: {package}, scopes: ["*"]}}}}}}`), or name it govern.gates.<stage>'
 )
 UNWIRED_CONTROL = (
     "control {control} ({package}) has no entry in govern.control_stages, so its rules "
@@ -90,7 +90,8 @@ def _is_test(path: str) -> bool:
 
 def check_wiring(info: BundleInfo, data: dict[str, Any]) -> None:
     """Refuse a bundle holding a control that no stage or scope would ever evaluate."""
-    govern = data.get("govern") if isinstance(data.get("govern"), dict) else {}
+    raw = data.get("govern")
+    govern: dict[str, Any] = raw if isinstance(raw, dict) else {}
     packs = govern.get("packs") or {}
     wired = {GATE_PACKAGE.format(stage=s) for s in STAGES}
     if isinstance(packs, dict):

@@ -156,9 +156,7 @@ def control_reference(layers: Sequence[Path]) -> list[dict[str, Any]]:
             if c.scope == "package" and not c.package.startswith("govern.gates."):
                 continue  # a pack's description, not a control
             text = source if c.scope == "package" else regions[c.line]
-            gate = next(
-                (s for s in STAGES if GATE_PACKAGE.format(stage=s) == c.package), None
-            )
+            gate = next((s for s in STAGES if GATE_PACKAGE.format(stage=s) == c.package), None)
             out.append(
                 {
                     "control": c,
@@ -268,8 +266,12 @@ def render_model_card(entries: list[dict[str, Any]]) -> str:
                 kind += f" of {f.items.__name__}"
             doc = f.doc + (f" (one of: {', '.join(map(str, f.enum))})" if f.enum else "")
             used = sorted(
-                {cid for k, ids in readers.items() if k == path or k.startswith(path + ".")
-                 for cid in ids}
+                {
+                    cid
+                    for k, ids in readers.items()
+                    if k == path or k.startswith(path + ".")
+                    for cid in ids
+                }
             )
             out.append(
                 f"| `{path}` | {kind} | {'yes' if f.required else ''} | {_cell(doc)} | "

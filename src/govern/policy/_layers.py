@@ -118,8 +118,10 @@ INIT_FILES = (".rego", ".yaml", ".yml", ".json")
 
 
 def init_library(dest: Path) -> list[Path]:
-    """Copy the shipped library to `dest` for editing, with a manifest that makes it replace
-    the library (roots ["govern"]); returns the files written. `dest` must be new or empty.
+    """Copy the shipped library to `dest` for editing; returns the files written.
+
+    The copy gets a manifest (roots ["govern"]) that makes it replace the library, so it
+    is never loaded beside the original. `dest` must be new or empty.
     """
     import shutil
 

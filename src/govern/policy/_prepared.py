@@ -15,10 +15,10 @@ from typing import Any, Protocol, cast
 
 from govern.clock import rfc3339, utcnow
 from govern.errors import PolicyEvalError, PolicyLimitError, UserInputError
+from govern.lifecycle import STAGES
 from govern.policy._ast import BundleInfo
 from govern.policy._bundle import Bundle, read_bundle
 from govern.policy._capabilities import check_calls
-from govern.lifecycle import STAGES
 from govern.policy._conventions import (
     RULES,
     applicable_packages,
@@ -148,7 +148,9 @@ class PreparedPolicies:
                 if not kinds:
                     raise PolicyEvalError(NO_RULES.format(package=package))
                 parts.extend((package, k) for k in kinds)
-            emptied = self.index.emptied.get(variant, frozenset()) if self.index else frozenset()
+            emptied: frozenset[tuple[str, str]] = frozenset()
+            if self.index is not None and variant is not None:
+                emptied = self.index.emptied.get(variant, frozenset())
             asked = [p for p in parts if p not in emptied]
             text = "[" + ", ".join(f"data.{p}.{k}" for p, k in asked) + "]"
             self._queries[key] = _Query(text, parts, [p not in emptied for p in parts])
@@ -227,9 +229,7 @@ class PreparedPolicies:
                 out[slot] = exc
         return out
 
-    def _evaluate_jobs(
-        self, jobs: list[tuple[str, str, str | None]], workers: int
-    ) -> list[Any]:
+    def _evaluate_jobs(self, jobs: list[tuple[str, str, str | None]], workers: int) -> list[Any]:
         """Value or PolicyEvalError per job; LimitReached(job index) at a limit."""
         from govern.policy._pool import LimitReached
 

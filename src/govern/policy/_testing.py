@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from govern.errors import PolicyError
 from govern.policy._bundle import read_bundle
-from govern.policy._conventions import check_wiring
 from govern.policy._capabilities import check_calls
+from govern.policy._conventions import check_wiring
 from govern.policy._sandbox import Limits, SandboxEngine
 
 TEST_PREFIX = "test_"

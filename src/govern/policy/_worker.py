@@ -1,4 +1,4 @@
-"""The regorus core, shared by the in-process adapter and the sandbox worker process.
+r"""The regorus core, shared by the in-process adapter and the sandbox worker process.
 
 This file is also run as a script (`python -I _worker.py`) inside the sandbox child, so it
 imports nothing from govern: only the standard library and `regorus`. The child talks to the
