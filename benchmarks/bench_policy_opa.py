@@ -22,6 +22,12 @@ round, in the same process and on the same inputs:
 
 Rounds alternate the methods (rep-major), so each round's ratios compare runs made
 seconds apart on a shared machine; the median and the range over rounds are printed.
+Each method also reports CPU ms a decision, summed over this process and the sandbox
+children (for OPA: this process, Go runtime threads included). CPU time moves far less
+than wall time when other jobs share the cores. The idle-core projection is
+1 / (parent CPU + children CPU / workers): the parent's work (building inputs, parsing
+answers, recording) does not overlap its children's, which share the workers; for OPA it
+is 1 / CPU. It is a projection, printed as such, not a measurement.
 It also counts the inputs on which OPA's violations differ from govern's (parity is
 tests/policy's business; the count says whether the two did the same work).
 """
@@ -39,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_policy import NOW, register  # noqa: E402
+from bench_policy import NOW, _children_cpu, register  # noqa: E402
 
 from govern.policy import DecideItem, EngineOptions, input_hash, load  # noqa: E402
 from govern.results import Decision  # noqa: E402
@@ -113,31 +119,45 @@ def main() -> None:
                 text = query[0] if isinstance(query, tuple) else query.text  # older govern
                 queries.append(f"x := {text}")  # a binding carries the value back
             rates: dict[str, list[float]] = {}
+            cpus: dict[str, list[tuple[float, float]]] = {}
+
+            def cpu() -> tuple[float, float]:  # (this process, sandbox children)
+                return time.process_time(), _children_cpu(prepared) + _children_cpu(prepared1)
+
+            def spent(c0: tuple[float, float]) -> tuple[float, float]:
+                c1 = cpu()
+                return c1[0] - c0[0], c1[1] - c0[1]
+
             differ = errors = 0
             for r in range(args.rounds):
                 load_avg = _load()
                 row: dict[str, float] = {}
+                used: dict[str, tuple[float, float]] = {}
 
-                start = time.perf_counter()
+                start, c0 = time.perf_counter(), cpu()
                 outcomes = check_all(store, prepared, now=NOW)
                 row["govern check --all"] = len(outcomes) / (time.perf_counter() - start)
+                used["govern check --all"] = spent(c0)
 
-                start = time.perf_counter()
+                start, c0 = time.perf_counter(), cpu()
                 decided = prepared.decide_many(items, workers=2)
                 row["govern decide"] = len(items) / (time.perf_counter() - start)
+                used["govern decide"] = spent(c0)
 
-                start = time.perf_counter()
+                start, c0 = time.perf_counter(), cpu()
                 prepared1.decide_many(items, workers=1)
                 row["govern decide/1"] = len(items) / (time.perf_counter() - start)
+                used["govern decide/1"] = spent(c0)
 
                 opa_values: list[Any] = []
-                start = time.perf_counter()
+                start, c0 = time.perf_counter(), cpu()
                 for item, query in zip(items, queries, strict=True):
                     try:
                         opa_values.append(opa.eval_query(query, item.input_doc))
                     except Exception as exc:  # an OPA runtime error is still a decision made
                         opa_values.append(exc)
                 row["opa (1 thread)"] = len(items) / (time.perf_counter() - start)
+                used["opa (1 thread)"] = spent(c0)
 
                 if r == 0:
                     for d, value in zip(decided, opa_values, strict=True):
@@ -149,6 +169,7 @@ def main() -> None:
                         differ += ours != theirs
                 for k, v in row.items():
                     rates.setdefault(k, []).append(v)
+                    cpus.setdefault(k, []).append(used[k])
                 ratio = row["govern check --all"] / row["opa (1 thread)"]
                 print(
                     f"round {r + 1} (load {load_avg:.2f}): "
@@ -156,13 +177,22 @@ def main() -> None:
                     + f"; check --all / opa = {ratio:.2f}x"
                 )
             print(f"\n{len(items)} recorded inputs; rounds: {args.rounds}; load now {_load():.2f}")
-            print(f"{'method':<20} {'median/s':>10} {'min/s':>8} {'max/s':>8} {'x opa':>6}")
+            print(
+                f"{'method':<20} {'median/s':>10} {'min/s':>8} {'max/s':>8} {'x opa':>6} "
+                f"{'CPU ms':>7} {'parent':>7} {'idle-core projection/s':>23}"
+            )
             opa_median = statistics.median(rates["opa (1 thread)"])
             for k, v in rates.items():
                 med = statistics.median(v)
+                parent = statistics.median(p for p, _ in cpus[k]) / len(items)
+                children = statistics.median(c for _, c in cpus[k]) / len(items)
+                # the parent's work does not overlap its children's; children share workers
+                workers = 1 if k in ("opa (1 thread)", "govern decide/1") else 2
+                projected = 1 / (parent + children / workers)
                 print(
                     f"{k:<20} {med:>10,.0f} {min(v):>8,.0f} {max(v):>8,.0f} "
-                    f"{med / opa_median:>6.2f}"
+                    f"{med / opa_median:>6.2f} {1000 * (parent + children):>7.2f} "
+                    f"{1000 * parent:>7.2f} {projected:>23,.0f}"
                 )
             per_round = [
                 g / o
