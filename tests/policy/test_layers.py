@@ -229,3 +229,26 @@ def test_an_explicitly_switched_off_control_loads(
     )
     code, out, err = _check([], capsys)
     assert code == 0, err
+
+
+def test_a_pack_without_scopes_is_refused_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    org = _org(tmp_path / "policies")
+    (org / "pack.yaml").write_text(
+        "govern:\n  packs:\n    acme_sponsor: {package: acme.controls.sponsor}\n",
+        encoding="utf-8",
+    )
+    code, _, err = _check([], capsys)
+    assert code == 2
+    where = Path("policies") / "controls" / "sponsor.rego"
+    assert err.startswith(
+        f"error: {where}: govern.packs.acme_sponsor (acme.controls.sponsor) has no `scopes`"
+    ), err
+    (org / "pack.yaml").write_text(
+        "govern:\n  packs:\n    acme_sponsor: {package: acme.controls.sponsor, scopes: []}\n",
+        encoding="utf-8",
+    )
+    code, out, err = _check([], capsys)
+    assert code == 0, err  # switched off explicitly

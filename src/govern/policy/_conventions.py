@@ -6,7 +6,8 @@
 - A violation is an object {control, msg, severity, remediation?, evidence?} or a plain
   string (conftest style: control = the package, severity high for deny, medium for warn).
 - Wiring (checked at load, `check_wiring`): every package outside test files that defines
-  `deny` or `warn` is a gate package or the package of a `govern.packs` entry, and every
+  `deny` or `warn` is a gate package or the package of a `govern.packs` entry (which
+  lists its `scopes`; `[]` switches the pack off explicitly), and every
   control a rule guards with `lib.applies("ID")` has an entry in `govern.control_stages`
   (`[]` switches it off explicitly). A control that could never be evaluated is an error
   naming its file, never a silent gap in the checks.
@@ -35,6 +36,10 @@ UNWIRED_PACKAGE = (
     "package {package} defines {rules} but is wired to no stage or scope, so it would never "
     "be evaluated: add it to govern.packs in a data file (e.g. `govern: {{packs: {{{pack}: "
     '{{package: {package}, scopes: ["*"]}}}}}}`), or name it govern.gates.<stage>'
+)
+PACK_NO_SCOPES = (
+    "govern.packs.{pack} ({package}) has no `scopes`, so it would apply to no model: list "
+    "the regulatory scopes it serves, [\"*\"] for every model, or [] to switch it off"
 )
 UNWIRED_CONTROL = (
     "control {control} ({package}) has no entry in govern.control_stages, so its rules "
@@ -95,7 +100,16 @@ def check_wiring(info: BundleInfo, data: dict[str, Any]) -> None:
     packs = govern.get("packs") or {}
     wired = {GATE_PACKAGE.format(stage=s) for s in STAGES}
     if isinstance(packs, dict):
-        wired |= {p["package"] for p in packs.values() if isinstance(p, dict) and "package" in p}
+        for key, pack in packs.items():
+            if not isinstance(pack, dict) or "package" not in pack:
+                continue
+            wired.add(pack["package"])
+            if "scopes" not in pack or pack["scopes"] is None:
+                where = info.locations.get((pack["package"], "deny")) or info.locations.get(
+                    (pack["package"], "warn")
+                )
+                msg = PACK_NO_SCOPES.format(pack=key, package=pack["package"])
+                raise PolicyLoadError(msg, path=where[0] if where else None)
     for package in sorted(info.rules):
         kinds = [k for k in RULES if k in info.rules[package]]
         if not kinds or package in wired:
