@@ -39,7 +39,7 @@ UNWIRED_PACKAGE = (
 )
 PACK_NO_SCOPES = (
     "govern.packs.{pack} ({package}) has no `scopes`, so it would apply to no model: list "
-    "the regulatory scopes it serves, [\"*\"] for every model, or [] to switch it off"
+    'the regulatory scopes it serves, ["*"] for every model, or [] to switch it off'
 )
 UNWIRED_CONTROL = (
     "control {control} ({package}) has no entry in govern.control_stages, so its rules "
