@@ -32,6 +32,8 @@ def model_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "models").mkdir()
     shutil.copy(CARDS / "credit-risk.yaml", tmp_path / "models")
     shutil.copytree(POLICIES, tmp_path / "policies")
+    # a copy of the library (as `govern policy init` makes) replaces the shipped one
+    (tmp_path / "policies" / ".manifest").write_text('{"roots": ["govern"]}\n')
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GOVERN_DB", raising=False)
     return tmp_path
