@@ -252,3 +252,33 @@ def test_a_pack_without_scopes_is_refused_at_load(
     )
     code, out, err = _check([], capsys)
     assert code == 0, err  # switched off explicitly
+
+
+ORG_TEST = """package acme.controls.sponsor_test
+
+import data.acme.controls.sponsor
+import rego.v1
+
+test_no_sponsor_denied if {
+	some v in sponsor.deny with input as {"stage": "production", "model": {}}
+	v.control == "ACME-SPN-01"
+}
+
+test_sponsor_named_passes if {
+	count(sponsor.deny) == 0 with input as {"stage": "production", "model": {"sponsor": "x"}}
+}
+"""
+
+
+def test_policy_test_runs_a_directory_s_tests_on_top_of_the_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    org = _org(tmp_path / "policies")
+    (org / "sponsor_test.rego").write_text(ORG_TEST, encoding="utf-8")
+    assert main(["policy", "test", "policies", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(t["name"] for t in doc["tests"]) == [
+        "test_no_sponsor_denied",
+        "test_sponsor_named_passes",
+    ]

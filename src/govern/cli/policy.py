@@ -193,7 +193,10 @@ def test_cmd(
     overlays: tuple[Path, ...],
     fmt: str,
 ) -> None:
-    """Run the test_* rules of the library and DIRECTORY (default ./policies); exit 1 on failure."""
+    """Run the test_* rules of DIRECTORY (loaded on top of the library); exit 1 on failure.
+
+    Without DIRECTORY, every layer's tests run: the library's and ./policies'.
+    """
     from dataclasses import asdict
 
     from govern.policy import Limits, policy_layers
@@ -205,6 +208,7 @@ def test_cmd(
         limits=Limits(timeout_s=timeout, memory_mb=memory_limit),
         allow_builtins=allow_builtin,
         match=match,
+        only=[directory] if directory else (),
     )
     if fmt == "json":
         doc = {

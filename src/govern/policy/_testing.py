@@ -74,6 +74,14 @@ class TestReport:
         return 0 if self.tests and not self.failed else 1
 
 
+def _under(path: str, directory: str | Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(directory).resolve())
+    except ValueError:
+        return False
+    return True
+
+
 def _is_test_file(path: str) -> bool:
     return Path(path).name.endswith("_test.rego")
 
@@ -85,8 +93,13 @@ def run_tests(
     limits: Limits | None = None,
     allow_builtins: tuple[str, ...] = (),
     match: str | None = None,
+    only: Sequence[str | Path] = (),
 ) -> TestReport:
-    """Run every `test_*` rule under `policies` (those containing `match`, if given)."""
+    """Run every `test_*` rule under `policies` (those containing `match`, if given).
+
+    With `only`, just the tests defined in files under those directories run (the other
+    layers are loaded for the rules the tests exercise).
+    """
     bundle = read_bundle(policies, data)
     engine = SandboxEngine(bundle.modules, bundle.data, limits=limits, coverage=True)
     try:
@@ -95,7 +108,9 @@ def run_tests(
         found = sorted(
             (loc, package, rule)
             for (package, rule), loc in engine.info.locations.items()
-            if rule.startswith(TEST_PREFIX) and (match is None or match in f"{package}.{rule}")
+            if rule.startswith(TEST_PREFIX)
+            and (match is None or match in f"{package}.{rule}")
+            and (not only or any(_under(loc[0], d) for d in only))
         )
         results = []
         for (path, line), package, rule in found:
