@@ -77,9 +77,9 @@ def _chunks(col: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 
 def _update_numeric(p: NumericProfile, state: HistCounts, col: pa.Array | pa.ChunkedArray) -> None:
     if col.type != pa.float64():
-        # float32 and integer reference columns: the contract checked the type already, so
-        # this widening is exact and explicit (kernel runs on float64).
-        col = pc.cast(col, pa.float64())
+        # Any integer or float width (the schema contract checked the family): binned by its
+        # float64 value, exact up to 2**53, nearest float64 beyond (docs/metrics-drift.md).
+        col = pc.cast(col, pa.float64(), safe=False)
     hist_f64(col, p.fine_edges, into=state)
 
 
