@@ -22,6 +22,7 @@ from govern._native import hist_f64
 from govern.errors import MetricInputError, ModelCardError, UserInputError
 from govern.lifecycle import ModelRef
 from govern.metrics._binning import DEFAULT_BINS, STRATEGIES
+from govern.metrics._monitoring import column_name
 from govern.metrics._profile import (
     MAX_CATEGORIES,
     CategoricalProfile,
@@ -64,7 +65,7 @@ def monitored_columns(
 ) -> tuple[list[str], str | None]:
     """(columns, output column) from the card, else every numeric/categorical column."""
     mon = card.get("monitoring") or {}
-    output = mon.get("prediction")
+    output = column_name(mon.get("prediction"))
     names = [str(n) for n in mon.get("features") or []]
     if not names:
         skip = {mon.get("timestamp")}
