@@ -111,7 +111,9 @@ SCHEMA: dict[str, Field] = {
         dict,
         doc="what `govern scan` measures (checked in full by metrics/_monitoring.py)",
         children={
-            "features": _f(list, doc="monitored feature columns (numbers, text, booleans)", items=str),
+            "features": _f(
+                list, doc="monitored feature columns (numbers, text, booleans)", items=str
+            ),
             "prediction": _f(str, dict, doc="score column, or {column, positive: [values]}"),
             "min_rows": _f(int, doc="fewest valid values for a drift metric (default 100)"),
             "frequency_days": _f(int, doc="maximum evidence age in days (default 30)"),
@@ -130,7 +132,9 @@ SCHEMA: dict[str, Field] = {
             "columns": _f(dict, doc="feature -> column name in the inference logs", open=True),
             "threshold": _f(float, int, doc="decision threshold on the score (default 0.5)"),
             "label": _f(str, dict, doc="label column, or {column, positive: [values]}"),
-            "task": _f(str, doc="classification or regression", enum=("classification", "regression")),
+            "task": _f(
+                str, doc="classification or regression", enum=("classification", "regression")
+            ),
             "protected": _f(list, doc="protected attribute columns (lists = intersections)"),
             "min_group_size": _f(int, doc="smallest group for a fairness metric (default 30)"),
             "favourable_outcome": _f(int, doc="decision value that favours the subject (1 or 0)"),

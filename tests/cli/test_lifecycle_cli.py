@@ -19,7 +19,17 @@ from ..conftest import CARDS, POLICIES
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     path = tmp_path / "g.duckdb"
     assert main(["--db", str(path), "init"]) == 0
-    assert main(["--db", str(path), "register", *(str(CARDS / f"{m}.yaml") for m in ("credit-risk", "fraud-detect"))]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(path),
+                "register",
+                *(str(CARDS / f"{m}.yaml") for m in ("credit-risk", "fraud-detect")),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     return path
 

@@ -50,7 +50,9 @@ TEXT = [pa.string(), pa.large_string(), pa.dictionary(pa.int32(), pa.string())]
 
 @pytest.mark.parametrize("ref_type", TEXT, ids=str)
 @pytest.mark.parametrize("cur_type", TEXT, ids=str)
-def test_string_forms_are_one_type(tmp_path: Path, ref_type: pa.DataType, cur_type: pa.DataType) -> None:
+def test_string_forms_are_one_type(
+    tmp_path: Path, ref_type: pa.DataType, cur_type: pa.DataType
+) -> None:
     rng = np.random.default_rng(1)
     ref = rng.choice(["a", "b", "c"], N, p=[0.5, 0.3, 0.2]).tolist()
     cur = rng.choice(["a", "b", "c", "d"], N, p=[0.3, 0.3, 0.2, 0.2]).tolist()

@@ -127,9 +127,7 @@ def test_hard_numeric_decisions_make_brier_not_applicable(tmp_path: Path) -> Non
 def test_default_favourable_outcome_is_stated_and_doubted_by_a_rare_label(tmp_path: Path) -> None:
     card = MAPPED.replace("  favourable_outcome: 0\n", "")
     parsed = parse_card(card, "m.yaml")
-    assert parsed.warnings == (
-        f"m.yaml:10: field 'monitoring.protected': {FAVOURABLE_DEFAULT}",
-    )
+    assert parsed.warnings == (f"m.yaml:10: field 'monitoring.protected': {FAVOURABLE_DEFAULT}",)
     fair = _measure(tmp_path, card, _log(5, pa.string()))["fairness"]
     assert fair["favourable_outcome"] == 1 and fair["favourable_outcome_declared"] is False
     (note,) = fair["notes"]
@@ -196,4 +194,7 @@ def test_every_key_the_code_reads_is_in_the_schema() -> None:
     )
     assert card.warnings == ()
     stale = parse_card(HEAD + "monitoring:\n  bins: 5\n  categorical: [c]\n", "m.yaml")
-    assert [w.split("'")[1] for w in stale.warnings] == ["monitoring.bins", "monitoring.categorical"]
+    assert [w.split("'")[1] for w in stale.warnings] == [
+        "monitoring.bins",
+        "monitoring.categorical",
+    ]

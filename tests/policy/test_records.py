@@ -57,7 +57,17 @@ def test_target_stage(current: str, target: str) -> None:
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = str(tmp_path / "g.duckdb")
     assert main(["--db", path, "init"]) == 0
-    assert main(["--db", path, "register", *(str(CARDS / f"{m}.yaml") for m in ("credit-risk", "fraud-detect"))]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                path,
+                "register",
+                *(str(CARDS / f"{m}.yaml") for m in ("credit-risk", "fraud-detect")),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     return path
 

@@ -204,7 +204,9 @@ class FairnessAccumulator:
             "prediction": self.prediction,
             "label": self.label,
             "threshold": float_to_json(self.threshold),
-            "prediction_positive": None if self.prediction_positive is None else list(self.prediction_positive),
+            "prediction_positive": None
+            if self.prediction_positive is None
+            else list(self.prediction_positive),
             "label_positive": None if self.label_positive is None else list(self.label_positive),
             "min_group_size": self.min_group_size,
             "favourable_outcome": self.favourable_outcome,

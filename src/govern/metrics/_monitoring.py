@@ -104,7 +104,9 @@ def _mapped(m: dict[str, Any], key: str) -> tuple[str | None, tuple[Any, ...] | 
         return _column(m, key), None
     unknown = sorted(set(value) - {"column", "positive"})
     if unknown:
-        raise _fail(key, f"unknown keys {', '.join(map(str, unknown))}; valid keys are: column, positive")
+        raise _fail(
+            key, f"unknown keys {', '.join(map(str, unknown))}; valid keys are: column, positive"
+        )
     col = value.get("column")
     if not isinstance(col, str) or not col:
         raise _fail(f"{key}.column", f"must be a column name, got {col!r}")

@@ -160,7 +160,9 @@ class PerformanceAccumulator:
             "label": self.label,
             "task": self.task,
             "threshold": float_to_json(self.threshold),
-            "prediction_positive": None if self.prediction_positive is None else list(self.prediction_positive),
+            "prediction_positive": None
+            if self.prediction_positive is None
+            else list(self.prediction_positive),
             "label_positive": None if self.label_positive is None else list(self.label_positive),
             "score_range": [float_to_json(x) for x in self.score_range],
         }

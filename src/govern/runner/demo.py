@@ -95,7 +95,9 @@ def _lending(rng: np.random.Generator, table: pa.Table) -> pa.Table:
         table.append_column("risk_band", pa.array(band.tolist(), type=pa.string()))
         .append_column("defaulted", pa.array(np.where(defaulted, "yes", "no").tolist()))
         .append_column("sex", pa.array(rng.choice(["F", "M"], n).tolist()))
-        .append_column("age_band", pa.array(rng.choice(AGE_BANDS, n, p=[0.1, 0.4, 0.35, 0.15]).tolist()))
+        .append_column(
+            "age_band", pa.array(rng.choice(AGE_BANDS, n, p=[0.1, 0.4, 0.35, 0.15]).tolist())
+        )
     )
 
 
