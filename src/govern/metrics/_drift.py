@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govern._native import HistCounts, count_dictionary, hist_f64
+from govern._native import HistCounts, count_dictionary, hist
 from govern.metrics._chi2 import chi2_homogeneity, chi2_sf
 from govern.metrics._profile import CategoricalProfile, NumericProfile, ProfileSet
 from govern.metrics._psi import psi
@@ -76,11 +76,9 @@ def _chunks(col: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 
 
 def _update_numeric(p: NumericProfile, state: HistCounts, col: pa.Array | pa.ChunkedArray) -> None:
-    if col.type != pa.float64():
-        # Any integer or float width (the schema contract checked the family): binned by its
-        # float64 value, exact up to 2**53, nearest float64 beyond (docs/metrics-drift.md).
-        col = pc.cast(col, pa.float64(), safe=False)
-    hist_f64(col, p.fine_edges, into=state)
+    # Any integer or float width (the schema contract checked the family), read in place and
+    # binned by its float64 value: exact up to 2**53, nearest float64 beyond.
+    hist(col, p.fine_edges, into=state)
 
 
 def _update_categorical(
