@@ -4,12 +4,14 @@ The log has the shape real writers produce (issue 13): 12 float32, 6 int64 (coun
 zero-inflated amount, a rating, flags), 4 float64 and 2 string columns, 1% nulls. Every method
 runs as a user runs it, in a fresh process, and is timed from process start to exit:
 
-| method | what |
-|---|---|
-| govern | `govern scan MODEL --data FILE --full` (CLI: imports, DuckDB, scan, evidence written) |
-| decode | a Python process decoding the same 24 columns with pyarrow, row group by row group on 2 threads, strings as dictionaries: the decode-only limit |
-| polars | polars doing the same work as govern: per numeric column null, NaN, +inf, -inf and finite counts plus counts over the fine edges; per string column value counts |
-| polars_psi | the lighter query a user writing their own PSI would run: counts over the PSI edges only, value counts for strings |
+* govern: `govern scan MODEL --data FILE --full` (the CLI: imports, DuckDB, scan, evidence
+  written);
+* decode: a Python process decoding the same 24 columns with pyarrow, row group by row group
+  on 2 threads, strings as dictionaries: the decode-only limit;
+* polars: polars doing govern's work: per numeric column null, NaN, +inf, -inf and finite
+  counts plus counts over the fine edges; per string column value counts;
+* polars_psi: the lighter query a user writing their own PSI would run: counts over the PSI
+  edges only, value counts for strings.
 
 The PSI-bin counts of govern (stored evidence) and of both polars queries must agree exactly,
 or the script exits non-zero. Run by hand (see benchmarks/README.md):
@@ -211,7 +213,8 @@ def govern_bins(db: Path) -> dict[str, Any]:
 
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute(
-        "SELECT e.subject, e.detail FROM evidence e JOIN v_latest_evidence v USING (scan_id, subject, metric) WHERE v.name = 'mixed' AND e.metric = 'psi'"
+        "SELECT e.subject, e.detail FROM evidence e JOIN v_latest_evidence v "
+        "USING (scan_id, subject, metric) WHERE v.name = 'mixed' AND e.metric = 'psi'"
     ).fetchall()
     con.close()
     out: dict[str, Any] = {}
@@ -310,7 +313,8 @@ def main() -> int:
             report.append((codec, rg_text, med, min(loads), max(loads)))
             print(codec, rg_text, {k: round(v, 3) for k, v in med.items()}, flush=True)
     print(
-        "\n| codec | row group | govern s | decode s | decode / govern | polars s | polars / govern | polars_psi s | polars_psi / govern | load |"
+        "\n| codec | row group | govern s | decode s | decode / govern | polars s "
+        "| polars / govern | polars_psi s | polars_psi / govern | load |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for codec, rg_text, m, lo, hi in report:
