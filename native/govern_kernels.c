@@ -206,7 +206,16 @@ static void hist_run(hist_ctx *c, const double *v, const uint8_t *validity, int6
     for (; i < length && ((bit + i) & 7) != 0; i++) {
         count_one(v[i], bit_is_set(validity, bit + i), table, slots, c->local[i & 3], specials);
     }
-    for (; i + 8 <= length; i += 8) {
+    while (i + 8 <= length) {
+        if (i + 64 <= length) { /* 64 valid values in a row: one dense call */
+            uint64_t word;
+            memcpy(&word, validity + ((bit + i) >> 3), sizeof(word));
+            if (word == UINT64_MAX) {
+                count_dense(v + i, 64, table, slots, c->local, specials);
+                i += 64;
+                continue;
+            }
+        }
         uint8_t byte = validity[(bit + i) >> 3];
         if (byte == 0xFF) {
             count_dense(v + i, 8, table, slots, c->local, specials);
@@ -215,6 +224,7 @@ static void hist_run(hist_ctx *c, const double *v, const uint8_t *validity, int6
                 count_one(v[i + j], (byte >> j) & 1, table, slots, c->local[j & 3], specials);
             }
         }
+        i += 8;
     }
     for (; i < length; i++) {
         count_one(v[i], bit_is_set(validity, bit + i), table, slots, c->local[i & 3], specials);
