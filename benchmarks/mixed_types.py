@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -226,10 +227,15 @@ def govern_bins(db: Path) -> dict[str, Any]:
     return out
 
 
-def run(cmd: list[str]) -> float:
+def run(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, user + system CPU seconds) of one fresh process, start to exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> int:
@@ -299,11 +305,14 @@ def main() -> int:
                 ],
             }
             times: dict[str, list[float]] = {k: [] for k in cmds}
+            cpu: dict[str, list[float]] = {k: [] for k in cmds}
             loads = []
             for _ in range(args.reps):
                 loads.append(os.getloadavg()[0])
                 for k, cmd in cmds.items():
-                    times[k].append(run(cmd))
+                    wall, used = run(cmd)
+                    times[k].append(wall)
+                    cpu[k].append(used)
             ours = govern_bins(db)
             for f in ("pf.json", "pp.json"):
                 theirs = json.loads((work / f).read_text())
@@ -312,19 +321,29 @@ def main() -> int:
                         print(f"MISMATCH {f} {name}: {theirs[name]} vs {ours[name]}")
                         failed = True
             med = {k: statistics.median(v) for k, v in times.items()}
-            report.append((codec, rg_text, med, min(loads), max(loads)))
-            print(codec, rg_text, {k: round(v, 3) for k, v in med.items()}, flush=True)
+            med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+            report.append((codec, rg_text, med, med_cpu, min(loads), max(loads)))
+            print(codec, rg_text, "wall", {k: round(v, 3) for k, v in med.items()}, flush=True)
+            print(codec, rg_text, "cpu", {k: round(v, 3) for k, v in med_cpu.items()}, flush=True)
     print(
         "\n| codec | row group | govern s | decode s | decode / govern | polars s "
         "| polars / govern | polars_psi s | polars_psi / govern | load |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for codec, rg_text, m, lo, hi in report:
+    for codec, rg_text, m, c, lo, hi in report:
         g = m["govern"]
         print(
             f"| {codec} | {rg_text} | {g:.2f} | {m['decode']:.2f} | {m['decode'] / g:.2f} | "
             f"{m['polars']:.2f} | {m['polars'] / g:.2f} | {m['polars_psi']:.2f} | "
             f"{m['polars_psi'] / g:.2f} | {lo:.1f}-{hi:.1f} |"
+        )
+    print("\nCPU seconds (user + system), medians:\n")
+    print("| codec | row group | govern | decode | decode / govern | polars | polars_psi |")
+    print("|---|---|---|---|---|---|---|")
+    for codec, rg_text, _, c, _, _ in report:
+        print(
+            f"| {codec} | {rg_text} | {c['govern']:.2f} | {c['decode']:.2f} | "
+            f"{c['decode'] / c['govern']:.2f} | {c['polars']:.2f} | {c['polars_psi']:.2f} |"
         )
     return 1 if failed else 0
 
