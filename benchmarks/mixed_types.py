@@ -330,7 +330,7 @@ def main() -> int:
         "| polars / govern | polars_psi s | polars_psi / govern | load |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for codec, rg_text, m, c, lo, hi in report:
+    for codec, rg_text, m, _, lo, hi in report:
         g = m["govern"]
         print(
             f"| {codec} | {rg_text} | {g:.2f} | {m['decode']:.2f} | {m['decode'] / g:.2f} | "
