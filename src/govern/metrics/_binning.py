@@ -13,7 +13,8 @@ docs/metrics-drift.md, "Binning rules"):
 - `distinct`: at most `n_bins` distinct values; one bin per value, an edge at each value.
 - `point_mass`: values holding at least 1/n_bins of the reference mass get a bin of their
   own (from the value up to the next distinct reference value); the values between them are
-  split by quantiles, each run into bins in proportion to its mass.
+  split by quantiles, each run into bins in proportion to its mass, every edge moved up to a
+  value of the run so that no bin is empty.
 - `quantile`: no point mass; numpy's linear quantiles, as before.
 
 Ties at an edge: bins are left-closed [e_k, e_k+1), so a value equal to an edge counts in the
@@ -120,8 +121,11 @@ def tie_aware_edges(finite: np.ndarray, n_bins: int = DEFAULT_BINS) -> tuple[np.
             k = max(1, round(budget * int(run_counts.sum()) / rest)) if rest else 1
             edges.append(float(run_vals[0]))
             if k > 1:
-                run = np.repeat(run_vals, run_counts)
-                edges.extend(decile_edges(run, k).tolist())
+                # Quantiles of the run, each moved up to the first run value at or above it,
+                # so that every bin starts at a value it holds (none is left empty).
+                q = decile_edges(np.repeat(run_vals, run_counts), k)
+                at = np.minimum(np.searchsorted(run_vals, q, side="left"), run_vals.size - 1)
+                edges.extend(run_vals[at].tolist())
         if i < values.size:  # the point mass: a bin from its value to the next value
             edges.append(float(values[i]))
         start = i + 1
