@@ -25,7 +25,7 @@ AUDITOR_QUERY = (
 )
 @pass_app
 def demo(ctx: AppContext, out: Path) -> None:
-    """Generate sample data for two models and run init → register → scan → check."""
+    """Generate sample data for three models and run init → register → scan → check."""
     from govern.runner.demo import run_demo
 
     result = run_demo(out)
