@@ -362,6 +362,7 @@ def categorical_rows(
         r.add("missing_rate_change", missing - p.nulls / p.rows)
     else:
         r.add("missing_rate_change", None, "invalid", "the reference has no rows")
+    detail["bins"] = cur.counts.tolist()  # per category, then unseen (the report's bars)
     ref_bins = np.concatenate([p.counts, [0]]).astype(np.int64)
     ok = _compare(r, ref_bins, cur.counts, cur.valid, int(p.counts.sum()), min_rows)
     if ok:
