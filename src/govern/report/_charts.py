@@ -8,7 +8,7 @@ every bar carries its value as text, so colour never carries meaning alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from govern.report._view import AttributeView, ColumnDrift, DriftView, ModelView, TrendPoint
@@ -47,8 +47,8 @@ def pct(x: float | None) -> str:
 def _base(title: str, description: str, values: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
-        "title": title,
-        "description": description,
+        # The figure's caption is the title (one title, read once by screen readers).
+        "description": f"{title}. {description}",
         "data": {"values": values},
         "config": {"font": "sans-serif", "view": {"stroke": None}},
     }
@@ -192,7 +192,7 @@ def fairness_chart(model: ModelView, attr: AttributeView) -> Chart | None:
     title = f"{attr.name}: rates per group (four-fifths line dashed)"
     spec = _base(title, f"Grouped bars of rates per group of {attr.name}; table follows.", values)
     order = [m for m, _ in metrics]
-    x = {"field": "group", "type": "nominal", "title": attr.name}
+    x = {"field": "group", "type": "nominal", "title": attr.name, "axis": {"labelAngle": 0}}
     metric = {"field": "metric", "type": "nominal", "sort": order}
     layers: list[dict[str, Any]] = [
         {
@@ -264,7 +264,7 @@ def fairness_chart(model: ModelView, attr: AttributeView) -> Chart | None:
             pct(g.tpr),
             pct(g.fpr),
             pct(g.fnr),
-            "yes" if g.below_four_fifths else "no",
+            "n/a (withheld)" if g.withheld else ("yes" if g.below_four_fifths else "no"),
         )
         for g in attr.groups
     )
@@ -310,7 +310,11 @@ def trend_chart(
                 "color": {**metric, "scale": {"domain": metrics, "range": palette[:n] or [BLUE]}},
                 "strokeDash": {**metric, "scale": scale_dash},
                 "shape": {**metric, "scale": scale_shape},
-                "tooltip": [{"field": "at", "type": "temporal"}, {"field": "metric"}, "value"],
+                "tooltip": [
+                    {"field": "at", "type": "temporal"},
+                    {"field": "metric"},
+                    {"field": "value", "type": "quantitative"},
+                ],
             },
         }
     )
@@ -378,7 +382,8 @@ def model_charts(model: ModelView) -> dict[str, list[Chart]]:
         if d.output is not None:
             c = drift_chart(model, d.output, "score")
             if c:
-                out["drift"].append(Chart("score", f"Score distribution: {c.title}", *_rest(c)))
+                title = f"Score distribution: {c.title}"
+                out["drift"].append(replace(c, key="score", title=title))
         for col in d.features:
             c = drift_chart(model, col)
             if c:
@@ -400,9 +405,3 @@ def model_charts(model: ModelView) -> dict[str, list[Chart]]:
         if c2:
             out["performance"].append(c2)
     return out
-
-
-def _rest(c: Chart) -> tuple[dict[str, Any], Row, tuple[Row, ...]]:
-    spec = dict(c.spec)
-    spec["title"] = f"Score distribution: {c.title}"
-    return spec, c.headers, c.rows

@@ -61,7 +61,8 @@ caption{text-align:left;font-weight:600;padding:.2rem 0}
 .note{background:#f6f6f6;border-left:4px solid #888;padding:.4rem .7rem;margin:.5rem 0}
 figure{margin:1rem 0;padding:.5rem;border:1px solid var(--line);break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:.3rem}
-.chart{min-height:60px}details{margin:.3rem 0}
+.chart{min-height:60px;overflow-x:auto}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(500px,1fr));gap:0 1rem}details{margin:.3rem 0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem}dt{font-weight:600}
 dd{margin:0}code{font-size:.85em;word-break:break-all}
 nav ul{columns:3;padding-left:1.2rem}
@@ -335,7 +336,7 @@ def _drift(m: ModelView, charts: list[Chart]) -> str:
                 "drift-table",
             )
         )
-        out.extend(_figure(m, c) for c in charts)
+        out.append('<div class="charts">' + "".join(_figure(m, c) for c in charts) + "</div>")
         missing = [c.name for c in cols if not c.bins and c.status == "ok"]
         if missing:
             out.append(_note(f"{NO_BINS}: {', '.join(missing)}"))
@@ -413,6 +414,8 @@ def _attribute(m: ModelView, a: AttributeView, chart: Chart | None) -> str:
             else _num(g.selection_rate, pct(g.selection_rate))
         )
         flag = "BELOW four-fifths" if g.below_four_fifths else "no"
+        if g.withheld:
+            flag = "n/a (withheld)"
         rows.append(
             [
                 f'<td data-group="{_e(g.group)}">{_e(g.group)}</td>',
@@ -474,7 +477,7 @@ def _performance(m: ModelView, charts: list[Chart]) -> str:
     else:
         out.append(_note(NO_OPERATIONAL))
     out.append(f"<p>{m.provenance.scans} scan(s) stored; trends below plot every one.</p>")
-    out.extend(_figure(m, c) for c in charts)
+    out.append('<div class="charts">' + "".join(_figure(m, c) for c in charts) + "</div>")
     out.append("</section>")
     return "".join(out)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ from govern.store import Store, resolve_db_path, views
 BUSY = "database busy: another process is writing (a scan or a check); retry shortly"
 STALE = "showing the last answer read before another process started writing to the database"
 CACHE_SIZE = 512
-READ_LOCK_TIMEOUT = 2.0
+READ_LOCK_TIMEOUT = 0.25  # how long one request waits for a writer before answering stale
+BUSY_BACKOFF = 1.0  # after a lock, answer stale for this long without retrying the open
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class App:
         self._cache: OrderedDict[tuple[str, tuple[int, ...]], Answer] = OrderedDict()
         self._last: dict[str, Answer] = {}
         self._lock = threading.Lock()
+        self._busy_until = 0.0
 
     def _state(self) -> tuple[int, ...]:
         path = resolve_db_path(self.db)
@@ -94,8 +97,11 @@ class App:
                 self._cache.move_to_end(key)
                 return hit, False
             try:
+                if time.monotonic() < self._busy_until:
+                    raise StoreLockedError(BUSY)
                 answer = self._build(route)
             except StoreLockedError:
+                self._busy_until = time.monotonic() + BUSY_BACKOFF
                 last = self._last.get(route)
                 if last is not None:
                     return last, True

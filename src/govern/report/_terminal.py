@@ -139,7 +139,7 @@ def _fairness(m: ModelView) -> list[RenderableType]:
                 pct(g.tpr),
                 pct(g.fpr),
                 pct(g.fnr),
-                "BELOW" if g.below_four_fifths else "ok",
+                "n/a (withheld)" if g.withheld else ("BELOW" if g.below_four_fifths else "ok"),
             )
         out.append(t)
     return out

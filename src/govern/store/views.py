@@ -9,7 +9,6 @@ report of 1,000 models costs a handful of queries, not thousands.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -31,10 +30,11 @@ OLDER = (
 )
 NEWER = "database schema version {found} is newer than this govern supports ({want}); upgrade"
 WRITE_REFUSED = (
-    "refused: `govern sql` runs read-only queries (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, "
-    "SUMMARIZE, PRAGMA table_info); got {word}"
+    "refused: `govern sql` runs one read-only query (SELECT, WITH, FROM, SHOW, DESCRIBE, "
+    "SUMMARIZE, VALUES or EXPLAIN); got a {word} statement"
 )
-_READ_WORDS = ("select", "with", "show", "describe", "explain", "summarize", "from", "values")
+ONE_STATEMENT = "refused: `govern sql` runs exactly one statement; got {n}"
+_READ_TYPES = ("SELECT", "EXPLAIN")
 # DuckDB's config for every read: no extension is installed or loaded behind our back.
 _CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
 
@@ -82,29 +82,35 @@ def _connect(path: Path, lock_timeout: float | None) -> duckdb.DuckDBPyConnectio
             delay = min(delay * 2, 0.5)
 
 
-def check_read_only_sql(sql: str) -> None:
-    """Refuse anything but a read statement (the connection is read-only as well)."""
-    text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S).strip().lower()
-    word = text.split(None, 1)[0] if text else ""
-    word = word.rstrip(";(")
-    if word == "pragma" and re.match(r"pragma\s+(table_info|show|database_size)", text):
-        return
-    if word not in _READ_WORDS:
-        raise UserInputError(WRITE_REFUSED.format(word=repr(word or "an empty statement")))
-
-
 def run_sql(store: Store, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of one read-only statement."""
-    check_read_only_sql(sql)
+    """Column names and rows of one read statement (SELECT, WITH, FROM, SHOW, DESCRIBE,
+    SUMMARIZE, VALUES, EXPLAIN); anything else, or more than one statement, is refused.
+
+    Besides the read-only connection, the session is locked with file system access off, so
+    neither `COPY ... TO` nor a table function can write or read outside the database.
+    """
+    conn = store.conn
     try:
-        cur = store.conn.execute(sql)
+        statements = conn.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise UserInputError(f"query failed: {_first_line(exc)}") from exc
+    if len(statements) != 1:
+        raise UserInputError(ONE_STATEMENT.format(n=len(statements)))
+    kind = str(statements[0].type).rsplit(".", 1)[-1]
+    if kind not in _READ_TYPES:
+        raise UserInputError(WRITE_REFUSED.format(word=kind))
+    try:
+        conn.execute("SET enable_external_access = false")
+        conn.execute("SET lock_configuration = true")
+        cur = conn.execute(sql)
         cols = [d[0] for d in cur.description or []]
         return cols, cur.fetchall()
     except duckdb.Error as exc:
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "read-only" in text.lower() or "read only" in text.lower():
-            raise UserInputError(WRITE_REFUSED.format(word="a write statement")) from exc
-        raise UserInputError(f"query failed: {text}") from exc
+        raise UserInputError(f"query failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _keys_filter(keys: list[Key] | None, alias: str = "") -> tuple[str, list[Any]]:
