@@ -184,6 +184,8 @@ def fairness_chart(model: ModelView, attr: AttributeView) -> Chart | None:
             v = getattr(g, field)
             if v is not None:
                 values.append({"group": g.group, "metric": label, "value": v, "text": fmt(v, 3)})
+    if not values:  # every group withheld or unmeasured: the table says why, no empty chart
+        return None
     withheld = [
         {"group": g.group, "text": f"withheld: {g.n} rows < {attr.min_group_size}"}
         for g in attr.groups
