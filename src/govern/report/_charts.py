@@ -17,7 +17,7 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier, nev
 # Okabe & Ito (2008) colour-blind-safe palette.
 BLUE, ORANGE, GREEN, VERMILION, PURPLE = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7"
 BAND_COLOURS = {"stable": GREEN, "moderate": ORANGE, "significant": VERMILION, "n/a": "#999999"}
-WIDTH = 420
+WIDTH = 330  # two charts side by side in the page's 1,100 px column, legends included
 Row = tuple[str, ...]
 
 
@@ -113,13 +113,14 @@ def psi_chart(model: ModelView, drift: DriftView) -> Chart | None:
         {"feature": c.name, "psi": c.psi, "band": c.band, "label": f"{fmt(c.psi, 3)} {c.band}"}
         for c in cols
     ]
-    title = f"{model.ref}: PSI per feature, highest first"
+    top = max(float(c.psi or 0.0) for c in cols)
+    title = (
+        f"{model.ref}: PSI per feature, highest first (dashed lines: moderate from "
+        f"{fmt(drift.psi_warn)}, significant from {fmt(drift.psi_deny)})"
+    )
     spec = _base(title, "Horizontal bars of PSI per feature with band cut-offs.", values)
     y = {"field": "feature", "type": "nominal", "sort": [c.name for c in cols], "title": None}
-    rules = [
-        {"cut": drift.psi_warn, "label": f"moderate >= {fmt(drift.psi_warn)}"},
-        {"cut": drift.psi_deny, "label": f"significant >= {fmt(drift.psi_deny)}"},
-    ]
+    rules = [{"cut": drift.psi_warn}, {"cut": drift.psi_deny}]
     spec.update(
         {
             "width": WIDTH,
@@ -128,7 +129,13 @@ def psi_chart(model: ModelView, drift: DriftView) -> Chart | None:
                     "mark": {"type": "bar", "stroke": "#222222"},
                     "encoding": {
                         "y": y,
-                        "x": {"field": "psi", "type": "quantitative", "title": "PSI"},
+                        "x": {
+                            "field": "psi",
+                            "type": "quantitative",
+                            "title": "PSI",
+                            # room for the value labels right of the longest bar
+                            "scale": {"domainMax": 1.45 * max(top, drift.psi_deny)},
+                        },
                         "color": {
                             "field": "band",
                             "type": "nominal",
@@ -151,14 +158,6 @@ def psi_chart(model: ModelView, drift: DriftView) -> Chart | None:
                     "data": {"values": rules},
                     "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#333333"},
                     "encoding": {"x": {"field": "cut", "type": "quantitative"}},
-                },
-                {
-                    "data": {"values": rules},
-                    "mark": {"type": "text", "align": "left", "dx": 3, "y": -6, "fontSize": 10},
-                    "encoding": {
-                        "x": {"field": "cut", "type": "quantitative"},
-                        "text": {"field": "label"},
-                    },
                 },
             ],
         }
