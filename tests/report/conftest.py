@@ -92,7 +92,9 @@ def build(root: Path) -> Built:
     pq.write_table(table(rng, 30), root / "thin.parquet")
     with Store.open(db, create=True) as store, load(POLICIES) as prepared:
         for name, min_rows in (("m", 500), ("quiet", 500), ("thin", 500)):
-            upsert_card(store, parse_card(CARD.format(name=name, min_rows=min_rows), f"{name}.yaml"))
+            upsert_card(
+                store, parse_card(CARD.format(name=name, min_rows=min_rows), f"{name}.yaml")
+            )
         ref = ModelRef("m", "1")
         baseline(store, ref, data=[root / "train.parquet"])
         for i in range(SCANS):

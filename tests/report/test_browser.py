@@ -103,9 +103,7 @@ def _write_report(db: Path, out: Path, *models: str) -> Path:
 def _check_clean(page: Opened, allowed_prefix: str) -> None:
     assert page.errors == []
     assert [m for m in page.console if m[0] in ("error", "warning")] == []
-    assert page.requests and all(u.startswith(allowed_prefix) for u in page.requests), (
-        page.requests
-    )
+    assert page.requests and all(u.startswith(allowed_prefix) for u in page.requests), page.requests
 
 
 def _check_charts(page: Opened) -> list[dict[str, Any]]:
@@ -138,9 +136,7 @@ def test_the_demo_report_opens_offline_without_errors(browser: Any, demo_report:
         page.close()
 
 
-def test_every_section_and_chart_of_every_model(
-    browser: Any, built: Built, tmp_path: Path
-) -> None:
+def test_every_section_and_chart_of_every_model(browser: Any, built: Built, tmp_path: Path) -> None:
     out = _write_report(built.db, tmp_path / "r.html")
     with open_read_only(built.db) as store:
         refs = [f"{n}@{v}" for n, v in store.query("SELECT name, version FROM model_versions")]
@@ -171,9 +167,7 @@ def test_every_section_and_chart_of_every_model(
         page.close()
 
 
-def test_numbers_on_the_page_equal_the_database(
-    browser: Any, built: Built, tmp_path: Path
-) -> None:
+def test_numbers_on_the_page_equal_the_database(browser: Any, built: Built, tmp_path: Path) -> None:
     out = _write_report(built.db, tmp_path / "r.html", "m@1")
     with open_read_only(built.db) as store:
         psi = dict(

@@ -1,4 +1,4 @@
-"""`govern report`, `show`, `sql` and `serve` from the command line: output, bad input, exit codes."""
+"""`govern report`, `show`, `sql` and `serve` on the command line: output, bad input, exit codes."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def report(
 ) -> None:
     """Write an offline HTML report (charts inline) for MODELS or --all."""
     from govern.errors import UserInputError
-    from govern.report import build_report, load_catalogue, render_html, resolve_refs
+    from govern.report import build_report, render_html, resolve_refs
     from govern.store.views import open_read_only
 
     if not models and not all_:
@@ -51,10 +51,9 @@ def report(
     if not output.parent.exists():
         raise UserInputError("directory does not exist", path=output.parent)
     t0 = time.perf_counter()
-    controls = load_catalogue(policies)
     with open_read_only(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         keys = None if all_ else resolve_refs(store, models)
-        view = build_report(store, keys, controls=controls)
+        view = build_report(store, keys, policies=policies)
     html = render_html(view)
     try:
         output.write_text(html, encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from govern.lifecycle import ModelRef
-from govern.policy._catalogue import Control, catalogue
+from govern.policy._catalogue import Control
 from govern.report._view import (
     FOUR_FIFTHS,
     PSI_DENY,
@@ -75,14 +75,30 @@ def resolve_refs(store: Store, refs: Sequence[str]) -> list[Key]:
     return out
 
 
-def load_catalogue(policies: Sequence[Path] = ()) -> dict[str, Control]:
-    """Control id -> catalogue entry, from the shipped library and any extra directories."""
+def load_catalogue(
+    policies: Sequence[Path] = (), wanted: set[str] | None = None
+) -> dict[str, Control]:
+    """Control id -> catalogue entry, from the shipped library and any extra directories.
+
+    With `wanted`, only modules whose text mentions one of those ids are parsed (an id is a
+    literal in its module, as `custom.id`, a violation's `control` or the package name), so a
+    report naming three controls does not parse the METADATA of the whole library.
+    """
     from govern._bundled import POLICIES
+    from govern.policy._bundle import read_bundle
+    from govern.policy._catalogue import controls_in
 
     out: dict[str, Control] = {}
+    if wanted is not None and not wanted:
+        return out
     for root in (POLICIES, *policies):
-        for c in catalogue(root):
-            out.setdefault(c.id, c)
+        for path, source in read_bundle(root).modules:
+            if Path(path).name.endswith("_test.rego"):
+                continue
+            if wanted is not None and not any(w in source for w in wanted):
+                continue
+            for c in controls_in(path, source):
+                out.setdefault(c.id, c)
     return out
 
 
@@ -91,16 +107,20 @@ def build_report(
     keys: list[Key] | None,
     *,
     controls: dict[str, Control] | None = None,
+    policies: Sequence[Path] = (),
     audit: AuditStatus | None = None,
 ) -> ReportView:
-    """The report of `keys` (None: every registered version), plus inventory and audit."""
-    controls = load_catalogue() if controls is None else controls
+    """The report of `keys` (None: every registered version), plus inventory and audit.
+
+    `controls` is a loaded catalogue (a server loads it once); without it, the controls the
+    shown decisions name are looked up in the shipped library and `policies`.
+    """
     now = views.now(store)
     inventory = [_inventory_row(r, now) for r in views.inventory(store)]
     if keys is not None and not keys:
         models: list[ModelView] = []
     else:
-        models = build_models(store, keys, controls=controls, now=now)
+        models = build_models(store, keys, controls=controls, policies=policies, now=now)
     return ReportView(
         generated_at=iso(now) or "",
         database=str(store.path),
@@ -120,8 +140,9 @@ def build_models(
     store: Store,
     keys: list[Key] | None,
     *,
-    controls: dict[str, Control],
+    controls: dict[str, Control] | None,
     now: datetime,
+    policies: Sequence[Path] = (),
 ) -> list[ModelView]:
     """Model views of `keys` (None: all), in name/version order."""
     regs = views.versions(store, keys)
@@ -138,6 +159,14 @@ def build_models(
         if pid:
             wanted.append(pid)
     profiles = views.profiles(store, wanted)
+    if controls is None:
+        ids = {
+            str(v.get("control", ""))
+            for ds in decisions.values()
+            for d in ds
+            for v in d["violations"]
+        }
+        controls = load_catalogue(policies, ids - {""})
     out = []
     for reg in regs:
         key = (reg["name"], reg["version"])

@@ -62,7 +62,8 @@ caption{text-align:left;font-weight:600;padding:.2rem 0}
 figure{margin:1rem 0;padding:.5rem;border:1px solid var(--line);break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:.3rem}
 .chart{min-height:60px;overflow-x:auto}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:0 1rem}details{margin:.3rem 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:0 1rem}
+details{margin:.3rem 0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem}dt{font-weight:600}
 dd{margin:0}code{font-size:.85em;word-break:break-all}
 nav ul{columns:3;padding-left:1.2rem}

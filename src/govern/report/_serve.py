@@ -67,9 +67,16 @@ def model_href(name: str, version: str) -> str:
 class App:
     """Routing, caching and database access; the HTTP handler only sends what this returns."""
 
-    def __init__(self, db: str | Path | None, *, lock_timeout: float = READ_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self,
+        db: str | Path | None,
+        *,
+        lock_timeout: float = READ_LOCK_TIMEOUT,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
         self.db = db
         self.lock_timeout = lock_timeout
+        self.cache_size = cache_size  # 0: build every answer afresh (benchmarks measure both)
         self.controls = load_catalogue()
         self._cache: OrderedDict[tuple[str, tuple[int, ...]], Answer] = OrderedDict()
         self._last: dict[str, Answer] = {}
@@ -111,7 +118,7 @@ class App:
             if answer.status == HTTPStatus.OK:
                 self._cache[key] = answer
                 self._last[route] = answer
-                while len(self._cache) > CACHE_SIZE:
+                while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
             return answer, False
 
@@ -253,10 +260,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    db: str | Path | None, host: str = "127.0.0.1", port: int = 8321, *, verbose: bool = False
+    db: str | Path | None,
+    host: str = "127.0.0.1",
+    port: int = 8321,
+    *,
+    verbose: bool = False,
+    cache_size: int = CACHE_SIZE,
 ) -> ThreadingHTTPServer:
     """A server bound to host:port (port 0: any free port); call serve_forever()."""
-    app = App(db)
+    app = App(db, cache_size=cache_size)
     handler = type("GovernHandler", (Handler,), {"app": app})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

@@ -83,11 +83,12 @@ def _connect(path: Path, lock_timeout: float | None) -> duckdb.DuckDBPyConnectio
 
 
 def run_sql(store: Store, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of one read statement (SELECT, WITH, FROM, SHOW, DESCRIBE,
-    SUMMARIZE, VALUES, EXPLAIN); anything else, or more than one statement, is refused.
+    """Column names and rows of one read statement; anything else is refused.
 
-    Besides the read-only connection, the session is locked with file system access off, so
-    neither `COPY ... TO` nor a table function can write or read outside the database.
+    One statement of DuckDB's type SELECT (which covers WITH, FROM, SHOW, DESCRIBE,
+    SUMMARIZE, VALUES) or EXPLAIN. Besides the read-only connection, the session is locked
+    with file system access off, so neither `COPY ... TO` nor a table function can write or
+    read outside the database.
     """
     conn = store.conn
     try:
