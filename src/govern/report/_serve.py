@@ -32,6 +32,7 @@ from urllib.parse import quote, unquote, urlsplit
 from govern.errors import GovernError, ModelNotFoundError, StoreLockedError
 from govern.report._build import audit_status, build_report, load_catalogue
 from govern.report._html import render_html
+from govern.report._view import AuditStatus, ReportView
 from govern.store import Store, resolve_db_path, views
 
 BUSY = "database busy: another process is writing (a scan or a check); retry shortly"
@@ -82,6 +83,8 @@ class App:
         self._last: dict[str, Answer] = {}
         self._lock = threading.Lock()
         self._busy_until = 0.0
+        self._state_now: tuple[int, ...] = ()
+        self._audit: tuple[tuple[int, ...], AuditStatus] | None = None
 
     def _state(self) -> tuple[int, ...]:
         path = resolve_db_path(self.db)
@@ -106,6 +109,7 @@ class App:
             try:
                 if time.monotonic() < self._busy_until:
                     raise StoreLockedError(BUSY)
+                self._state_now = key[1]
                 answer = self._build(route)
             except StoreLockedError:
                 self._busy_until = time.monotonic() + BUSY_BACKOFF
@@ -151,12 +155,21 @@ class App:
             return lambda s: self._api_decision(s, parts[2])
         return None
 
+    def _audit_status(self, store: Store) -> AuditStatus:
+        """The chain's status, recomputed once per database state (it reads every row)."""
+        if self._audit is None or self._audit[0] != self._state_now:
+            self._audit = (self._state_now, audit_status(store))
+        return self._audit[1]
+
+    def _report(self, store: Store, keys: list[tuple[str, str]]) -> ReportView:
+        return build_report(store, keys, controls=self.controls, audit=self._audit_status(store))
+
     def _index(self, store: Store) -> Answer:
-        report = build_report(store, [], controls=self.controls)
+        report = self._report(store, [])
         return _html(HTTPStatus.OK, render_html(report, model_href=model_href))
 
     def _api_models(self, store: Store) -> Answer:
-        report = build_report(store, [], controls=self.controls)
+        report = self._report(store, [])
         return _json(HTTPStatus.OK, {"models": report.to_dict()["inventory"]})
 
     def _key(self, store: Store, name: str, version: str) -> list[tuple[str, str]]:
@@ -166,7 +179,7 @@ class App:
         return [(name, version)]
 
     def _model(self, store: Store, name: str, version: str) -> Answer:
-        report = build_report(store, self._key(store, name, version), controls=self.controls)
+        report = self._report(store, self._key(store, name, version))
         page = render_html(
             report,
             title=f"govern: {name}@{version}",
@@ -176,12 +189,7 @@ class App:
         return _html(HTTPStatus.OK, page)
 
     def _api_model(self, store: Store, name: str, version: str) -> Answer:
-        report = build_report(
-            store,
-            self._key(store, name, version),
-            controls=self.controls,
-            audit=audit_status(store),
-        )
+        report = self._report(store, self._key(store, name, version))
         doc = report.models[0].to_dict()
         doc["audit"] = report.to_dict()["audit"]
         return _json(HTTPStatus.OK, doc)
