@@ -276,3 +276,34 @@ def test_sql_syntax_error_is_a_usage_error(
 ) -> None:
     code, _, err = run(capsys, "--db", str(built.db), "sql", "SELEC 1")
     assert code == 2 and "syntax error" in err
+
+
+def test_the_demo_writes_its_report_and_points_to_govern_sql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "demo", "--dir", str(tmp_path / "demo"))
+    assert code == 0
+    report = tmp_path / "demo" / "report.html"
+    assert 'data-ref="fraud-detect@7"' in report.read_text()
+    assert "duckdb -readonly" not in out
+    (line,) = [x for x in out.splitlines() if " sql " in x]
+    argv = line.split(" sql ", 1)[1].strip().strip('"')
+    db = tmp_path / "demo" / "govern.duckdb"
+    code, rows, err = run(capsys, "--db", str(db), "sql", argv, "--format", "json")
+    assert code == 0, err
+    assert [r["result"] for r in json.loads(rows)] == ["allow", "deny"]
+
+
+def test_names_from_cards_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hostile owner or feature name is text on the page, never markup or script."""
+    db = tmp_path / "g.duckdb"
+    card = tmp_path / "c.yaml"
+    evil = "</script><script>alert(1)</script><!--"
+    card.write_text(f'name: x\nversion: "1"\nowner: "{evil}"\nrisk_tier: 3\nuse_case: "<b>u</b>"\n')
+    assert run(capsys, "--db", str(db), "init")[0] == 0
+    assert run(capsys, "--db", str(db), "register", str(card))[0] == 0
+    out = tmp_path / "r.html"
+    assert run(capsys, "--db", str(db), "report", "--all", "-o", str(out))[0] == 0
+    page = out.read_text().replace(bundle(), "")
+    assert evil not in page and "<b>u</b>" not in page
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in page

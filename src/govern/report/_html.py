@@ -129,7 +129,8 @@ def _note(text: str, cls: str = "note") -> str:
 
 def _figure(model: ModelView, chart: Chart) -> str:
     cid = f"{model.anchor}-{chart.key}".replace(" ", "_")
-    spec = json.dumps(chart.spec, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    # "<" as \u003c: no "</script>" or "<!--" inside the block can end or confuse it.
+    spec = json.dumps(chart.spec, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     table = _table(chart.headers, chart.rows)
     return (
         f'<figure data-spec="s-{_e(cid)}" data-chart="{_e(chart.key)}">'
