@@ -9,7 +9,8 @@ Routes (GET and HEAD only; any other method gets 405):
 
 The database is opened read-only for a request whose answer is not cached, and closed
 before the answer is sent, so scans and CI can keep writing. Answers are cached by route and
-by the database files' size and modification time: an unchanged database is not reopened,
+by the database files' size and modification time, for at most a minute (evidence ages and
+zombie flags move with the clock): an unchanged database is not reopened for every request,
 and a change invalidates every answer. While a writer holds the lock (DuckDB admits no reader
 then), the last answer for the route is served with `X-Govern-Stale: 1` and a banner; with no
 earlier answer the server says 503 with Retry-After. Binds to loopback by default.
@@ -40,6 +41,8 @@ STALE = "showing the last answer read before another process started writing to 
 CACHE_SIZE = 512
 READ_LOCK_TIMEOUT = 0.25  # how long one request waits for a writer before answering stale
 BUSY_BACKOFF = 1.0  # after a lock, answer stale for this long without retrying the open
+# Evidence ages and zombie flags move with the clock: an answer is rebuilt at least this often.
+MAX_AGE = 60.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class App:
     def get(self, target: str) -> tuple[Answer, bool]:
         """The answer for a GET of `target`, and whether it is stale."""
         route = urlsplit(target).path
-        key = (route, self._state())
+        key = (route, (*self._state(), int(time.time() // MAX_AGE)))
         with self._lock:  # one reader at a time: answers are built once, writers get gaps
             hit = self._cache.get(key)
             if hit is not None:
@@ -109,7 +112,7 @@ class App:
             try:
                 if time.monotonic() < self._busy_until:
                     raise StoreLockedError(BUSY)
-                self._state_now = key[1]
+                self._state_now = key[1][:-1]  # the files only: the chain does not age
                 answer = self._build(route)
             except StoreLockedError:
                 self._busy_until = time.monotonic() + BUSY_BACKOFF
