@@ -156,7 +156,7 @@ def test_every_section_and_chart_of_every_model(browser: Any, built: Built, tmp_
         )
         for want in ("psi", "score", "drift-f0", "drift-channel", "fair-group", "baseline"):
             assert f"m@1 {want}" in keys
-        for want in ("trend-perf", "trend-latency", "trend-psi"):
+        for want in ("trend-perf", "trend-latency", "trend-errors", "trend-psi"):
             assert f"m@1 {want}" in keys
         assert len(charts) == len(keys)
         # the version without evidence says so instead of drawing

@@ -50,7 +50,7 @@ PERFORMANCE_ORDER = (
     "recall",
     "f1",
     "brier_score",
-    "ece",
+    "expected_calibration_error",
     "rmse",
     "mae",
     "label_coverage",
@@ -482,7 +482,8 @@ def _trend(rows: list[dict[str, Any]]) -> list[TrendPoint]:
     out = []
     for r in rows:
         metric = r["metric"] if r["family"] != "drift" else f"psi {r['subject']}"
-        out.append(TrendPoint(r["scan_id"], iso(r["finished_at"]) or "", metric, float(r["value"])))
+        at = iso(r["finished_at"]) or ""
+        out.append(TrendPoint(r["scan_id"], at, r["family"], metric, float(r["value"])))
     return out
 
 

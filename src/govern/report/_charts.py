@@ -282,8 +282,31 @@ def fairness_chart(model: ModelView, attr: AttributeView) -> Chart | None:
     return Chart(f"fair-{attr.name}", title, spec, headers, rows)
 
 
-_SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge"]
-_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 1], [1, 3], [10, 2]]
+# Performance metrics on a 0..1 scale that share one chart (Brier and ECE are errors, also 0..1).
+_RATES = (
+    "auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "brier_score",
+    "expected_calibration_error",
+    "label_coverage",
+)
+# Eight distinct (colour, dash, shape) triples: Okabe & Ito's eight colours, and a dash and a
+# point shape per series, so any two series differ in all three.
+_PALETTE = [BLUE, ORANGE, GREEN, VERMILION, PURPLE, "#56B4E9", "#000000", "#F0E442"]
+_SHAPES = [
+    "circle",
+    "square",
+    "triangle-up",
+    "diamond",
+    "cross",
+    "triangle-down",
+    "triangle-left",
+    "triangle-right",
+]
+_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 1], [1, 3], [10, 2], [3, 3, 1, 3]]
 
 
 def trend_chart(
@@ -293,34 +316,51 @@ def trend_chart(
     if not points:
         return None
     metrics = sorted({p.metric for p in points})
-    values = [{"at": p.at, "metric": p.metric, "value": p.value} for p in points]
+    number: dict[str, int] = {}
+    for p in points:  # oldest first, as the store returns them
+        number.setdefault(p.scan_id, len(number) + 1)
+    step = max(1, -(-len(number) // 10))  # at most ~10 whole-number ticks
+    ticks = list(range(1, len(number) + 1, step))
+    values = [
+        {"scan": number[p.scan_id], "at": p.at, "metric": p.metric, "value": p.value}
+        for p in points
+    ]
     spec = _base(title, f"Line chart of {y_title} per scan over time; table follows.", values)
     metric = {"field": "metric", "type": "nominal", "sort": metrics, "title": "metric"}
-    palette = [BLUE, ORANGE, GREEN, VERMILION, PURPLE, "#56B4E9", "#000000"]
     n = len(metrics)
-    scale_dash = {"domain": metrics, "range": [_DASHES[i % len(_DASHES)] for i in range(n)]}
-    scale_shape = {"domain": metrics, "range": [_SHAPES[i % len(_SHAPES)] for i in range(n)]}
+    scale_dash = {"domain": metrics, "range": [_DASHES[i % 8] for i in range(n)]}
+    scale_shape = {"domain": metrics, "range": [_SHAPES[i % 8] for i in range(n)]}
+    palette = [_PALETTE[i % 8] for i in range(n)]
     spec.update(
         {
             "width": WIDTH,
             "height": 180,
             "mark": {"type": "line", "point": {"filled": True, "size": 50}},
             "encoding": {
-                "x": {"field": "at", "type": "temporal", "title": "scan time (UTC)"},
+                # One step per scan, whether scans are minutes or months apart; the table
+                # and the tooltip give each scan's time.
+                "x": {
+                    "field": "scan",
+                    "type": "quantitative",
+                    "title": "scan number (oldest first)",
+                    "axis": {"format": "d", "values": ticks},
+                    "scale": {"domainMin": 1, "nice": False},
+                },
                 "y": {"field": "value", "type": "quantitative", "title": y_title},
-                "color": {**metric, "scale": {"domain": metrics, "range": palette[:n] or [BLUE]}},
+                "color": {**metric, "scale": {"domain": metrics, "range": palette}},
                 "strokeDash": {**metric, "scale": scale_dash},
                 "shape": {**metric, "scale": scale_shape},
                 "tooltip": [
-                    {"field": "at", "type": "temporal"},
+                    {"field": "scan", "type": "quantitative"},
+                    {"field": "at"},
                     {"field": "metric"},
                     {"field": "value", "type": "quantitative"},
                 ],
             },
         }
     )
-    rows = tuple((p.at, p.metric, fmt(p.value)) for p in points)
-    return Chart(key, title, spec, ("scan time (UTC)", "metric", "value"), rows)
+    rows = tuple((str(number[p.scan_id]), p.at, p.metric, fmt(p.value)) for p in points)
+    return Chart(key, title, spec, ("scan", "scan time (UTC)", "metric", "value"), rows)
 
 
 def baseline_chart(model: ModelView) -> Chart | None:
@@ -393,15 +433,17 @@ def model_charts(model: ModelView) -> dict[str, list[Chart]]:
         c = fairness_chart(model, a)
         if c:
             out["fairness"].append(c)
-    perf = [p for p in model.trend if not p.metric.startswith(("psi ", "latency_"))]
-    perf = [p for p in perf if p.metric not in ("throughput_rows_per_hour", "freshness_seconds")]
+    perf = [p for p in model.trend if p.family == "performance" and p.metric in _RATES]
     lat = [p for p in model.trend if p.metric.startswith("latency_")]
-    psi = [p for p in model.trend if p.metric.startswith("psi ")]
+    err = [p for p in model.trend if p.metric == "error_rate"]
+    psi = [p for p in model.trend if p.family == "drift"]
+    ref = model.ref
     for c2 in (
         baseline_chart(model),
-        trend_chart(model, "trend-perf", f"{model.ref}: metrics per scan", perf, "value"),
-        trend_chart(model, "trend-latency", f"{model.ref}: latency p50/p95/p99", lat, "ms"),
-        trend_chart(model, "trend-psi", f"{model.ref}: PSI per feature per scan", psi, "PSI"),
+        trend_chart(model, "trend-perf", f"{ref}: performance per scan", perf, "value"),
+        trend_chart(model, "trend-latency", f"{ref}: latency p50/p95/p99 per scan", lat, "ms"),
+        trend_chart(model, "trend-errors", f"{ref}: error rate per scan", err, "error rate"),
+        trend_chart(model, "trend-psi", f"{ref}: PSI per feature per scan", psi, "PSI"),
     ):
         if c2:
             out["performance"].append(c2)

@@ -151,6 +151,7 @@ class TrendPoint:
 
     scan_id: str
     at: str
+    family: str  # performance | operational | drift
     metric: str
     value: float
 
