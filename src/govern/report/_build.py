@@ -40,7 +40,6 @@ from govern.report._view import (
 )
 from govern.results import MetricRow
 from govern.store import Store, registry, views
-from govern.store import audit as audit_store
 
 Key = tuple[str, str]
 PERFORMANCE_ORDER = (
@@ -131,9 +130,9 @@ def build_report(
 
 
 def audit_status(store: Store) -> AuditStatus:
-    """Recompute the audit chain (read-only) and report its head."""
-    r = audit_store.verify(store.conn)
-    return AuditStatus(r.ok, r.rows, r.head.seq, r.head.hash, r.problem)
+    """Recompute the audit hash chain (read-only) and report its head."""
+    ok, rows, seq, digest, problem = views.chain_status(store)
+    return AuditStatus(ok, rows, seq, digest, problem)
 
 
 def build_models(

@@ -44,6 +44,11 @@ def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def r5(x: float) -> float:
+    """A value rounded to 5 significant digits: what a chart can show, in fewer bytes."""
+    return float(f"{x:.5g}")
+
+
 def _base(title: str, description: str, values: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
@@ -58,10 +63,10 @@ def drift_chart(model: ModelView, col: ColumnDrift, what: str = "feature") -> Ch
     """Reference vs current share of valid values per bin (side-by-side bars)."""
     if not col.bins:
         return None
-    values = []
-    for i, b in enumerate(col.bins):
-        values.append({"bin": b.label, "order": i, "series": "reference", "share": b.reference})
-        values.append({"bin": b.label, "order": i, "series": "current", "share": b.current})
+    values = [
+        {"bin": b.label, "order": i, "reference": r5(b.reference), "current": r5(b.current)}
+        for i, b in enumerate(col.bins)
+    ]
     title = f"{col.name}: reference vs current share per bin (PSI {fmt(col.psi)}, {col.band})"
     spec = _base(title, f"Bar chart of the {what} {col.name} per bin; table follows.", values)
     series = {"field": "series", "type": "nominal", "sort": ["reference", "current"]}
@@ -69,6 +74,7 @@ def drift_chart(model: ModelView, col: ColumnDrift, what: str = "feature") -> Ch
         {
             "width": WIDTH,
             "height": 180,
+            "transform": [{"fold": ["reference", "current"], "as": ["series", "share"]}],
             "mark": {"type": "bar", "stroke": "#222222", "strokeWidth": 1},
             "encoding": {
                 "x": {
@@ -110,7 +116,12 @@ def psi_chart(model: ModelView, drift: DriftView) -> Chart | None:
     if not cols:
         return None
     values = [
-        {"feature": c.name, "psi": c.psi, "band": c.band, "label": f"{fmt(c.psi, 3)} {c.band}"}
+        {
+            "feature": c.name,
+            "psi": r5(c.psi or 0.0),
+            "band": c.band,
+            "label": f"{fmt(c.psi, 3)} {c.band}",
+        }
         for c in cols
     ]
     top = max(float(c.psi or 0.0) for c in cols)
@@ -182,7 +193,9 @@ def fairness_chart(model: ModelView, attr: AttributeView) -> Chart | None:
         for label, field in metrics:
             v = getattr(g, field)
             if v is not None:
-                values.append({"group": g.group, "metric": label, "value": v, "text": fmt(v, 3)})
+                values.append(
+                    {"group": g.group, "metric": label, "value": r5(v), "text": fmt(v, 3)}
+                )
     if not values:  # every group withheld or unmeasured: the table says why, no empty chart
         return None
     withheld = [
@@ -322,7 +335,7 @@ def trend_chart(
     step = max(1, -(-len(number) // 10))  # at most ~10 whole-number ticks
     ticks = list(range(1, len(number) + 1, step))
     values = [
-        {"scan": number[p.scan_id], "at": p.at, "metric": p.metric, "value": p.value}
+        {"scan": number[p.scan_id], "at": p.at, "metric": p.metric, "value": r5(p.value)}
         for p in points
     ]
     spec = _base(title, f"Line chart of {y_title} per scan over time; table follows.", values)

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from govern.errors import StoreError, UserInputError
+from govern.store import audit
 from govern.store._connection import Store, lock_timeout_from_env, resolve_db_path, translate
 from govern.store._migrations import SCHEMA_VERSION, current_version
 
@@ -242,8 +243,15 @@ def latest_evidence(store: Store, keys: list[Key] | None = None) -> dict[Key, li
             ORDER BY e.name, e.version, e.family, e.subject, e.metric""",
         params,
     )
+    parsed: dict[str, dict[str, Any]] = {}  # a column's metrics share one detail document
     for r in rows:
-        r["detail"] = json.loads(r["detail"]) if r["detail"] else {}
+        text = r["detail"]
+        if not text:
+            r["detail"] = {}
+        elif text in parsed:
+            r["detail"] = parsed[text]
+        else:
+            r["detail"] = parsed[text] = json.loads(text)
     return _group(rows)
 
 
@@ -310,3 +318,29 @@ def now(store: Store) -> datetime:
     value = store.query("SELECT make_timestamp(epoch_us(now()))")[0][0]
     assert isinstance(value, datetime)
     return value
+
+
+def chain_status(store: Store) -> tuple[bool, int, int, str, str | None]:
+    """Walk the audit hash chain: (intact, rows, head seq, head hash, first problem).
+
+    Checks what a reader of the page needs at a glance, in one pass over `canon`: seqs run
+    1..N without gaps and each row_hash is sha256(prev_hash, a newline, canon) of the row
+    before. The full `govern audit verify` also re-derives every content digest from the
+    evidence and decision rows, which reads the whole database (tens of seconds for 1,000
+    models); the report says so and leaves that to it.
+    """
+    prev, expected, rows = audit.GENESIS, 1, 0
+    cur = store.conn.execute("SELECT seq, canon, prev_hash, row_hash FROM audit_log ORDER BY seq")
+    while batch := cur.fetchmany(10_000):
+        for seq, canon, prev_hash, digest in batch:
+            problem = None
+            if seq != expected:
+                problem = audit.SEQ_GAP.format(seq=seq, expected=expected)
+            elif prev_hash != prev:
+                problem = audit.PREV_MISMATCH.format(seq=seq, prev=expected - 1)
+            elif audit.row_hash(prev, bytes(canon)) != digest:
+                problem = audit.HASH_MISMATCH.format(seq=seq)
+            if problem is not None:
+                return False, rows, expected - 1, prev, problem
+            prev, expected, rows = str(digest), expected + 1, rows + 1
+    return True, rows, expected - 1, prev, None
