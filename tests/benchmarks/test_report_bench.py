@@ -32,4 +32,4 @@ def test_report_bench_runs_at_tiny_size(tmp_path: Path) -> None:
         text=True,
     ).stdout
     assert "| --all |" in out and "| one model |" in out
-    assert "| cache on | 2 | 4 |" in out and "| cache off | 2 | 4 |" in out
+    assert "| cache on | 2 | 4 |" in out and "| cache off | 1 | 2 |" in out

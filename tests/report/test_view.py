@@ -215,3 +215,35 @@ def test_the_view_is_json_serialisable(report: ReportView) -> None:
 
     doc = json.loads(json.dumps(report.to_dict()))
     assert doc["models"][0]["ref"] == report.models[0].ref
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            "UPDATE audit_log SET row_hash = repeat('0', 64) WHERE seq = 3",
+            "row_hash mismatch at seq 3",
+        ),
+        (
+            "UPDATE audit_log SET canon = canon || 'x'::BLOB WHERE seq = 2",
+            "row_hash mismatch at seq 2",
+        ),
+        ("DELETE FROM audit_log WHERE seq = 4", "seq gap or reorder at seq 5 (expected 4)"),
+        ("UPDATE audit_log SET prev_hash = repeat('1', 64) WHERE seq = 5", "prev_hash at seq 5"),
+    ],
+)
+def test_a_broken_chain_is_reported_with_the_first_bad_seq(
+    built: Built, tmp_path, edit: str, problem: str
+) -> None:
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(built.db, db)
+    with duckdb.connect(str(db)) as conn:
+        conn.execute(edit)
+    with open_read_only(db) as store:
+        audit = build_report(store, []).audit
+    assert not audit.ok
+    assert audit.problem is not None and audit.problem.startswith(problem)

@@ -10,6 +10,7 @@ numeric cells carry the exact stored value in `data-value` for machines (and tes
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -100,9 +101,15 @@ DRIVER = """
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
 
 
+_SPECIAL = re.compile("[&<>\"']")
+
+
 def _e(x: object) -> str:
-    """html.escape(quote=True), as one translate call (the report escapes ~10^6 strings)."""
-    return "" if x is None else str(x).translate(_ESCAPES)
+    """html.escape(quote=True); most cells have nothing to escape (a report has ~10^6)."""
+    if x is None:
+        return ""
+    text = str(x)
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def _num(x: float | None, text: str | None = None) -> str:

@@ -237,7 +237,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", "2")
         self.end_headers()
         if body:
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client went away; nothing to tell it
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         """Answer from the app."""
