@@ -231,6 +231,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=50)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/govern-report-bench"))
+    ap.add_argument("--skip-report", action="store_true", help="Only the serve load test.")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--db", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help=argparse.SUPPRESS)
@@ -240,8 +241,9 @@ def main() -> None:
         return
     db = build(a.cache, a.models, a.scans)
     print(f"{a.models} model versions, model-0000@1 with {a.scans} scans ({db})\n")
-    bench_report(db, a.cache / "report.html", a.reps)
-    print()
+    if not a.skip_report:
+        bench_report(db, a.cache / "report.html", a.reps)
+        print()
     print("| serve | clients | requests | first (cold) ms | p50 ms | p95 ms | p99 ms | req/s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     bench_serve(db, a.clients, a.requests, cache=True)

@@ -108,6 +108,7 @@ def build_report(
     controls: dict[str, Control] | None = None,
     policies: Sequence[Path] = (),
     audit: AuditStatus | None = None,
+    with_inventory: bool = True,
 ) -> ReportView:
     """The report of `keys` (None: every registered version), plus inventory and audit.
 
@@ -115,7 +116,8 @@ def build_report(
     shown decisions name are looked up in the shipped library and `policies`.
     """
     now = views.now(store)
-    inventory = [_inventory_row(r, now) for r in views.inventory(store)]
+    rows = views.inventory(store) if with_inventory else []
+    inventory = [_inventory_row(r, now) for r in rows]
     if keys is not None and not keys:
         models: list[ModelView] = []
     else:

@@ -165,7 +165,14 @@ class App:
         return self._audit[1]
 
     def _report(self, store: Store, keys: list[tuple[str, str]]) -> ReportView:
-        return build_report(store, keys, controls=self.controls, audit=self._audit_status(store))
+        """Model pages and documents leave the inventory out (the index has it)."""
+        return build_report(
+            store,
+            keys,
+            controls=self.controls,
+            audit=self._audit_status(store),
+            with_inventory=not keys,
+        )
 
     def _index(self, store: Store) -> Answer:
         report = self._report(store, [])
