@@ -280,6 +280,12 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of clients beyond that has its
+    # connections dropped and retried by TCP a second later.
+    request_queue_size = 128
+
+
 def make_server(
     db: str | Path | None,
     host: str = "127.0.0.1",
@@ -291,7 +297,7 @@ def make_server(
     """A server bound to host:port (port 0: any free port); call serve_forever()."""
     app = App(db, cache_size=cache_size)
     handler = type("GovernHandler", (Handler,), {"app": app})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     server.verbose = verbose  # type: ignore[attr-defined]
     return server
