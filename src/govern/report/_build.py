@@ -121,7 +121,7 @@ def build_report(
     if keys is not None and not keys:
         models: list[ModelView] = []
     else:
-        models = build_models(store, keys, controls=controls, policies=policies, now=now)
+        models = build_models(store, keys, controls=controls, policies=policies)
     return ReportView(
         generated_at=iso(now) or "",
         database=str(store.path),
@@ -142,7 +142,6 @@ def build_models(
     keys: list[Key] | None,
     *,
     controls: dict[str, Control] | None,
-    now: datetime,
     policies: Sequence[Path] = (),
 ) -> list[ModelView]:
     """Model views of `keys` (None: all), in name/version order."""

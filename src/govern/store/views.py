@@ -54,6 +54,7 @@ def open_read_only(db: str | Path | None, *, lock_timeout: float | None = None) 
     conn = _connect(path, lock_timeout)
     try:
         conn.execute("SET TimeZone = 'UTC'")
+        conn.execute("SET enable_progress_bar = false")  # no bar on a terminal or server log
         found = current_version(conn)
     except duckdb.Error as exc:
         conn.close()
@@ -299,18 +300,6 @@ def latest_profiles(store: Store, keys: list[Key] | None = None) -> dict[Key, st
         params,
     )
     return {(str(n), str(v)): str(p) for n, v, p in rows}
-
-
-def approvals(store: Store, keys: list[Key] | None = None) -> dict[Key, list[dict[str, Any]]]:
-    """Recorded approvals per version, oldest first."""
-    cond, params = _keys_filter(keys)
-    return _group(
-        store.query_dicts(
-            f"""SELECT name, version, stage, role, approved_by, note, approved_at
-                FROM approvals WHERE {cond} ORDER BY name, version, approved_at""",
-            params,
-        )
-    )
 
 
 def now(store: Store) -> datetime:
