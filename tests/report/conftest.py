@@ -24,6 +24,7 @@ from govern.runner.baseline import baseline
 from govern.runner.check import check
 from govern.runner.scan import scan
 from govern.store import Store
+from govern.store.lifecycle import add_approval
 from govern.store.registry import upsert_card
 
 from ..conftest import POLICIES
@@ -99,6 +100,16 @@ def build(root: Path) -> Built:
         baseline(store, ref, data=[root / "train.parquet"])
         for i in range(SCANS):
             scan(store, ref, data=[root / f"cur-{i}.parquet"])
+        add_approval(
+            store,
+            name="m",
+            version="1",
+            stage="production",
+            role="model_risk_committee",
+            by="mrc@example.com",
+            note="approved with conditions",
+            actor="test",
+        )
         check(store, prepared, ref, "production")
         thin = ModelRef("thin", "1")
         baseline(store, thin, data=[root / "train.parquet"])

@@ -181,6 +181,8 @@ def test_header_decision_and_provenance(built: Built, report: ReportView) -> Non
     assert m.provenance.bundle_hash == bundle
     assert m.provenance.decision_ids == (dec_id,)
     assert [e.action for e in m.history][0] == "register"
+    ((by, role, stage),) = _sql(built, "SELECT approved_by, role, stage FROM approvals")
+    assert [(a.by, a.role, a.stage) for a in m.approvals] == [(by, role, stage)]
     assert m.owner == "owner@example.com" and m.scope == ("fairness",)
 
 

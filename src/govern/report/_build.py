@@ -18,6 +18,7 @@ from govern.report._view import (
     FOUR_FIFTHS,
     PSI_DENY,
     PSI_WARN,
+    ApprovalView,
     AttributeView,
     AuditStatus,
     BinShare,
@@ -148,6 +149,7 @@ def build_models(
     regs = views.versions(store, keys)
     status = {(r["name"], r["version"]): r for r in views.inventory(store, keys)}
     events = views.lifecycle_events(store, keys)
+    approvals = views.approvals(store, keys)
     decisions = views.decisions(store, keys)
     scans = views.scans(store, keys)
     evidence = views.latest_evidence(store, keys)
@@ -189,6 +191,16 @@ def build_models(
                 scope=tuple(reg["regulatory_scope"] or ()),
                 stage=reg["stage"],
                 history=tuple(_event(e) for e in events.get(key, [])),
+                approvals=tuple(
+                    ApprovalView(
+                        iso(a["approved_at"]) or "",
+                        a["stage"],
+                        a["role"],
+                        a["approved_by"],
+                        a["note"],
+                    )
+                    for a in approvals.get(key, [])
+                ),
                 last_decision=decs[0] if decs else None,
                 decisions=tuple(decs),
                 drift=_drift(rows, profile, reg["card"]) if rows else None,

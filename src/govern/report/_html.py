@@ -332,6 +332,13 @@ def _header(m: ModelView) -> str:
         if history
         else _note("no lifecycle events recorded")
     )
+    out.append("<h4>Recorded approvals</h4>")
+    rows = [(a.at, a.stage, a.role, a.by, a.note or "") for a in m.approvals]
+    out.append(
+        _table(("when (UTC)", "stage", "role", "by", "note"), rows, cls="approvals")
+        if rows
+        else _note("no approval recorded with `govern approve`")
+    )
     out.append("<h4>Last decision</h4>")
     out.append(_decision(m.last_decision) if m.last_decision else _note(NO_DECISION))
     out.append("</section>")

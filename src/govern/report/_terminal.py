@@ -49,6 +49,11 @@ def render_model(m: ModelView) -> RenderableType:
         for e in m.history:
             h.add_row(e.at, e.action, e.from_stage or "", e.to_stage or "", e.decision_id or "")
         parts.append(h)
+    if m.approvals:
+        ap = _table("Recorded approvals", ("when (UTC)", "stage", "role", "by"))
+        for a in m.approvals:
+            ap.add_row(a.at, a.stage, a.role, a.by)
+        parts.append(ap)
     d = m.last_decision
     if d is None:
         parts.append(Text(NO_DECISION))

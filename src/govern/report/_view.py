@@ -66,6 +66,17 @@ class StageEvent:
 
 
 @dataclass(frozen=True)
+class ApprovalView:
+    """An approval recorded with `govern approve` (card-declared ones are claims, not shown)."""
+
+    at: str
+    stage: str
+    role: str
+    by: str
+    note: str | None
+
+
+@dataclass(frozen=True)
 class BinShare:
     """One drift bin: its label and the reference and current shares of valid values."""
 
@@ -196,6 +207,7 @@ class ModelView:
     scope: tuple[str, ...]
     stage: str
     history: tuple[StageEvent, ...]
+    approvals: tuple[ApprovalView, ...]
     last_decision: DecisionView | None
     decisions: tuple[DecisionView, ...]
     drift: DriftView | None

@@ -302,6 +302,18 @@ def latest_profiles(store: Store, keys: list[Key] | None = None) -> dict[Key, st
     return {(str(n), str(v)): str(p) for n, v, p in rows}
 
 
+def approvals(store: Store, keys: list[Key] | None = None) -> dict[Key, list[dict[str, Any]]]:
+    """Recorded approvals (`govern approve`) per version, oldest first."""
+    cond, params = _keys_filter(keys)
+    return _group(
+        store.query_dicts(
+            f"""SELECT name, version, stage, role, approved_by, note, approved_at
+                FROM approvals WHERE {cond} ORDER BY name, version, approved_at, approval_id""",
+            params,
+        )
+    )
+
+
 def now(store: Store) -> datetime:
     """The database's clock (UTC, naive), the instant evidence ages are measured at."""
     value = store.query("SELECT make_timestamp(epoch_us(now()))")[0][0]
