@@ -2,19 +2,28 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps: `make demo` needs only what govern needs at run time; `make test` (and
+# `make install`) add the developer tools of the `dev` extra on top.
+RUNTIME := $(VENV)/.runtime
+STAMP   := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install runtime demo test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml native/*.c native/*.h native/*.py
+$(RUNTIME): pyproject.toml native/*.c native/*.h native/*.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+runtime: $(RUNTIME)
+
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/govern demo --dir demo-out
 
 lint: $(STAMP)

@@ -90,7 +90,7 @@ def register(db: Path, cards: Path, n: int) -> None:
             p.write_text(
                 CARD.format(i=i, tier=1 + i % 3, scope=SCOPES[i % len(SCOPES)], stage=stage)
             )
-            upsert_card(store, load_card(p))
+            upsert_card(store, load_card(p), import_reason="benchmark inventory")
             if i % 2 == 0:
                 write_scan(store, _scan(i), kind="drift", params={"window": None})
             if i % 3 == 0:

@@ -34,7 +34,14 @@ def main() -> None:
             "drift": {
                 "max_psi": 0.02,
                 "features": [
-                    {"name": f, "psi": 0.02, "missing_rate": 0.01, "status": "ok", "reasons": []}
+                    {
+                        "name": f,
+                        "psi": 0.02,
+                        "missing_rate": 0.01,
+                        "inf_rate": 0.0,
+                        "status": "ok",
+                        "reasons": [],
+                    }
                     for f in features
                 ],
             }

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from govern.clock import rfc3339
-from govern.runner.demo import cards_as_of
+from govern.runner.demo import DEMO_APPROVALS, DEMO_IMPORT, cards_as_of
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
@@ -37,3 +37,35 @@ CARDS = cards_as_of(SAMPLE_CARDS, _cards_dir, _TODAY.date())
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "govern.duckdb"
+
+
+# The sample cards declare `stage: deployment`: a new version only lands there through its
+# gates or as an audited import. Tests import them (as the demo does) and record the
+# approvals their cards claim with `govern approve` (a card's own `approvals:` never count).
+IMPORT = ("--import-existing", "--reason", DEMO_IMPORT)
+
+
+def register_samples(db: str | Path, *cards: str | Path) -> None:
+    """`govern register --import-existing` the sample cards, then approve them as the demo."""
+    from govern.cli import main
+
+    assert main(["--db", str(db), "register", *IMPORT, *map(str, cards)]) == 0
+    names = {Path(c).stem for c in cards}
+    for name, stage, role, by in DEMO_APPROVALS:
+        if name in names:
+            version = "3" if name == "credit-risk" else "7"
+            argv = ["--db", str(db), "approve", f"{name}@{version}", "--stage", stage]
+            assert main([*argv, "--role", role, "--by", by]) == 0
+
+
+# What `input.approvals` holds for credit-risk once the demo's approval is recorded, for
+# tests that build policy inputs without a database.
+REGISTRY_APPROVALS = [
+    {
+        "stage": "deployment",
+        "role": "committee",
+        "by": "mrc@example.com",
+        "at": YESTERDAY_NOON,
+        "note": None,
+    }
+]

@@ -37,7 +37,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
 	some a in fair.attributes
-	a.status != "ok"
+	object.get(a, "status", null) != "ok" # absent status: not measured (fail closed)
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
 		"msg": sprintf("attribute %v: impact ratios could not be computed (%v)", [a.name, concat("; ", object.get(a, "reasons", []))]),
@@ -50,7 +50,7 @@ deny contains v if {
 	some a in fair.attributes
 	a.status == "ok"
 	some g in a.groups
-	g.n >= lib.params.min_group_n
+	not small_group(g)
 	not lib.ok_number(g.adverse_impact_ratio)
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
@@ -64,7 +64,7 @@ deny contains v if {
 	some a in fair.attributes
 	a.status == "ok"
 	some g in a.groups
-	g.n >= lib.params.min_group_n
+	not small_group(g)
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
 	not ll144_only
@@ -72,8 +72,15 @@ deny contains v if {
 		"control": "FAIR-AIR-01", "severity": "high",
 		"msg": sprintf("attribute %v group %v: impact ratio %.3f below %v (selection-rate disparity)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
 		"remediation": "investigate the disparity; document the business necessity or mitigate",
-		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
+		"evidence": {"n": object.get(g, "n", null), "selection_rate": object.get(g, "selection_rate", null)},
 	}
+}
+
+# A group is exempt only when its size is a number below the minimum: an absent or
+# mistyped `n` keeps the group under the control (fail closed).
+small_group(g) if {
+	lib.ok_number(g.n)
+	g.n < lib.params.min_group_n
 }
 
 # NYC LL 144 sets no pass mark (CONTROLS.md §0.5, §10.4): for a model whose only fairness
@@ -90,14 +97,14 @@ warn contains v if {
 	some a in fair.attributes
 	a.status == "ok"
 	some g in a.groups
-	g.n >= lib.params.min_group_n
+	not small_group(g)
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
 	v := {
 		"control": "FAIR-AIR-01", "severity": "medium",
 		"msg": sprintf("attribute %v group %v: impact ratio %.3f below the four-fifths indicator %v (LL 144 sets no pass mark)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
 		"remediation": "publish the ratio in the bias-audit summary; investigate the disparity",
-		"evidence": {"n": g.n, "selection_rate": object.get(g, "selection_rate", null)},
+		"evidence": {"n": object.get(g, "n", null), "selection_rate": object.get(g, "selection_rate", null)},
 	}
 }
 
@@ -108,7 +115,7 @@ warn contains v if {
 	some a in fair.attributes
 	a.status == "ok"
 	some g in a.groups
-	g.n >= lib.params.min_group_n
+	not small_group(g)
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio >= lib.global.air_min
 	g.adverse_impact_ratio < 1
@@ -118,7 +125,7 @@ warn contains v if {
 		"control": "FAIR-AIR-01", "severity": "medium",
 		"msg": sprintf("attribute %v group %v: impact ratio %.3f with p = %v below %v (statistically significant disparity)", [a.name, g.group, g.adverse_impact_ratio, g.p_value, lib.global.air_alpha]),
 		"remediation": "assess whether the disparity is practically significant; document it",
-		"evidence": {"n": g.n, "p_value": g.p_value},
+		"evidence": {"n": object.get(g, "n", null), "p_value": g.p_value},
 	}
 }
 

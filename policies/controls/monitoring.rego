@@ -49,7 +49,7 @@ deny contains v if {
 
 output_measured if {
 	drift.output.status == "ok"
-	lib.ok_number(drift.output.psi)
+	lib.psi_value(drift.output.psi)
 }
 
 warn contains v if {
@@ -297,7 +297,12 @@ warn contains v if {
 ops_measured if lib.ev.operational.status == "ok"
 
 # METADATA
-# title: Input data quality (missing rate) within the tier limit
+# title: Input data quality (missing and infinite values) within the tier limit
+# description: |
+#   The share of a feature's values a model cannot use, null/NaN (`missing_rate`) plus
+#   +-infinity (`inf_rate`, which PSI leaves out because it bins finite values only), must
+#   not exceed the tier's `max_missing_rate`. Fails closed: a feature whose missing_rate, or
+#   (unless it is categorical) inf_rate, is absent, not a number or outside [0, 1] denies.
 # custom:
 #   id: MON-DQ-01
 #   source: Product default (no regulatory threshold); EU AI Act Art. 10(3) data quality context
@@ -307,11 +312,34 @@ ops_measured if lib.ev.operational.status == "ok"
 deny contains v if {
 	lib.applies("MON-DQ-01")
 	some f in drift.features
-	lib.ok_number(f.missing_rate)
-	f.missing_rate > p.max_missing_rate
+	share := unusable_share(f)
+	share > p.max_missing_rate
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
-		"msg": sprintf("feature %v: missing rate %.3f above %v", [f.name, f.missing_rate, p.max_missing_rate]),
+		"msg": sprintf("feature %v: unusable share %.3f (missing %.3f, infinite %.3f) above %v", [f.name, share, f.missing_rate, share - f.missing_rate, p.max_missing_rate]),
 		"remediation": "fix the upstream data pipeline",
 	}
+}
+
+deny contains v if {
+	lib.applies("MON-DQ-01")
+	some f in drift.features
+	not unusable_share(f)
+	v := {
+		"control": "MON-DQ-01", "severity": "medium",
+		"msg": sprintf("feature %v: missing or infinite share not measured (missing_rate %v, inf_rate %v)", [object.get(f, "name", "?"), object.get(f, "missing_rate", null), object.get(f, "inf_rate", null)]),
+		"remediation": "scan the feature; evidence needs missing_rate and inf_rate in [0, 1]",
+	}
+}
+
+unusable_share(f) := f.missing_rate + inf if {
+	lib.rate(f.missing_rate)
+	inf := inf_share(f)
+}
+
+inf_share(f) := f.inf_rate if lib.rate(f.inf_rate)
+
+inf_share(f) := 0 if {
+	f.kind == "categorical"
+	not "inf_rate" in object.keys(f)
 }

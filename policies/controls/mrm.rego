@@ -603,7 +603,7 @@ deny contains v if {
 	v := {
 		"control": "MRM-GOV-01", "severity": "medium",
 		"msg": "approval: no model risk committee approval for a tier-1 model",
-		"remediation": "record the committee decision in `approvals` (body: model_risk_committee)",
+		"remediation": "record the committee decision with `govern approve --role committee` (a card's own `approvals:` is a claim and does not count)",
 	}
 }
 

@@ -74,7 +74,7 @@ deny contains v if {
 	v := {
 		"control": "NIST-MG-01", "severity": "high",
 		"msg": sprintf("gate decision: no recorded approval for entering %v", [lib.current_stage]),
-		"remediation": "record the go/no-go decision (`govern approve` or card `approvals`)",
+		"remediation": "record the go/no-go decision with `govern approve` (card `approvals:` are claims only)",
 	}
 }
 

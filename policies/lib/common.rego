@@ -39,17 +39,11 @@ plan := p if {
 	is_object(p)
 } else := {}
 
-# Approvals (gate decisions): recorded in the registry (`govern approve`, `input.approvals`)
-# and declared in the card (`approvals`), both counted.
-approvals := array.concat(registry_approvals, card_approvals)
-
-registry_approvals := a if {
+# Approvals (gate decisions) that count: the registry's records made by the audited
+# `govern approve` (`input.approvals`). A card's own `approvals:` list is only a claim
+# (`input.model.claimed_approvals`): a card under review cannot approve itself.
+approvals := a if {
 	a := input.approvals
-	is_array(a)
-} else := []
-
-card_approvals := a if {
-	a := m.approvals
 	is_array(a)
 } else := []
 
@@ -137,18 +131,31 @@ ok_number(x) if {
 	x == x
 }
 
+# A share or probability: a number in [0, 1].
+rate(x) if {
+	ok_number(x)
+	x >= 0
+	x <= 1
+}
+
+# A PSI: a number >= 0.
+psi_value(x) if {
+	ok_number(x)
+	x >= 0
+}
+
 drift := ev.drift
 
-# Drift features whose metrics could not be computed (fail closed).
+# Drift features whose metrics could not be computed (fail closed; no status is not "ok").
 unmeasured_features contains f if {
 	some f in drift.features
-	f.status != "ok"
+	object.get(f, "status", null) != "ok"
 }
 
 unmeasured_features contains f if {
 	some f in drift.features
 	f.status == "ok"
-	not ok_number(f.psi)
+	not psi_value(object.get(f, "psi", null))
 }
 
 # Monitored features that the latest scan does not report at all.
@@ -164,6 +171,7 @@ last_monitoring_at := t if {
 		some fam in ["drift", "fairness", "performance", "operational"]
 		x := ev[fam].scanned_at
 		valid_ts(x)
+		ts_ns(x) <= now_ns # evidence dated after the evaluation clock proves nothing
 	])
 } else := null
 

@@ -26,7 +26,6 @@ model := {
 		"baseline": {"auc": 0.8},
 	},
 	"benchmark": {"latest_at": "2026-09-10"},
-	"approvals": [{"stage": "deployment", "body": "model_risk_committee", "by": "mrc", "at": "2026-09-20T00:00:00Z"}],
 	"uat_rounds": [
 		{"round": 1, "passed": true, "signed_off_by": "ops"},
 		{"round": 2, "passed": true, "signed_off_by": "ops"},
@@ -43,14 +42,17 @@ model := {
 drift := {
 	"scan_id": "s1", "scanned_at": "2026-11-22T00:00:00Z", "rows": 20000, "max_psi": 0.02,
 	"features": [
-		{"name": "a", "psi": 0.01, "missing_rate": 0.01, "status": "ok", "reasons": []},
-		{"name": "b", "psi": 0.02, "missing_rate": 0.0, "status": "ok", "reasons": []},
+		{"name": "a", "psi": 0.01, "missing_rate": 0.01, "inf_rate": 0.0, "status": "ok", "reasons": []},
+		{"name": "b", "psi": 0.02, "missing_rate": 0.0, "inf_rate": 0.0, "status": "ok", "reasons": []},
 	],
 }
 
 evidence := {"drift": drift, "performance": {"auc": 0.79, "status": "ok", "scanned_at": "2026-11-22T00:00:00Z"}}
 
-good := {"now": now, "stage": "production", "model": model, "evidence": evidence}
+# Approvals that count are the registry's records (`govern approve`), not the card's.
+approvals := [{"stage": "deployment", "role": "committee", "body": "model_risk_committee", "by": "mrc", "at": "2026-09-20T00:00:00Z"}]
+
+good := {"now": now, "stage": "production", "model": model, "evidence": evidence, "approvals": approvals}
 
 # `good` with the model patched (deep merge) / with model fields removed.
 with_model(patch) := object.union(good, {"model": patch})
@@ -61,4 +63,4 @@ with_evidence(patch) := object.union(good, {"evidence": patch})
 
 at_stage(inp, stage) := object.union(inp, {"stage": stage})
 
-feature(name, psi) := {"name": name, "psi": psi, "missing_rate": 0.0, "status": "ok", "reasons": []}
+feature(name, psi) := {"name": name, "psi": psi, "missing_rate": 0.0, "inf_rate": 0.0, "status": "ok", "reasons": []}

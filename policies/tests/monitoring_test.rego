@@ -67,4 +67,22 @@ test_ops01 if {
 	not "MON-OPS-01" in denied(object.union(slo, {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "latency_p99_ms": 300}}}))
 }
 
-test_dq01 if "MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), {"name": "b", "psi": 0.0, "missing_rate": 0.3, "status": "ok"}]))
+test_dq01 if "MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), {"name": "b", "psi": 0.0, "missing_rate": 0.3, "inf_rate": 0.0, "status": "ok"}]))
+
+# +-inf counts against the limit with missing values (tier 1: 0.05).
+test_dq01_infinities if {
+	"MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), object.union(fx.feature("b", 0.0), {"inf_rate": 0.97})]))
+	"MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), object.union(fx.feature("b", 0.0), {"missing_rate": 0.03, "inf_rate": 0.03})]))
+	not "MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), object.union(fx.feature("b", 0.0), {"missing_rate": 0.02, "inf_rate": 0.02})]))
+}
+
+# Absent, mistyped or out-of-range shares deny instead of skipping the rule.
+test_dq01_fails_closed if {
+	"MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), {"name": "b", "psi": 0.0, "inf_rate": 0.0, "status": "ok"}]))
+	"MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), {"name": "b", "psi": 0.0, "missing_rate": 0.0, "status": "ok"}]))
+	every bad in ["0.99", false, -1, 1.5, null] {
+		"MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), object.union(fx.feature("b", 0.0), {"missing_rate": bad})]))
+		"MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), object.union(fx.feature("b", 0.0), {"inf_rate": bad})]))
+	}
+	not "MON-DQ-01" in denied(drift_with([fx.feature("a", 0.0), {"name": "b", "kind": "categorical", "psi": 0.0, "missing_rate": 0.0, "status": "ok"}]))
+}

@@ -111,4 +111,10 @@ test_exc01 if {
 	"MRM-EXC-01" in denied(fx.with_model({"exceptions": [{"id": "E", "expires_at": "2027-01-01"}]}))
 }
 
-test_gov01 if "MRM-GOV-01" in denied(fx.with_model({"approvals": [{"stage": "deployment", "body": "team"}]}))
+test_gov01 if "MRM-GOV-01" in denied(object.union(fx.good, {"approvals": [{"stage": "deployment", "body": "team"}]}))
+
+# A card cannot approve itself: its declared approvals (claims) never satisfy the control.
+test_gov01_card_claims_do_not_count if {
+	committee := [{"stage": "deployment", "body": "model_risk_committee", "decision": "approved"}]
+	"MRM-GOV-01" in denied(object.union(fx.good, {"approvals": [], "model": {"claimed_approvals": committee, "approvals": committee}}))
+}

@@ -58,8 +58,13 @@ test_gv01_review_frequency if {
 
 test_mg01_gate_decision_recorded if {
 	"NIST-MG-01" in denied(with_model({"lifecycle_stage": "validation"}))
-	"NIST-MG-01" in denied(with_model({"approvals": [{"stage": "deployment", "body": "model_risk_committee", "decision": "rejected"}]}))
+	"NIST-MG-01" in denied(object.union(base, {"approvals": [{"stage": "deployment", "body": "model_risk_committee", "decision": "rejected"}]}))
 	not_denied("NIST-MG-01", fx.at_stage(with_model({"lifecycle_stage": "proposed"}), "proposed"))
+}
+
+test_mg01_card_claims_do_not_count if {
+	claim := [{"stage": "deployment", "body": "model_risk_committee", "decision": "approved"}]
+	"NIST-MG-01" in denied(object.union(base, {"approvals": [], "model": {"claimed_approvals": claim, "approvals": claim}}))
 }
 
 test_mg01_registry_approvals_count if {

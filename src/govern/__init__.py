@@ -22,7 +22,7 @@ from govern.lifecycle import STAGES, ModelRef
 from govern.results import Decision, MetricRow, ScanResult, SourceFile, Violation
 
 try:
-    __version__ = metadata.version("govern")
+    __version__ = metadata.version("govern-mrm")  # distribution, not import, name
 except metadata.PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0"
 

@@ -3,9 +3,11 @@
 The reference encoder (rfc8785) is pure Python and costs ~80 us for a small record; policy
 input hashes and audit records are canonicalised once per decision, so a `check --all`
 over 1,000 models spent a third of its recording time there. For documents whose JSON
-text is the same under both encoders (ASCII keys, safe integers, floats in the range where
-Python and ECMAScript print alike) `json.dumps` is used; anything else goes to rfc8785.
-tests/policy/test_records.py checks the equality on generated documents.
+text is the same under both encoders (ASCII keys, safe integers, integral floats below
+2**53, other floats in the range where Python and ECMAScript print alike) `json.dumps` is
+used, about twice as fast as rfc8785 on a 4.7 KB policy input; anything else goes to rfc8785.
+tests/test_jcs.py compares the two byte for byte over a seeded 30,000-document corpus that
+covers every boundary named here, against rfc8785 alone.
 """
 
 from __future__ import annotations
@@ -50,8 +52,10 @@ def _plain(doc: Any) -> Any:
     if isinstance(doc, int):
         return doc if -_SAFE_INT < doc < _SAFE_INT else None
     if isinstance(doc, float):
-        if doc.is_integer() and -_SAFE_INT < doc < _SAFE_INT:
-            return int(doc)
+        if doc.is_integer():
+            # ECMAScript prints an integral double without ".0" up to 1e21; Python's repr
+            # adds ".0" (9708413660533278.0), so only values exact as ints are converted.
+            return int(doc) if -_SAFE_INT < doc < _SAFE_INT else None
         return doc if math.isfinite(doc) and 1e-4 <= abs(doc) < 1e16 else None
     return None
 

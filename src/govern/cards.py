@@ -27,9 +27,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from govern.errors import ModelCardError
+from govern import _yaml
+from govern._identity import check_name, check_version
+from govern.errors import ModelCardError, UserInputError
 from govern.lifecycle import STAGES
 
 PROVENANCE_KEYS = ("value", "asserted_by", "asserted_at", "evidence", "expires")
@@ -99,7 +101,7 @@ SCHEMA: dict[str, Field] = {
     "dev_tests": _f(dict, doc="developmental tests: OOS/OOT (MRM-DEV-02)", open=True),
     "validation": _f(dict, doc="validation report: date, outcome, scope, validator", open=True),
     "uat_rounds": _f(list, doc="user acceptance test rounds (MRM-UAT-01)"),
-    "approvals": _f(list, doc="declared approvals {stage, body, role, by, at, decision}"),
+    "approvals": _f(list, doc="claimed approvals (input.model.claimed_approvals; never counted)"),
     "shadow": _f(dict, doc="shadow-run record (gate 5, PROD default)", open=True),
     "deployment": _f(dict, doc="deployed artifact and calibration (MRM-CHG-01)", open=True),
     "benchmark": _f(dict, doc="challenger / benchmark comparison (MRM-BMK-01)", open=True),
@@ -244,7 +246,8 @@ def resolve_facts(
                     out[k] = resolved
             return True, out
         if isinstance(value, list):
-            return True, [walk(v, f"{path}[{i}]")[1] for i, v in enumerate(value)]
+            items = [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+            return True, [resolved for keep, resolved in items if keep]
         return True, value
 
     facts = walk(data, "")[1]
@@ -257,14 +260,28 @@ def _text(value: Any) -> Any:
     return value
 
 
-def _line_of(node: yaml.Node | None, path: list[str]) -> int | None:
-    """1-based line of the key at `path` (descending through mappings), or None."""
+Where = list[str | int]  # a path into the card: mapping keys and list indices
+
+
+def _dotted(where: Where) -> str:
+    out = ""
+    for part in where:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _line_of(node: Node | None, path: Where) -> int | None:
+    """1-based line of the key (or item) at `path`, descending through the nodes, or None."""
     line = None
     for key in path:
-        if not isinstance(node, yaml.MappingNode):
+        if isinstance(key, int) and isinstance(node, SequenceNode) and key < len(node.value):
+            node = node.value[key]
+            line = int(node.start_mark.line) + 1
+            continue
+        if not isinstance(node, MappingNode):
             return line
         for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
+            if isinstance(k, ScalarNode) and k.value == key:
                 line, node = int(k.start_mark.line) + 1, v
                 break
         else:
@@ -273,7 +290,9 @@ def _line_of(node: yaml.Node | None, path: list[str]) -> int | None:
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+    """The expected type(s) with an article: "an integer", "a string or mapping"."""
+    text = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+    return f"an {text}" if text[:1] in "aeiou" else f"a {text}"
 
 
 def _is_type(value: Any, types: tuple[type, ...]) -> bool:
@@ -285,23 +304,23 @@ def _is_type(value: Any, types: tuple[type, ...]) -> bool:
 
 
 class _Validator:
-    def __init__(self, node: yaml.Node | None, path: str | None) -> None:
+    def __init__(self, node: Node | None, path: str | None) -> None:
         self.node = node
         self.path = path
         self.warnings: list[str] = []
 
-    def error(self, where: list[str], message: str) -> ModelCardError:
-        dotted = ".".join(where)
+    def error(self, where: Where, message: str) -> ModelCardError:
+        dotted = _dotted(where)
         return ModelCardError(
             f"field {dotted!r}: {message}", path=self.path, line=_line_of(self.node, where)
         )
 
-    def warn(self, where: list[str], message: str) -> None:
+    def warn(self, where: Where, message: str) -> None:
         line = _line_of(self.node, where)
         loc = ":".join(str(x) for x in (self.path or "<card>", line) if x is not None)
-        self.warnings.append(f"{loc}: field {'.'.join(where)!r}: {message}")
+        self.warnings.append(f"{loc}: field {_dotted(where)!r}: {message}")
 
-    def provenance(self, where: list[str], wrapper: dict[str, Any]) -> Any:
+    def provenance(self, where: Where, wrapper: dict[str, Any]) -> Any:
         for key in ("asserted_at", "expires"):
             if key in wrapper and _instant(wrapper[key]) is None:
                 raise self.error(
@@ -316,16 +335,14 @@ class _Validator:
             raise self.error([*where, "evidence"], "must be a string or a list of strings")
         return wrapper["value"]
 
-    def field(self, where: list[str], spec: Field, value: Any) -> None:
+    def field(self, where: Where, spec: Field, value: Any) -> None:
         if is_provenance(value):
             if where[-1] in IDENTITY_FIELDS and len(where) == 1:
                 raise self.error(where, "cannot carry provenance; give a plain value")
             value = self.provenance(where, value)
             where = [*where, "value"]
         if not _is_type(value, spec.types):
-            raise self.error(
-                where, f"must be a {_type_name(spec.types)}, got {type(value).__name__}"
-            )
+            raise self.error(where, f"must be {_type_name(spec.types)}, got {type(value).__name__}")
         if spec.enum is not None and value not in spec.enum:
             valid = ", ".join(str(e) for e in spec.enum)
             raise self.error(where, f"unknown value {value!r}; valid values are: {valid}")
@@ -335,14 +352,35 @@ class _Validator:
                 if not _is_type(item, (spec.items,)):
                     raise self.error(
                         where,
-                        f"item {i} must be a {_type_name((spec.items,))}, "
-                        f"got {type(item).__name__}",
+                        f"item {i} must be {_type_name((spec.items,))}, got {type(item).__name__}",
                     )
         if isinstance(value, dict):
             self.mapping(where, spec.children or {}, value, open_=spec.open or not spec.children)
 
+    def facts(self, where: Where, value: Any) -> None:
+        """Check every fact with provenance anywhere in the card, open mappings included.
+
+        Without this a wrapper under a free-form field (`lineage.training_data`) was never
+        validated, so `expires: soon` made a fact that never expires.
+        """
+        if isinstance(value, dict):
+            if is_provenance(value):
+                self.provenance(where, value)
+            elif "value" in value and "expires" in value:
+                extra = sorted(set(value) - set(PROVENANCE_KEYS))
+                raise self.error(
+                    where,
+                    f"a fact with `expires` may only have the keys {', '.join(PROVENANCE_KEYS)}; "
+                    f"found {', '.join(extra)} (move them elsewhere so the expiry is honoured)",
+                )
+            for k, v in value.items():
+                self.facts([*where, k], v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.facts([*where, i], v)
+
     def mapping(
-        self, where: list[str], schema: dict[str, Field], data: dict[str, Any], *, open_: bool
+        self, where: Where, schema: dict[str, Field], data: dict[str, Any], *, open_: bool
     ) -> None:
         for key, value in data.items():
             spec = schema.get(str(key))
@@ -357,16 +395,44 @@ class _Validator:
             self.field([*where, str(key)], spec, value)
 
 
+IDENTITY_NOT_TEXT = "cannot carry provenance or structure ({kind}); give a plain value"
+
+
+def _identity(node: Node | None, data: dict[str, Any], key: str, path: str | None) -> str:
+    """`name` / `version` exactly as written: `version: 010` is "010", `1.10` is "1.10".
+
+    Numbers elsewhere in a card follow the YAML 1.2 core schema; an identity is text, so it
+    is taken from the source before any number resolution could change it.
+    """
+    where: Where = [key]
+    text: str | None = None
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key:
+                if not isinstance(v, ScalarNode):
+                    kind = "list" if isinstance(v, SequenceNode) else "mapping"
+                    raise ModelCardError(
+                        f"field {key!r}: {IDENTITY_NOT_TEXT.format(kind=kind)}",
+                        path=path,
+                        line=_line_of(node, where),
+                    )
+                text = str(v.value)
+    if text is None:
+        text = str(data[key])
+    try:
+        return check_name(text) if key == "name" else check_version(text)
+    except UserInputError as exc:
+        raise ModelCardError(
+            f"field {key!r}: {exc.message}", path=path, line=_line_of(node, where)
+        ) from None
+
+
 def parse_card(text: str, path: str | None = None) -> ModelCard:
     """Parse and validate one model card; errors name the file, line and field."""
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ModelCardError(f"invalid YAML: {problem}", path=path, line=line) from exc
+        data, node = _yaml.parse(text)
+    except _yaml.YamlError as exc:
+        raise ModelCardError(exc.message, path=path, line=exc.line) from None
     if not isinstance(data, dict):
         raise ModelCardError("a model card must be a YAML mapping of fields", path=path, line=1)
     for name in REQUIRED:
@@ -375,19 +441,26 @@ def parse_card(text: str, path: str | None = None) -> ModelCard:
                 f"missing required field {name!r}; required fields are: {', '.join(REQUIRED)}",
                 path=path,
             )
+    data["name"] = _identity(node, data, "name", path)
+    data["version"] = _identity(node, data, "version", path)
     validator = _Validator(node, path)
     validator.mapping([], SCHEMA, data, open_=False)
+    validator.facts([], data)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return ModelCard(data=data, path=path, sha256=digest, warnings=tuple(validator.warnings))
 
 
 def load_card(path: str | Path) -> ModelCard:
-    """Read and validate a model card file."""
+    """Read and validate a model card file (a regular file, bounded in size)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = _yaml.read_text(p)
     except FileNotFoundError as exc:
         raise ModelCardError("file not found", path=p) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except _yaml.YamlError as exc:
+        raise ModelCardError(
+            f"cannot read model card: {exc.message}", path=p, line=exc.line
+        ) from None
+    except OSError as exc:
         raise ModelCardError(f"cannot read model card: {exc}", path=p) from exc
     return parse_card(text, str(p))

@@ -23,6 +23,18 @@ def check_stage(stage: str) -> str:
     return stage
 
 
+def registration_gates(stage: str) -> tuple[str, ...]:
+    """Gates a new version passes to be registered directly at `stage`, in order.
+
+    Every forward stage after `proposed` up to `stage`; `retired` only needs its own gate,
+    as `govern retire` does from any stage.
+    """
+    check_stage(stage)
+    if stage == "retired":
+        return ("retired",)
+    return STAGES[1 : STAGES.index(stage) + 1]
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """A parsed `NAME@VERSION`; version None means "the latest registered version"."""
@@ -33,9 +45,17 @@ class ModelRef:
     @classmethod
     def parse(cls, text: str) -> ModelRef:
         """Parse `NAME@VERSION` or `NAME`."""
+        from govern._identity import check_name, check_version
+
         name, sep, version = text.partition("@")
         if not name or (sep and not version):
             raise UserInputError(f"bad model reference {text!r}; expected NAME@VERSION or NAME")
+        try:
+            check_name(name)
+            if version:
+                check_version(version)
+        except UserInputError as exc:
+            raise UserInputError(f"bad model reference {text!r}: {exc.message}") from None
         return cls(name, version or None)
 
     def __str__(self) -> str:

@@ -101,6 +101,7 @@ class SourceFile:
     size: int
     mtime: float
     rows: int
+    fingerprint: str = ""  # sha256 of the parquet footer (runner/_identity.py)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 
 from govern.cli import main
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, register_samples
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_database_mode_reads_registry_state_and_records(
 ) -> None:
     db = str(repo / "g.duckdb")
     assert main(["--db", db, "init"]) == 0
-    assert main(["--db", db, "register", "models/credit-risk.yaml"]) == 0
+    register_samples(db, "models/credit-risk.yaml")
     capsys.readouterr()
     base = ["--db", db, "check", "--policies", str(POLICIES), "-f", "json"]
     # default stage: the card's declared stage (deployment), which it passes
@@ -58,8 +58,10 @@ def test_database_mode_reads_registry_state_and_records(
 
 
 def test_no_database_mode_creates_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # allowed (the card's own stage) and denied (a move back is GATE-ORDER) alike
-    assert main(["check", "--policies", str(POLICIES)]) == 0
+    # denied at the card's own stage (its claimed committee approval does not count without
+    # a registry) and on a move back (GATE-ORDER) alike
+    assert main(["check", "--policies", str(POLICIES)]) == 1
+    assert "MRM-GOV-01" in capsys.readouterr().out
     assert main(["check", "--policies", str(POLICIES), "--stage", "validation"]) == 1
     assert "GATE-ORDER" in capsys.readouterr().out
     assert sorted(p.name for p in repo.iterdir()) == ["models"]
@@ -76,7 +78,7 @@ def test_database_mode_denies_an_unregistered_card(
     assert main(["--db", db, "init"]) == 0
     capsys.readouterr()
     assert main(["--db", db, "check", "--policies", str(POLICIES), "-f", "json"]) == 1
-    assert [v["control"] for v in _json(capsys)["violations"]] == ["MRM-INV-01"]
+    assert [v["control"] for v in _json(capsys)["violations"]] == ["MRM-GOV-01", "MRM-INV-01"]
 
 
 def test_evidence_with_a_database_is_a_usage_error(

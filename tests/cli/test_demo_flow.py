@@ -11,7 +11,7 @@ import pytest
 from govern.cli import main
 from govern.runner.demo import write_sample_data
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, register_samples
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object
     data = write_sample_data(tmp_path / "data")
     assert main(["--db", str(db), "init"]) == 0
     cards = sorted(str(p) for p in CARDS.glob("*.yaml"))
-    assert main(["--db", str(db), "register", *cards]) == 0
+    register_samples(db, *cards)
     for name, ver in (("credit-risk", "3"), ("fraud-detect", "7")):
         baseline, current = data[name]
         rc = main(

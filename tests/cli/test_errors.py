@@ -8,14 +8,14 @@ import pytest
 
 from govern.cli import main
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, register_samples
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "g.duckdb"
     assert main(["--db", str(path), "init"]) == 0
-    assert main(["--db", str(path), "register", str(CARDS / "credit-risk.yaml")]) == 0
+    register_samples(path, CARDS / "credit-risk.yaml")
     return path
 
 

@@ -12,14 +12,14 @@ import pytest
 
 from govern.cli import main
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, POLICIES, register_samples
 
 
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     path = tmp_path / "g.duckdb"
     assert main(["--db", str(path), "init"]) == 0
-    assert main(["--db", str(path), "register", *map(str, sorted(CARDS.glob("*.yaml")))]) == 0
+    register_samples(path, *sorted(CARDS.glob("*.yaml")))
     capsys.readouterr()
     return path
 
@@ -94,20 +94,21 @@ def test_audit_head_and_verify_with_anchor(
     anchor = tmp_path / "head.json"
     assert _run(db, "audit", "head", "-o", str(anchor)) == 0
     head = json.loads(anchor.read_text())
-    assert head["seq"] == 3 and len(head["hash"]) == 64
+    # migrate, two registrations, two approvals (tests/conftest.py register_samples)
+    assert head["seq"] == 5 and len(head["hash"]) == 64
     assert _run(db, "audit", "verify", "--anchor", str(anchor)) == 0
     out = capsys.readouterr().out
-    assert out.startswith("audit log intact: 3 rows, matches the anchor at seq 3")
-    assert f"head: seq 3 hash {head['hash']}" in out
+    assert out.startswith("audit log intact: 5 rows, matches the anchor at seq 5")
+    assert f"head: seq 5 hash {head['hash']}" in out
 
     con = duckdb.connect(str(db))
-    con.execute("DELETE FROM audit_log WHERE seq = 3")
+    con.execute("DELETE FROM audit_log WHERE seq = 5")
     con.close()
     assert _run(db, "audit", "verify") == 0  # tail truncation is invisible without an anchor
     capsys.readouterr()
     assert _run(db, "audit", "verify", "--anchor", str(anchor)) == 1
     out = capsys.readouterr().out
-    assert "audit log BROKEN at seq 3: log is shorter than the anchor" in out
+    assert "audit log BROKEN at seq 5: log is shorter than the anchor" in out
 
 
 def test_verify_bad_anchor_is_usage_error(
@@ -134,3 +135,28 @@ def test_db_opens_read_only_in_plain_duckdb(db: Path) -> None:
     for view in ("v_model_status", "v_latest_evidence", "v_decisions", "v_zombies"):
         con.execute(f"SELECT * FROM {view}").fetchall()
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "credit@risk", "model name 'credit@risk' is not valid"),
+        ("name", "Credit-Risk", "did you mean 'credit-risk'?"),
+        ("name", "credit-risk\u200b", "did you mean 'credit-risk'?"),
+        ("version", "3@4", "version '3@4' is not valid"),
+    ],
+)
+def test_register_refuses_identities_that_cannot_be_told_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str, message: str
+) -> None:
+    db = tmp_path / "g.duckdb"
+    card = tmp_path / "m.yaml"
+    text = (CARDS / "credit-risk.yaml").read_text(encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(f"{field}:"))
+    lines = text.splitlines()
+    lines[line - 1] = f"{field}: {json.dumps(value)}"
+    card.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--db", str(db), "register", str(card)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {card}:{line}: field '{field}': ") and message in err
+    assert not db.exists()  # cards are validated before the database is created

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from govern.output import CheckedModel, Location, Report
+from govern.output import CheckedModel, ControlInfo, Location, Report, RunError
 from govern.results import Decision, Violation
 
 HASH = "a" * 64
@@ -39,15 +39,54 @@ DENY = Violation(
 WARN = Violation("warn", "DQ-MISS-01", "missing rate 0.07", "medium", "govern.gates.production")
 
 
+CONTROLS = (
+    ControlInfo(
+        "MON-CSI-01",
+        "Feature stability (CSI) per monitored input",
+        "A feature at or above the deny band blocks.",
+        "Characteristic Stability Index, https://example.org/csi",
+        "CONV",
+        "high",
+    ),
+    ControlInfo("DQ-MISS-01", "Missing values", "", "Data quality practice", "", "medium"),
+)
+EVALUATED = ("MON-CSI-01", "DQ-MISS-01", "MON-PSI-01")
+
+
 @pytest.fixture
 def mixed() -> Report:
     denied = CheckedModel(
         decision("fraud-detect", (DENY, WARN)),
         "models/fraud, detect.yaml",
-        (Location(12, "monitoring.features"), Location()),
+        (Location(12, "monitoring.features.2"), Location()),
+        uri="team a/models/fraud, detect.yaml",
+        evaluated=EVALUATED,
     )
-    allowed = CheckedModel(decision("credit-risk", ()), "models/credit-risk.yaml", ())
-    return Report((allowed, denied), tool_version="0.1.0")
+    allowed = CheckedModel(
+        decision("credit-risk", ()),
+        "models/credit-risk.yaml",
+        (),
+        uri="team a/models/credit-risk.yaml",
+        evaluated=EVALUATED,
+    )
+    return Report((allowed, denied), tool_version="0.1.0", root="/work/repo x", controls=CONTROLS)
+
+
+POLICY_ERROR = RunError(
+    "policy_load_error",
+    "compile policy: unexpected token",
+    2,
+    "policies/gates/production.rego",
+    8,
+    1,
+    "policies/gates/production.rego",
+)
+
+
+@pytest.fixture
+def failed() -> Report:
+    """A run stopped by a policy error before any decision."""
+    return Report((), tool_version="0.1.0", error=POLICY_ERROR, root="/work/repo")
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from govern.errors import UserInputError
-from govern.output import Report, Target, write_reports
+from govern.output import Report, Target, _emit, write_reports
 from govern.output._emit import SAME_FILE, STDOUT_TAKEN
 
 
@@ -63,3 +65,39 @@ def test_missing_directory_writes_nothing(mixed: Report, tmp_path: Path) -> None
             environ={},
         )
     assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_report_files_honour_the_umask(
+    mixed: Report, tmp_path: Path, umask: int, mode: int
+) -> None:
+    old = os.umask(umask)
+    try:
+        targets = [Target("sarif", tmp_path / "a.sarif"), Target("junit", tmp_path / "a.xml")]
+        write_reports(mixed, targets, stdout=io.StringIO(), environ={})
+    finally:
+        os.umask(old)
+    for t in targets:
+        assert t.path is not None
+        assert stat.S_IMODE(t.path.stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.sarif", "a.xml"]
+
+
+def test_report_is_synced_before_the_rename(
+    mixed: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync-dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync-file")
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(_emit.os, "fsync", fsync)
+    monkeypatch.setattr(_emit.os, "replace", replace)
+    write_reports(mixed, [Target("json", tmp_path / "r.json")], stdout=io.StringIO(), environ={})
+    assert events == ["fsync-file", "rename", "fsync-dir"]

@@ -68,13 +68,13 @@ def test_imported_package_named_like_a_builtin_is_not_refused(
 def test_print_never_reaches_json_stdout(
     write_policies: Callable[..., Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from ..conftest import CARDS
+    from ..conftest import CARDS, register_samples
 
     src = GATE_HEAD + 'deny contains "printed" if {\n\tprint("::error::from policy")\n}\n'
     root = write_policies({"gates/production.rego": src})
     db = str(tmp_path / "g.duckdb")
     assert main(["--db", db, "init"]) == 0
-    assert main(["--db", db, "register", str(CARDS / "credit-risk.yaml")]) == 0
+    register_samples(db, CARDS / "credit-risk.yaml")
     capfd.readouterr()
     for sandbox in ("--sandbox", "--no-sandbox"):
         rc = main(

@@ -11,7 +11,7 @@ import yaml
 from govern.errors import PolicyError, PolicyEvalError, PolicyLoadError, UserInputError
 from govern.policy import EngineOptions, load
 
-from ..conftest import CARDS, POLICIES, TODAY_NOON, YESTERDAY_NOON
+from ..conftest import CARDS, POLICIES, REGISTRY_APPROVALS, TODAY_NOON, YESTERDAY_NOON
 from .conftest import GATE_HEAD
 
 MODES = [pytest.param(True, id="sandbox"), pytest.param(False, id="in-process")]
@@ -162,7 +162,15 @@ def _production_input(feature: dict | None) -> dict:
                 "output": output,
             }
         }
-    return {"now": NOW, "stage": "production", "model": model, "evidence": evidence}
+    # the committee approval comes from the registry (`govern approve`), never the card
+    approvals = REGISTRY_APPROVALS
+    return {
+        "now": NOW,
+        "stage": "production",
+        "model": model,
+        "evidence": evidence,
+        "approvals": approvals,
+    }
 
 
 def _denials(doc: dict) -> set[str]:
@@ -190,7 +198,14 @@ def test_missing_evidence_is_never_allowed() -> None:
 
 
 def test_clean_evidence_is_allowed_so_the_above_can_fail() -> None:
-    feature = {"name": "a", "psi": 0.01, "missing_rate": 0.0, "status": "ok", "reasons": []}
+    feature = {
+        "name": "a",
+        "psi": 0.01,
+        "missing_rate": 0.0,
+        "inf_rate": 0.0,
+        "status": "ok",
+        "reasons": [],
+    }
     with load(POLICIES) as prepared:
         d = prepared.decide(
             _production_input(feature), model="credit-risk", version="3", stage="production"

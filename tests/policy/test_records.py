@@ -17,7 +17,7 @@ from govern.runner.check import check_all, target_stage
 from govern.runner.replay import replay
 from govern.store import Store
 
-from ..conftest import CARDS, POLICIES, TODAY_NOON
+from ..conftest import CARDS, POLICIES, TODAY_NOON, register_samples
 
 json_values = st.recursive(
     st.none()
@@ -57,7 +57,7 @@ def test_target_stage(current: str, target: str) -> None:
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = str(tmp_path / "g.duckdb")
     assert main(["--db", path, "init"]) == 0
-    assert main(["--db", path, "register", *sorted(str(p) for p in CARDS.glob("*.yaml"))]) == 0
+    register_samples(path, *sorted(CARDS.glob("*.yaml")))
     capsys.readouterr()
     return path
 

@@ -155,11 +155,11 @@ def test_bad_arguments(
 def test_scan_without_a_profile_says_what_to_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ..conftest import CARDS
+    from ..conftest import CARDS, IMPORT
 
     db = tmp_path / "g.duckdb"
     assert main(["--db", str(db), "init"]) == 0
-    assert main(["--db", str(db), "register", str(CARDS / "credit-risk.yaml")]) == 0
+    assert main(["--db", str(db), "register", *IMPORT, str(CARDS / "credit-risk.yaml")]) == 0
     data = tmp_path / "x.parquet"
     pq.write_table(table(1), data)
     capsys.readouterr()

@@ -19,7 +19,7 @@ from govern.store.evidence import write_scan
 from govern.store.lifecycle import add_approval
 from govern.store.registry import versions_with_cards
 
-from ..conftest import CARDS, POLICIES
+from ..conftest import CARDS, IMPORT, POLICIES
 
 NOW = "2026-11-23T12:00:00Z"
 EXTRA = """name: extra-{i}
@@ -62,7 +62,7 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
         card.write_text(EXTRA.format(i=i, v=v, tier=tier, stage=stage))
         cards.append(str(card))
     assert main(["--db", path, "init"]) == 0
-    assert main(["--db", path, "register", *cards]) == 0
+    assert main(["--db", path, "register", *IMPORT, *cards]) == 0
     with Store.open(path) as store:
         # two scans of one version: the newer one is the evidence
         write_scan(
@@ -110,7 +110,7 @@ def test_bulk_inputs_equal_per_model_inputs(db: str) -> None:
     assert by_name["credit-risk"]["evidence"]["drift"]["window"] == {"from": "2026-10-01"}
     assert by_name["extra-0"]["evidence"]["drift"]["output"]["psi"] == 0.05
     assert [a["role"] for a in by_name["extra-1"]["approvals"]] == ["validator", "approver"]
-    assert {e["action"] for e in by_name["extra-1"]["events"]} == {"register", "approve"}
+    assert {e["action"] for e in by_name["extra-1"]["events"]} == {"import", "approve"}
     assert by_name["fraud-detect"]["evidence"] == {}
 
 

@@ -56,15 +56,25 @@ def test_a_card_is_registered_in_memory_at_check_time(
     # the card's own claim is dropped: registration is the (in-memory) registry's fact
     assert doc["model"]["registered_at"] == doc["now"]
     assert doc["model"]["lifecycle_stage"] == "deployment"
-    assert decision.allowed and decision.violations == ()
+    assert doc["registration"] is None and doc["approvals"] == []
+    # so are its approvals: without a registry, the tier-1 committee approval is missing
+    assert [v.control for v in decision.violations] == ["MRM-GOV-01"]
 
 
-def test_the_library_allows_a_complete_card_at_production(library: PreparedPolicies) -> None:
+def test_the_library_allows_a_complete_card_at_production_but_for_its_claims(
+    library: PreparedPolicies,
+) -> None:
     card = load_card(CARDS / "credit-risk.yaml")
     features = card.data["monitoring"]["features"]
-    decision, _ = check_card(library, card, stage="production", evidence=_fresh_drift(features))
-    assert decision.allowed, decision.violations
-    assert decision.violations == ()
+    decision, doc = check_card(library, card, stage="production", evidence=_fresh_drift(features))
+    # the card's committee approval is a claim: visible, never counted (issue 11, item 5)
+    assert doc["model"]["claimed_approvals"] == card.data["approvals"]
+    assert "approvals" not in doc["model"]
+    assert [v.control for v in decision.violations] == ["MRM-GOV-01"]
+    approvals = [{"stage": "deployment", "role": "committee", "by": "mrc@example.com"}]
+    doc["approvals"] = approvals  # what `govern approve` puts in the registry
+    decision = library.decide(doc, model=card.name, version=card.version, stage="production")
+    assert decision.allowed and decision.violations == ()
 
 
 def test_the_library_denies_a_production_card_without_evidence(library: PreparedPolicies) -> None:
@@ -75,5 +85,6 @@ def test_the_library_denies_a_production_card_without_evidence(library: Prepared
         "INV-ZMB-02",
         "MON-CSI-01",
         "MON-PSI-01",
+        "MRM-GOV-01",
         "MRM-MON-02",
     ]

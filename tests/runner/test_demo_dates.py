@@ -12,7 +12,7 @@ from govern.policy import PreparedPolicies, load
 from govern.runner.check import card_input
 from govern.runner.demo import CARDS_AS_OF, cards_as_of, shift_dates
 
-from ..conftest import POLICIES, SAMPLE_CARDS
+from ..conftest import POLICIES, REGISTRY_APPROVALS, SAMPLE_CARDS
 
 
 def test_shift_moves_dates_and_keeps_times() -> None:
@@ -36,7 +36,7 @@ def test_credit_risk_passes_production_on_any_day(
     card = load_card(cards_as_of(SAMPLE_CARDS, tmp_path, today) / "credit-risk.yaml")
     now = f"{today.isoformat()}T12:00:00Z"
     scanned = f"{(today - timedelta(days=1)).isoformat()}T12:00:00Z"
-    feature = {"psi": 0.02, "missing_rate": 0.01, "status": "ok", "reasons": []}
+    feature = {"psi": 0.02, "missing_rate": 0.01, "inf_rate": 0.0, "status": "ok", "reasons": []}
     evidence = {
         "drift": {
             "scanned_at": scanned,
@@ -46,6 +46,7 @@ def test_credit_risk_passes_production_on_any_day(
         }
     }
     doc = card_input(card, "production", evidence, now=now, registered_at=now)
+    doc["approvals"] = REGISTRY_APPROVALS  # as `govern approve` records it (the demo does)
     decision = library.decide(doc, model=card.name, version=card.version, stage="production")
     assert decision.allowed and decision.violations == (), decision.violations
 

@@ -74,7 +74,8 @@ def policies(tmp_path: Path) -> Path:
 
 def _store(db: Path, stage: str = "development", expires: str = "2099-01-01") -> Store:
     store = Store.open(db, create=True)
-    upsert_card(store, parse_card(CARD.format(stage=stage, expires=expires), "m.yaml"))
+    card = parse_card(CARD.format(stage=stage, expires=expires), "m.yaml")
+    upsert_card(store, card, import_reason=None if stage == "proposed" else "test fixture")
     return store
 
 
@@ -163,7 +164,9 @@ def test_policy_input_carries_approvals_events_and_provenance(db_path: Path) -> 
         {"stage": "validation", "role": "validator", "by": "v", "note": "ok"}
     ]
     assert doc["approvals"][0]["at"].endswith("Z")
-    assert [e["action"] for e in doc["events"]] == ["register", "approve"]
+    assert [e["action"] for e in doc["events"]] == ["import", "approve"]
+    assert doc["registration"]["kind"] == "imported"
+    assert doc["registration"]["reason"] == "test fixture"
     assert doc["model"]["lineage"]["training_data"] == "s3://bucket/train.parquet"
     assert doc["provenance"]["lineage.training_data"]["asserted_by"] == "alice@example.com"
     assert doc["provenance"]["lineage.training_data"]["expired"] is False

@@ -10,7 +10,7 @@ from pathlib import Path
 from govern.cli import main
 from govern.store import Store
 
-from ..conftest import CARDS
+from ..conftest import CARDS, IMPORT
 
 HOLD = """
 import sys, time
@@ -52,6 +52,7 @@ def test_writer_times_out_naming_the_holder_pid(db_path: Path, capsys) -> None: 
                 "--lock-timeout",
                 "0.5",
                 "register",
+                *IMPORT,
                 str(CARDS / "credit-risk.yaml"),
             ]
         )
@@ -78,6 +79,7 @@ def test_writer_waits_for_the_lock_and_succeeds(db_path: Path, capsys) -> None: 
                 "--lock-timeout",
                 "20",
                 "register",
+                *IMPORT,
                 str(CARDS / "credit-risk.yaml"),
             ]
         )

@@ -14,11 +14,13 @@ from govern.store import Store, evidence, registry
 
 from ..conftest import CARDS
 
+IMPORTED = "sample model already in deployment"
+
 
 def test_register_and_read_back(db_path: Path) -> None:
     card = load_card(CARDS / "credit-risk.yaml")
     with Store.open(db_path, create=True) as store:
-        assert registry.upsert_card(store, card) == "created"
+        assert registry.upsert_card(store, card, import_reason=IMPORTED) == "imported"
         assert registry.upsert_card(store, card) == "updated"
     with Store.open(db_path, read_only=True) as store:
         name, version = registry.resolve(store, ModelRef("credit-risk"))
@@ -31,14 +33,14 @@ def test_register_and_read_back(db_path: Path) -> None:
 
 def test_unknown_model_names_the_registered_ones(db_path: Path) -> None:
     with Store.open(db_path, create=True) as store:
-        registry.upsert_card(store, load_card(CARDS / "credit-risk.yaml"))
+        registry.upsert_card(store, load_card(CARDS / "credit-risk.yaml"), import_reason=IMPORTED)
         with pytest.raises(ModelNotFoundError, match="credit-risk@3"):
             registry.resolve(store, ModelRef.parse("nope@1"))
 
 
 def test_scan_evidence_roundtrip_and_atomicity(db_path: Path) -> None:
     with Store.open(db_path, create=True) as store:
-        registry.upsert_card(store, load_card(CARDS / "credit-risk.yaml"))
+        registry.upsert_card(store, load_card(CARDS / "credit-risk.yaml"), import_reason=IMPORTED)
         scan = ScanResult(
             "s1",
             "credit-risk",

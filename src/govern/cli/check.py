@@ -28,6 +28,7 @@ _OUTPUT_FLAGS = ("--output", "-o")
 OUTPUT_FIRST = "--output {path} comes before any --format; write --format F --output {path}"
 OUTPUT_TWICE = "--format {fmt} has two --output files ({first}, {second}); repeat --format instead"
 FLAGS_EXCLUSIVE = "--fail-on-warn and --no-fail exclude each other; pick one"
+REPORTS_UNWRITTEN = "error: the reports of this failed run could not be written: {error}"
 
 
 def _flag_kind(token: str) -> str | None:
@@ -184,10 +185,28 @@ def check(
         db=app_ctx.db,
         fail_on=fail_on,
     )
-    report = run_check(request)
     color = sys.stdout.isatty() and not _no_color()
+    try:
+        report = run_check(request)
+    except Exception as exc:
+        if formats:  # every requested report is written, saying why there is no decision
+            _write_error_reports(exc, targets, fail_on, color)
+        raise  # main() prints the error and returns its exit code
     write_reports(report, targets, stdout=sys.stdout, color=color)
     raise SystemExit(report.exit_code)
+
+
+def _write_error_reports(exc: Exception, targets: list[Target], fail_on: str, color: bool) -> None:
+    """Write the error report to every target; a failure to write is noted, not raised."""
+    from govern import __version__
+    from govern.output import write_reports
+    from govern.runner._reporting import error_report
+
+    report = error_report(exc, fail_on=fail_on, tool_version=__version__)
+    try:
+        write_reports(report, targets, stdout=sys.stdout, color=color)
+    except Exception as write_exc:  # the original error is what the user must see; say both
+        click.echo(REPORTS_UNWRITTEN.format(error=write_exc), err=True)
 
 
 def _check_all(

@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govern.cli._app import AppContext, app, pass_app
+from govern.cli._app import AppContext, PathsOption, app, pass_app
 from govern.lifecycle import ModelRef
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-_DATA_HELP = "Parquet file, glob, or (hive-partitioned) directory; repeatable."
+_DATA_HELP = (
+    "Parquet files, globs, or (hive-partitioned) directories: several after one --data, "
+    "or --data repeated."
+)
 
 
 class _Bar:
@@ -59,7 +62,7 @@ class _Bar:
 
 @app.command()
 @click.argument("model")
-@click.option("--data", "data", multiple=True, required=True, help=_DATA_HELP)
+@click.option("--data", "data", cls=PathsOption, required=True, help=_DATA_HELP)
 @click.option(
     "--binning",
     type=click.Choice(["decile", "uniform"]),
@@ -88,7 +91,7 @@ def baseline(
 
 @app.command()
 @click.argument("model")
-@click.option("--data", "data", multiple=True, required=True, help=_DATA_HELP)
+@click.option("--data", "data", cls=PathsOption, required=True, help=_DATA_HELP)
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),

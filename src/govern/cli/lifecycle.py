@@ -25,6 +25,8 @@ INVENTORY_COLUMNS = (
     "last_review_at",
     "zombie",
     "reasons",
+    "imported",
+    "import_reason",
 )
 
 _policies_option = click.option(
@@ -168,7 +170,7 @@ def inventory_csv(rows: list[dict[str, Any]]) -> str:
                 "; ".join(r["reasons"])
                 if k == "reasons"
                 else ("true" if r[k] else "false")
-                if k == "zombie"
+                if k in ("zombie", "imported")
                 else ("" if r[k] is None else r[k])
                 for k in INVENTORY_COLUMNS
             ]
@@ -184,7 +186,7 @@ def inventory_table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             (
                 f"{r['name']}@{r['version']}",
-                r["stage"],
+                f"{r['stage']} (imported)" if r["imported"] else r["stage"],
                 r["owner"] or "-",
                 str(r["risk_tier"] or "-"),
                 (r["last_evidence_at"] or "never")[:16].replace("T", " "),

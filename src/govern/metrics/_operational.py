@@ -10,7 +10,8 @@ stored partial state (newest row time included) is as valid for a later scan as 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import numpy as np
@@ -20,12 +21,30 @@ import pyarrow.compute as pc
 from govern.clock import rfc3339
 from govern.errors import MetricInputError
 from govern.metrics._batch import column, dictionary_codes, float_column
-from govern.metrics._sketch import QuantileSketch
+from govern.metrics._sketch import MAX_INDEXABLE, QuantileSketch
 from govern.metrics._state import float_to_json
 from govern.results import MetricRow
 
 QUANTILES = (("latency_p50", 0.50), ("latency_p95", 0.95), ("latency_p99", 0.99))
+OVERFLOW = (
+    "{n} latency values above {limit} (overflow): the quantile lies beyond the measurable "
+    "range; check the latency unit and the logging pipeline"
+)
 _EPOCH = datetime(1970, 1, 1)
+
+
+# Timestamps Python's datetime (and RFC 3339 text) can hold: years 1 to 9999.
+_US_MIN = (datetime(1, 1, 1) - _EPOCH) // timedelta(microseconds=1)
+_US_MAX = (datetime(9999, 12, 31, 23, 59, 59, 999999) - _EPOCH) // timedelta(microseconds=1)
+TS_RANGE = (
+    "timestamps span years {lo} to {hi}, outside 1-9999; is column {column!r} stored "
+    "in another unit than its type says (e.g. nanoseconds written as microseconds)?"
+)
+
+
+def _year(us: int) -> int:
+    """Approximate calendar year of an epoch-microsecond value (for messages only)."""
+    return 1970 + int(us // 31_556_952_000_000)
 
 
 def _as_epoch_us(arr: pa.Array, name: str) -> np.ndarray:
@@ -190,9 +209,16 @@ class OperationalAccumulator:
                 MetricRow("operational", subject, m, None, "insufficient_data", reason, detail)
                 for m, _ in QUANTILES
             ]
-        return [
-            MetricRow("operational", subject, m, s.quantile(q), detail=detail) for m, q in QUANTILES
-        ]
+        out = []
+        for m, q in QUANTILES:
+            # Values above the sketch's range sort last: a quantile whose rank falls among
+            # them is unknown (1e308 ms would read as 1e12), so it is invalid, not a number.
+            if s.clamped_high and math.floor(q * (s.count - 1)) >= s.count - s.clamped_high:
+                reason = OVERFLOW.format(n=s.clamped_high, limit=f"{MAX_INDEXABLE:g}")
+                out.append(MetricRow("operational", subject, m, None, "invalid", reason, detail))
+            else:
+                out.append(MetricRow("operational", subject, m, s.quantile(q), detail=detail))
+        return out
 
     def _error_rows(self) -> list[MetricRow]:
         errors = sum(self.codes.values())
@@ -242,6 +268,14 @@ class OperationalAccumulator:
                     reason,
                     {"rows": self.rows},
                 )
+                for m in ("throughput_rows_per_hour", "freshness_seconds")
+            ]
+        if not _US_MIN <= self.ts_min <= self.ts_max <= _US_MAX:
+            reason = TS_RANGE.format(
+                lo=_year(self.ts_min), hi=_year(self.ts_max), column=self.timestamp
+            )
+            return [
+                MetricRow("operational", subject, m, None, "invalid", reason, {"rows": self.rows})
                 for m in ("throughput_rows_per_hour", "freshness_seconds")
             ]
         first = self.ts_min / 1e6

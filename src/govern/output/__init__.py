@@ -6,17 +6,29 @@ light; an unknown name is rejected with the list of valid ones (never a silent f
 
 from govern.output._emit import Target, check_targets, write_reports
 from govern.output._registry import FORMATS, UNKNOWN_FORMAT, Reporter, get_reporter
-from govern.output._report import FAIL_MODES, SUMMARY, CheckedModel, Location, Report
+from govern.output._report import (
+    ERROR_SUMMARY,
+    FAIL_MODES,
+    SUMMARY,
+    CheckedModel,
+    ControlInfo,
+    Location,
+    Report,
+    RunError,
+)
 
 __all__ = [
+    "ERROR_SUMMARY",
     "FAIL_MODES",
     "FORMATS",
     "SUMMARY",
     "UNKNOWN_FORMAT",
     "CheckedModel",
+    "ControlInfo",
     "Location",
     "Report",
     "Reporter",
+    "RunError",
     "Target",
     "check_targets",
     "get_reporter",

@@ -1,14 +1,15 @@
 """Writing rendered reports to their destinations: files (atomically) and stdout.
 
 Every report is rendered before anything is written, so a rendering error leaves no
-partial output. Files are written to a temporary sibling and renamed into place. The
+partial output. Files are written to a temporary sibling (mode 0666 less the umask, like
+any file a program creates), synced to disk, and renamed into place. The
 `github` format also appends its job summary to $GITHUB_STEP_SUMMARY when that is set.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,18 +53,46 @@ def check_targets(targets: Sequence[Target]) -> None:
         seen[key] = t.format
 
 
+def _open_temp(parent: Path, name: str) -> tuple[int, Path]:
+    """A new sibling file created with mode 0666 less the umask, as `open()` would create it.
+
+    `tempfile.mkstemp` creates 0600, which CI artifact uploaders running as another user
+    and teammates reading a shared directory cannot read.
+    """
+    for _ in range(100):
+        tmp = parent / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {parent / name}")
+
+
 def _write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a sibling, flush it to disk, then rename it over `path`."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise UserInputError(f"--output {path}: directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+    fd, tmp = _open_temp(parent, path.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())  # the data is on disk before the name points at it
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the file itself is synced
+    finally:
+        os.close(dir_fd)
 
 
 def write_reports(

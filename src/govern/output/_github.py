@@ -1,9 +1,13 @@
 """GitHub Actions: workflow commands that annotate the model card in the pull request.
 
-`deny` becomes `::error`, `warn` becomes `::warning`, each with the card's file and the
-line of the offending field, so the finding shows up on the diff. The Markdown job summary
-(the same text as the `markdown` format) is appended to $GITHUB_STEP_SUMMARY by the writer
-when that variable is set; see `job_summary`.
+`deny` becomes `::error`, `warn` becomes `::warning`, each with the card's file (relative
+to the repository root, as GitHub resolves it) and the line of the offending field, so the
+finding shows up on the diff. A run stopped by an error is one `::error` naming the file
+and line of the error. The Markdown job summary (the same text as the `markdown` format)
+is appended to $GITHUB_STEP_SUMMARY by the writer when that variable is set. GitHub shows
+only the first 10 error, 10 warning and 10 notice annotations of a step (actions/toolkit
+docs/problem-matchers.md, "Limitations"), so when a run has more the summary says so above
+its tables, which list every model and finding (see `job_summary`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,15 @@ from govern.output._markdown import render_markdown
 from govern.output._report import Report
 
 COMMANDS = {"deny": "error", "warn": "warning"}
+ANNOTATION_LIMIT = 10
+"""Annotations of one kind (error, warning, notice) GitHub shows per step; the rest are dropped."""
+
+OVER_LIMIT = (
+    "> [!WARNING]\n"
+    "> This run reported {errors} error, {warnings} warning and {notices} notice "
+    "annotations; GitHub shows at most {limit} of each kind per step, so some have no "
+    "annotation on the diff. Every model and every finding is listed below."
+)
 
 
 def escape_data(text: str) -> str:
@@ -25,8 +38,17 @@ def escape_property(text: str) -> str:
 
 
 def job_summary(report: Report) -> str:
-    """The Markdown written to $GITHUB_STEP_SUMMARY."""
-    return render_markdown(report)
+    """The Markdown written to $GITHUB_STEP_SUMMARY (with a note past the annotation limit)."""
+    text = render_markdown(report)
+    errors, warnings = report.deny_count, report.warn_count
+    notices = sum(1 for m in report.models if m.decision.allowed)
+    if max(errors, warnings, notices) <= ANNOTATION_LIMIT:
+        return text
+    head, sep, rest = text.partition("\n\n")
+    note = OVER_LIMIT.format(
+        errors=errors, warnings=warnings, notices=notices, limit=ANNOTATION_LIMIT
+    )
+    return f"{head}\n\n{note}{sep}{rest}"
 
 
 class GithubReporter:
@@ -37,12 +59,23 @@ class GithubReporter:
     def render(self, report: Report, *, color: bool = False) -> str:
         """Workflow-command lines."""
         lines = []
+        error = report.error
+        if error is not None:
+            props = []
+            if error.path is not None:
+                props.append(f"file={escape_property(error.uri or error.path)}")
+                if error.line is not None:
+                    props.append(f"line={error.line}")
+                    if error.column is not None:
+                        props.append(f"col={error.column}")
+            props.append(f"title={escape_property(f'govern check: {error.code}')}")
+            lines.append(f"::error {','.join(props)}::{escape_data(error.message)}")
         for m in report.models:
             d = m.decision
             for v, loc in m.findings():
                 props = []
                 if m.card:
-                    props += [f"file={escape_property(m.card)}", f"line={loc.line}"]
+                    props += [f"file={escape_property(m.repo_path or m.card)}", f"line={loc.line}"]
                 props.append(f"title={escape_property(f'{v.control} ({v.severity})')}")
                 msg = f"{m.ref} → {d.stage}: {v.msg}"
                 if v.remediation:

@@ -3,12 +3,15 @@
 The schema is docs/check-json-schema.json (`schema_version` 1). Additions are allowed in
 minor releases; removing or renaming a field bumps `schema_version`. The top-level
 `result` and `violations` keep the single-model shape older scripts read (`.result`,
-`.violations[].kind`), with each violation naming its model.
+`.violations[].kind`), with each violation naming its model. A run stopped by an error
+(policy that does not compile, evaluation conflict, time limit, bad card) still gets a
+document: `result` "error", no decisions, and `error` saying what and where.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from govern.output._report import Report
@@ -25,16 +28,17 @@ def report_document(report: Report) -> dict[str, Any]:
         violations = []
         for v, loc in m.findings():
             item = v.to_dict()
-            item["location"] = {"card": m.card, "line": loc.line, "field": loc.field}
+            item["location"] = {"card": m.card, "uri": m.uri, "line": loc.line, "field": loc.field}
             violations.append(item)
             flat.append({"model": m.decision.model, "version": m.decision.version, **item})
         record["violations"] = violations
         record["card"] = m.card
+        record["controls"] = list(m.evaluated)
         decisions.append(record)
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "govern", "version": report.tool_version},
-        "result": "allow" if report.allowed else "deny",
+        "result": report.result,
         "allowed": report.allowed,
         "fail_on": report.fail_on,
         "exit_code": report.exit_code,
@@ -49,6 +53,9 @@ def report_document(report: Report) -> dict[str, Any]:
         "violations": flat,
         "decisions": decisions,
     }
+    if report.error is not None:
+        doc["error"] = asdict(report.error)
+    return doc
 
 
 class JsonReporter:

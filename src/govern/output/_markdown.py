@@ -1,6 +1,7 @@
 """Markdown: a pull-request comment (and the GitHub job summary) of a run.
 
-Cells are escaped so that policy messages cannot break the table or inject HTML.
+Cells are escaped so that policy messages cannot break the table or inject HTML. A run
+stopped by an error gets a heading saying no decision was made, and the error.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _findings(m: CheckedModel) -> list[str]:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for v, loc in m.findings():
-        where = _code(f"{m.card}:{loc.line}") if m.card else ""
+        where = _code(f"{m.repo_path}:{loc.line}") if m.card else ""
         lines.append(
             f"| {_KIND.get(v.kind, v.kind)} | {v.severity} | {_code(v.control)} "
             f"| {cell(v.msg)} | {cell(v.remediation or '')} | {where} |"
@@ -44,8 +45,26 @@ def _findings(m: CheckedModel) -> list[str]:
     return lines
 
 
+def _error(report: Report) -> list[str]:
+    error = report.error
+    assert error is not None
+    where = f" in {_code(error.location)}" if error.location else ""
+    return [
+        "## govern check: ⚠️ error, no decision",
+        "",
+        f"{_code(error.code)}{where}:",
+        "",
+        f"> {cell(error.message)}",
+        "",
+        report.summary,
+        "",
+    ]
+
+
 def render_markdown(report: Report) -> str:
     """Heading with the overall verdict, a table of models, then findings per model."""
+    if report.error is not None:
+        return "\n".join(_error(report))
     lines = [
         f"## govern check: {_MARK[report.allowed]}",
         "",

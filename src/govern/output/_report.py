@@ -18,6 +18,9 @@ FAIL_MODES = ("deny", "warn", "never")
 SUMMARY = "{models} checked: {allowed} allowed, {denied} denied ({deny} deny, {warn} warn)"
 """The one-line summary every human-readable format ends with."""
 
+ERROR_SUMMARY = "no decision: govern check stopped with {code} (exit {exit_code})"
+"""The summary line of a run that an error stopped before any decision."""
+
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -36,12 +39,57 @@ class Location:
 
 
 @dataclass(frozen=True)
+class ControlInfo:
+    """A control's catalogue metadata (`# METADATA` title, description, custom.*)."""
+
+    id: str
+    title: str = ""
+    description: str = ""
+    source: str = ""
+    article: str = ""
+    severity: str = ""
+
+
+@dataclass(frozen=True)
+class RunError:
+    """Why a run stopped before deciding: the error's stable code, its message and place.
+
+    Every requested report is still written for such a run (a CI step that uploads the
+    SARIF file or reads the JUnit file must find it), saying that no decision was made.
+    `path` is as the error named it; `uri` is the same file relative to the report's
+    root ("/" separated), or None when it lies outside it.
+    """
+
+    code: str
+    message: str
+    exit_code: int
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    uri: str | None = None
+
+    @property
+    def location(self) -> str | None:
+        """`file:line:col`, as much of it as is known, or None."""
+        if self.path is None:
+            return None
+        return ":".join(str(p) for p in (self.path, self.line, self.column) if p is not None)
+
+
+@dataclass(frozen=True)
 class CheckedModel:
     """One model's decision, the card it was read from, and one location per violation."""
 
     decision: Decision
     card: str | None = None  # card path relative to the working directory, "/" separated
     locations: tuple[Location, ...] = ()
+    uri: str | None = None  # card path relative to Report.root, "/" separated (None: outside)
+    evaluated: tuple[str, ...] = ()  # every control id the gate evaluated, fired or not
+
+    @property
+    def repo_path(self) -> str | None:
+        """The card as CI annotations name it: relative to the root, else as shown."""
+        return self.uri if self.uri is not None else self.card
 
     def findings(self) -> Iterator[tuple[Violation, Location]]:
         """Each violation with its location (line 1 when none was recorded)."""
@@ -65,6 +113,9 @@ class Report:
     models: tuple[CheckedModel, ...]
     fail_on: str = "deny"
     tool_version: str = "0.0.0"
+    error: RunError | None = None
+    root: str | None = None  # absolute path of the repository root (SARIF %SRCROOT%)
+    controls: tuple[ControlInfo, ...] = ()  # catalogue metadata of the bundle's controls
 
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_MODES:
@@ -72,8 +123,15 @@ class Report:
 
     @property
     def allowed(self) -> bool:
-        """True when no model was denied."""
-        return all(m.decision.allowed for m in self.models)
+        """True when no model was denied and no error stopped the run."""
+        return self.error is None and all(m.decision.allowed for m in self.models)
+
+    @property
+    def result(self) -> str:
+        """The run's result: allow, deny, or error (no decision: an error stopped the run)."""
+        if self.error is not None:
+            return "error"
+        return "allow" if self.allowed else "deny"
 
     @property
     def deny_count(self) -> int:
@@ -88,6 +146,8 @@ class Report:
     @property
     def exit_code(self) -> int:
         """The process exit code for this run's decisions under its failure mode."""
+        if self.error is not None:
+            return self.error.exit_code
         if self.fail_on == "never":
             return EXIT_ALLOWED
         if self.fail_on == "warn":
@@ -99,6 +159,8 @@ class Report:
     @property
     def summary(self) -> str:
         """One line: models checked, allowed, denied, and finding counts."""
+        if self.error is not None:
+            return ERROR_SUMMARY.format(code=self.error.code, exit_code=self.error.exit_code)
         denied = sum(1 for m in self.models if not m.decision.allowed)
         return SUMMARY.format(
             models=_plural(len(self.models), "model"),

@@ -36,6 +36,11 @@ class TextReporter:
             emoji=False,
             markup=False,
         )
+        if report.error is not None:
+            e = report.error
+            where = f"{e.location}: " if e.location and e.location not in e.message else ""
+            console.print(f"ERROR {e.code}: {where}{e.message}")
+            console.print()
         for m in report.models:
             d = m.decision
             verdict = (

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from govern import _yaml
 from govern.errors import PolicyLoadError
 
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
@@ -60,14 +59,25 @@ def read_text(path: Path, shown: str) -> str:
 
 def _read_data(path: Path, rel: str) -> dict[str, Any]:
     text = read_text(path, rel)
+    if path.suffix != ".json":  # the card loader's YAML 1.2 rules and bounds (_yaml.py)
+        try:
+            doc = _yaml.parse(text)[0]
+        except _yaml.YamlError as exc:
+            msg = f"invalid data file: {exc.message}"
+            raise PolicyLoadError(msg, path=rel, line=exc.line) from None
+        return _mapping(doc, rel)
     try:
-        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
         line = getattr(exc, "lineno", None)
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
             line = mark.line + 1
         raise PolicyLoadError(f"invalid data file: {exc}", path=rel, line=line) from exc
+    return _mapping(doc, rel)
+
+
+def _mapping(doc: Any, rel: str) -> dict[str, Any]:
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -22,6 +22,8 @@ from govern.policy._bundle import read_bundle
 _PACKAGE = re.compile(r"^package\s+([\w.\[\]\"-]+)", re.MULTILINE)
 _CONTROL = re.compile(r'"control"\s*:\s*"([^"]+)"')
 _TOP_LEVEL = re.compile(r"^[A-Za-z_]")
+# libyaml when PyYAML has it (~25x faster on METADATA blocks; same safe semantics)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def controls_in(path: str, source: str) -> list[Control]:
     out = []
     for start, after, text in _blocks(lines):
         try:
-            meta = yaml.safe_load(text) or {}
+            meta = yaml.load(text, Loader=_LOADER) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = start + 2 + (mark.line if mark is not None else 0)

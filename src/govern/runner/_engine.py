@@ -5,7 +5,9 @@ Work units are (file, row group); a pool of threads reads one projected row grou
 (pyarrow releases the GIL while decoding, the C kernel while counting), folds it into fresh
 accumulators and hands those back to be merged per file. Memory is bounded by
 threads x one decoded row group, whatever the input size; the merged per-file states are
-what incremental re-scans store.
+what incremental re-scans store. Each file's identity (size, times, inode, footer fingerprint)
+is taken before its footer is planned and again after every row group was counted; a file
+that changed in between fails the scan, so no state mixes two contents.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from govern.errors import GovernError
 from govern.metrics._accumulator import Accumulator
+from govern.runner._identity import FileIdentity, check_unchanged, identify
 from govern.runner._parquet import (
     Window,
     check_columns,
@@ -51,16 +55,9 @@ class FileResult:
     """The merged accumulators of one source file, with its provenance."""
 
     path: Path
-    size: int
-    mtime: float
+    identity: FileIdentity  # taken before the file was read, checked again after
     rows: int
     states: list[Any]  # one merged accumulator per input accumulator, same order
-
-
-def file_key(path: Path) -> tuple[str, int, float]:
-    """(absolute path, size, mtime): the identity of a file's content for re-scans."""
-    st = os.stat(path)
-    return str(path.resolve()), st.st_size, st.st_mtime
 
 
 def scan_files(
@@ -74,12 +71,19 @@ def scan_files(
     progress: ProgressSink | None = None,
     memory_map: bool = False,
     check_schema: Callable[[pa.Schema, Path], None] | None = None,
+    identities: Sequence[FileIdentity] | None = None,
 ) -> list[FileResult]:
     """Count every file's row groups into copies of `accumulators`; one result per file.
 
     `dictionary` names string columns to read as dictionary arrays; a name the file lacks or
     stores with another type is left out for that file (the schema checks report it).
+    `identities` (one per file, taken by the caller to look up stored states) are checked
+    against the files after reading; without them they are taken here first.
     """
+    if identities is None:
+        identities = [identify(f) for f in files]
+    if len(identities) != len(files):
+        raise ValueError("one identity per file is needed")
     # Footers only, closed right away: thousands of files must not hold thousands of handles.
     plans: list[tuple[Path, list[int], list[str]]] = []
     for path in files:
@@ -99,10 +103,10 @@ def scan_files(
     for acc in accumulators:
         columns.extend(c for c in acc.columns if c not in columns)
     tasks = [(fi, rg, 0) for fi, (_, groups, _) in enumerate(plans) for rg in groups]
-    results = []
-    for path, _, _ in plans:
-        key = file_key(path)
-        results.append(FileResult(path, key[1], key[2], 0, [a.empty() for a in accumulators]))
+    results = [
+        FileResult(path, ident, 0, [a.empty() for a in accumulators])
+        for (path, _, _), ident in zip(plans, identities, strict=True)
+    ]
     # Column at a time for the accumulators that count their columns independently (drift):
     # each decoded column is counted while it is still in cache, and the allocator reuses one
     # column's memory instead of faulting in a whole row group's (10-20% less CPU, lower RSS).
@@ -183,10 +187,21 @@ def scan_files(
 
     try:
         _run(tasks, work, fold, threads)
+    except GovernError:
+        # A file swapped mid-read usually fails to decode first: say what really happened.
+        _check_identities(results)
+        raise
     finally:
         for pf in readers:
             pf.close()
+    _check_identities(results)
     return results
+
+
+def _check_identities(results: Sequence[FileResult]) -> None:
+    """Every file is still the one identified before it was read, or the scan fails."""
+    for r in results:
+        check_unchanged(r.identity, r.path)
 
 
 def dictionary_columns(schema: pa.Schema, names: Sequence[str]) -> list[str]:

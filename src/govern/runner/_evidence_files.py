@@ -5,12 +5,16 @@ family, e.g. `{"drift": {"max_psi": 0.04, "features": [...]}}` (the shape is doc
 in docs/ci.md and runner/evidence_doc.py). `--evidence FILE` applies to every model
 checked; `--evidence NAME=FILE` or `--evidence NAME@VERSION=FILE` to one model only.
 Two files that give the same family to the same model are an error, not a silent merge.
+The fields policies gate on are type- and range-checked when the file is read
+(runner/_evidence_schema.py): a wrong value is refused with the file named, never skipped.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +22,14 @@ from typing import Any
 
 from govern.errors import UserInputError
 from govern.lifecycle import ModelRef
+from govern.runner._evidence_schema import EvidenceProblem, validate
+
+# The evidence shape nests about six levels (fairness.attributes[].groups[].n); anything far
+# deeper is not evidence, and would exhaust the recursion of the JSON parser or of the
+# canonical encoding that digests the policy input.
+MAX_DEPTH = 64
+MAX_BYTES = 64 * 1024 * 1024
+TOO_DEEP = f"invalid evidence: JSON nested deeper than {MAX_DEPTH} levels"
 
 _TARGETED = re.compile(r"^(?P<ref>[A-Za-z0-9_.-]+(?:@[A-Za-z0-9_.+-]+)?)=(?P<path>.+)$")
 
@@ -27,11 +39,21 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_evidence(path: Path) -> dict[str, Any]:
-    """Parse one evidence file; errors name the file and line."""
+    """Parse and range-check one evidence file; errors name the file (and line)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        st = os.stat(path)
     except FileNotFoundError as exc:
         raise UserInputError("evidence file not found", path=path) from exc
+    except OSError as exc:
+        raise UserInputError(f"cannot read evidence file: {exc.strerror}", path=path) from exc
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever
+        raise UserInputError("evidence file is not a regular file", path=path)
+    if st.st_size > MAX_BYTES:
+        raise UserInputError(
+            f"evidence file is {st.st_size} bytes; at most {MAX_BYTES} are read", path=path
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserInputError(f"cannot read evidence file: {exc}", path=path) from exc
     try:
@@ -40,8 +62,12 @@ def read_evidence(path: Path) -> dict[str, Any]:
         raise UserInputError(
             f"invalid JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno
         ) from exc
+    except RecursionError as exc:
+        raise UserInputError(TOO_DEEP, path=path) from exc
     except ValueError as exc:
         raise UserInputError(f"invalid evidence: {exc}", path=path) from exc
+    if _depth(doc) > MAX_DEPTH:
+        raise UserInputError(TOO_DEEP, path=path)
     if not isinstance(doc, dict):
         raise UserInputError(
             'evidence must be a JSON object of families, e.g. {"drift": {...}}', path=path, line=1
@@ -52,7 +78,26 @@ def read_evidence(path: Path) -> dict[str, Any]:
                 f"evidence family {family!r} must be an object, got {type(value).__name__}",
                 path=path,
             )
+    try:
+        validate(doc)
+    except EvidenceProblem as exc:
+        raise UserInputError(f"invalid evidence: {exc}", path=path) from exc
     return doc
+
+
+def _depth(doc: Any) -> int:
+    """Nesting depth of a parsed JSON value, without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, level + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, level + 1) for v in value)
+    return deepest
 
 
 @dataclass(frozen=True)

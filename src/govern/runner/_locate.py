@@ -8,6 +8,12 @@ in the first of these places that holds one:
 2. `evidence.field` when the violation's evidence is an object,
 3. a backticked dotted name in the message, then in the remediation ("set `owner`").
 
+Before those, evidence findings about one column point at that column's entry in the
+card's monitoring plan: a message starting "feature NAME" at the item NAME of
+`monitoring.features` (or `monitoring.categorical`), "attribute NAME" at the item of
+`monitoring.protected`, "output NAME" at `monitoring.prediction`; so a drift finding on
+`income` annotates the line that declares `income`, and moves with it.
+
 The deepest existing prefix of the path is located (a missing `lineage.training_data`
 points at `lineage` when that exists). Nothing found, or no card text: line 1.
 """
@@ -23,6 +29,12 @@ from govern.output import Location
 from govern.results import Violation
 
 _BACKTICKED = re.compile(r"`([A-Za-z_][\w-]*(?:\.[\w-]+)*)`")
+_SUBJECT = re.compile(r"^(feature|attribute|output) ")
+_SUBJECT_LISTS = {
+    "feature": ("monitoring.features", "monitoring.categorical"),
+    "attribute": ("monitoring.protected",),
+    "output": ("monitoring.prediction",),
+}
 
 
 def candidate_fields(v: Violation) -> Iterator[str]:
@@ -65,6 +77,45 @@ def locate_field(root: yaml.Node | None, path: str) -> tuple[int, str] | None:
     return found
 
 
+def _node(root: yaml.Node, path: str) -> tuple[yaml.Node, int] | None:
+    node, line = root, 0
+    for part in path.split("."):
+        step = _child(node, part)
+        if step is None:
+            return None
+        node, line = step
+    return node, line
+
+
+def locate_subject(root: yaml.Node | None, msg: str) -> tuple[int, str] | None:
+    """(line, path) of the monitoring entry a "feature|attribute|output NAME" message names.
+
+    The longest declared name that the message names ("feature NAME:" or "feature NAME "
+    followed by more text) wins, so `income` and `income_2` are told apart.
+    """
+    m = _SUBJECT.match(msg)
+    if root is None or m is None:
+        return None
+    rest = msg[m.end() :]
+    best: tuple[int, int, str] | None = None  # (name length, line, path)
+    for where in _SUBJECT_LISTS[m.group(1)]:
+        found = _node(root, where)
+        if found is None:
+            continue
+        node, line = found
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for i, item in enumerate(items):
+            if not isinstance(item, yaml.ScalarNode):
+                continue
+            name = str(item.value)
+            if name and (rest == name or rest.startswith((name + ":", name + " "))):
+                path = f"{where}.{i}" if isinstance(node, yaml.SequenceNode) else where
+                hit = (len(name), int(item.start_mark.line) + 1, path)
+                if best is None or hit[0] > best[0]:
+                    best = hit
+    return (best[1], best[2]) if best is not None else None
+
+
 def compose(text: str | None) -> yaml.Node | None:
     """The YAML node tree of a card's text (None if there is no text or it does not parse)."""
     if text is None:
@@ -83,6 +134,10 @@ def locate_violations(
     out = []
     for v in violations:
         loc = Location()
+        subject = locate_subject(root, v.msg)
+        if subject is not None:
+            out.append(Location(*subject))
+            continue
         for name in candidate_fields(v):
             hit = locate_field(root, name)
             if hit is not None:

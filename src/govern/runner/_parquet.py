@@ -8,9 +8,11 @@ anything, and reads each file's row groups itself (projected, one at a time).
 from __future__ import annotations
 
 import glob
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from govern.errors import MetricInputError, UserInputError
+from govern.runner._identity import require_regular
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 _GLOB_CHARS = set("*?[")
@@ -50,10 +53,9 @@ def discover(inputs: Sequence[str | Path]) -> list[Path]:
                 )
                 if not found:
                     raise UserInputError(f"no parquet files under the directory {text!r}")
-            elif p.exists():
-                found = [p]
             else:
-                raise MetricInputError("file not found", path=p)
+                require_regular(p)  # a FIFO or device would block the reader forever
+                found = [p]
         for f in found:
             key = f.resolve()
             if key not in seen:
@@ -78,10 +80,9 @@ def open_parquet(
     toward RSS (about the file size), and a file truncated while mapped faults (SIGBUS).
     """
     p = Path(path)
-    if not p.exists():
-        raise MetricInputError("file not found", path=p)
     if p.is_dir():
         raise MetricInputError("is a directory; pass parquet files", path=p)
+    require_regular(p)
     try:
         return pq.ParquetFile(p, read_dictionary=list(dictionary) or None, memory_map=memory_map)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -135,14 +136,24 @@ class Window:
                 f"time column {self.column!r} has type {t}; expected a timestamp or date", path=path
             )
 
-    def _scalar(self, when: datetime, t: pa.DataType) -> pa.Scalar:
+    def _bound(self, when: datetime, t: pa.DataType) -> pa.Scalar | float:
+        """`when` as a scalar of the column's type, or +-inf beyond the type's range.
+
+        A timestamp[ns] column holds 1677-09-21 to 2262-04-11 only: a bound outside that
+        range (`--until 9999-01-01`) is not an error, it simply keeps or drops every row.
+        A lower bound between two ticks of a coarse unit rounds up, an upper one too
+        (`ts >= 10.5 s` is `ts >= 11 s`; `ts < 10.5 s` is `ts < 11 s`).
+        """
         if pa.types.is_date(t):
             return pa.scalar(when.date(), type=t)
-        if t.tz is None:
-            when = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-        else:
-            when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        return pa.scalar(when, type=pa.timestamp("us", tz=t.tz)).cast(t)
+        micros = (_naive_utc(when) - _EPOCH) // timedelta(microseconds=1)
+        per_us = {"s": Fraction(1, 10**6), "ms": Fraction(1, 1000), "us": Fraction(1)}
+        ticks = micros * 1000 if t.unit == "ns" else math.ceil(micros * per_us[t.unit])
+        if ticks > _INT64_MAX:
+            return math.inf
+        if ticks < -_INT64_MAX:
+            return -math.inf
+        return pa.scalar(ticks, type=pa.int64()).cast(t)
 
     def row_group_overlaps(self, pf: pq.ParquetFile, i: int) -> bool:
         """False only when the row group's statistics prove it lies outside the window."""
@@ -152,7 +163,10 @@ class Window:
         stats = col.statistics
         if stats is None or not stats.has_min_max:
             return True
-        lo, hi = stats.min, stats.max
+        try:
+            lo, hi = stats.min, stats.max
+        except (OverflowError, ValueError):  # beyond datetime's years 1-9999: cannot prove
+            return True
         if isinstance(lo, datetime | date) and isinstance(hi, datetime | date):
             if self.since is not None and _naive_utc(hi) < _naive_utc(self.since):
                 return False
@@ -163,13 +177,24 @@ class Window:
     def mask(self, column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
         """Boolean mask of the rows inside the window (null timestamps are outside)."""
         t = column.type
-        m = None
-        if self.since is not None:
-            m = pc.greater_equal(column, self._scalar(self.since, t))
-        if self.until is not None:
-            u = pc.less(column, self._scalar(self.until, t))
-            m = u if m is None else pc.and_(m, u)
-        return pc.fill_null(m, False) if m is not None else column.is_valid()
+        m = column.is_valid()
+        for when, op, keep_all in (
+            (self.since, pc.greater_equal, -math.inf),
+            (self.until, pc.less, math.inf),
+        ):
+            if when is None:
+                continue
+            bound = self._bound(when, t)
+            if isinstance(bound, float):  # beyond the column type's range
+                if bound != keep_all:
+                    m = pc.and_(m, pa.scalar(False))
+                continue
+            m = pc.and_(m, op(column, bound))
+        return pc.fill_null(m, False)
+
+
+_EPOCH = datetime(1970, 1, 1)
+_INT64_MAX = 2**63 - 1
 
 
 def _naive_utc(x: datetime | date) -> datetime:
@@ -187,6 +212,10 @@ def parse_when(text: str, flag: str) -> datetime:
             f"{flag}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-01 or "
             "2026-11-01T12:00:00Z)"
         ) from exc
+    try:
+        _naive_utc(when)
+    except OverflowError as exc:  # 9999-12-31T23:00-05:00 is after year 9999 in UTC
+        raise UserInputError(f"{flag}: {text!r} is out of range in UTC") from exc
     return when
 
 

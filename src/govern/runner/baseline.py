@@ -9,6 +9,7 @@ column, never the whole training set.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +30,17 @@ from govern.metrics._profile import (
     ProfileSet,
     numeric_profile,
 )
-from govern.runner._engine import file_key
+from govern.runner._identity import check_unchanged, identify
 from govern.runner._parquet import discover, logical_type, open_parquet, reader_message
 from govern.store import Store, registry
 from govern.store import profiles as profile_store
 
 DEFAULT_MIN_ROWS = 100
+# PSI bins per column. Each bin needs enough expected rows on both sides for a stable PSI
+# (ten bins is the convention; a hundred is already fine-grained), and the reference profile,
+# every stored partial and every evidence row grow with it: 1,000 is a generous ceiling, not
+# a recommendation. Above it `baseline` refuses instead of running for minutes.
+MAX_BINS = 1000
 
 
 @dataclass(frozen=True)
@@ -95,13 +101,32 @@ def binning_options(
             f"binning strategy {strat!r} is not valid; valid strategies are: decile, uniform "
             "(explicit edges go per feature under monitoring.binning.edges)"
         )
-    bins = int(n_bins or b.get("bins", DEFAULT_BINS))
-    if bins < 2:
-        raise UserInputError(f"bins must be at least 2, got {bins}")
+    raw = n_bins if n_bins is not None else b.get("bins", DEFAULT_BINS)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ModelCardError(f"monitoring.binning.bins must be a whole number, got {raw!r}")
+    bins = raw
+    if not 2 <= bins <= MAX_BINS:
+        raise UserInputError(f"bins must be between 2 and {MAX_BINS}, got {bins}")
     edges = b.get("edges") or {}
     if not isinstance(edges, dict):
         raise ModelCardError("monitoring.binning.edges must map feature names to edge lists")
-    return strat, bins, {str(k): [float(x) for x in v] for k, v in edges.items()}
+    out: dict[str, list[float]] = {}
+    for k, v in edges.items():
+        if not isinstance(v, list) or not v or not all(_is_number(x) for x in v):
+            raise ModelCardError(
+                f"monitoring.binning.edges.{k} must be a non-empty list of finite numbers"
+            )
+        if len(v) + 1 > MAX_BINS:
+            raise ModelCardError(
+                f"monitoring.binning.edges.{k}: {len(v)} edges make {len(v) + 1} bins; "
+                f"at most {MAX_BINS} bins are allowed"
+            )
+        out[str(k)] = [float(x) for x in v]
+    return strat, bins, out
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def build_profiles(
@@ -137,6 +162,7 @@ def build_profiles(
         types[n] = t
     from govern.runner._parquet import check_columns
 
+    identities = [identify(p) for p in files]  # checked again once every column was read
     opened = [(p, open_parquet(p)) for p in files]
     for p, pf in opened:
         check_columns(pf, p, {n: str(t) for n, t in types.items()})
@@ -171,10 +197,16 @@ def build_profiles(
         del arr, chunks
     min_rows = int(mon.get("min_rows", DEFAULT_MIN_ROWS))
     sources = []
-    for p, pf in opened:
-        key = file_key(p)
+    for (p, pf), ident in zip(opened, identities, strict=True):
+        check_unchanged(ident, p)
         sources.append(
-            {"path": key[0], "size": key[1], "mtime": key[2], "rows": pf.metadata.num_rows}
+            {
+                "path": ident.path,
+                "size": ident.size,
+                "mtime": ident.mtime,
+                "fingerprint": ident.fingerprint,
+                "rows": pf.metadata.num_rows,
+            }
         )
     return ProfileSet(tuple(cols), output, min_rows, tuple(sources)), rows
 

@@ -9,7 +9,8 @@ Two sources of model state:
   CI merge gate starts fast.
 
 A card given on the command line is always read from the file (the pull request's
-version); in database mode the registry supplies its lifecycle state and evidence.
+version); in database mode the registry supplies its lifecycle state, approvals, events
+and evidence. Every path builds the input with runner/policy_input.build.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govern.cards import ModelCard, load_card, resolve_facts
-from govern.clock import parse_rfc3339, rfc3339, utcnow
+from govern.cards import ModelCard, load_card
+from govern.clock import rfc3339, utcnow
 from govern.errors import GovernError, PolicyError, PolicyLimitError, UserInputError
 from govern.lifecycle import STAGES, ModelRef, check_stage
 from govern.output import CheckedModel, Report
 from govern.policy import PreparedPolicies
 from govern.results import Decision
+from govern.runner._controls import BundleControls
 from govern.runner._evidence_files import (
     EvidenceFile,
     evidence_for,
@@ -35,6 +37,8 @@ from govern.runner._evidence_files import (
     check_targets as check_evidence_targets,
 )
 from govern.runner._locate import locate_violations
+from govern.runner._reporting import repo_relative, repo_root
+from govern.runner.policy_input import ModelState, build, registry_state, unregistered_state
 
 if TYPE_CHECKING:
     from govern.policy import EngineOptions
@@ -63,34 +67,31 @@ def resolve_stage(requested: str | None, current: str) -> str:
 def build_input(
     store: Store, name: str, version: str, stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
-    """The policy input document: model (card + registry state), evidence, clock, target.
-
-    Facts declared with provenance are unwrapped; an expired fact is absent from
-    `input.model` (its provenance, marked expired, stays in `input.provenance`).
-    `input.approvals` = [{stage, role, by, at, note}] and `input.events` (lifecycle events,
-    oldest first) let policies express separation of duties.
-    """
+    """The policy input of a registered version (runner/policy_input.py says what is in it)."""
     from govern.store import registry
 
     return input_from_row(store, registry.get_version(store, name, version), stage, now=now)
+
+
+def _registry_state(store: Store, row: dict[str, Any], card: ModelCard | None = None) -> ModelState:
+    from govern.runner.evidence_doc import evidence_document
+    from govern.store import lifecycle as lifecycle_store
+
+    name, version = str(row["name"]), str(row["version"])
+    return registry_state(
+        row,
+        approvals=lifecycle_store.approvals_for(store, name, version),
+        events=lifecycle_store.events_for(store, name, version),
+        evidence=evidence_document(store, name, version),
+        card=card,
+    )
 
 
 def input_from_row(
     store: Store, row: dict[str, Any], stage: str, *, now: str | None = None
 ) -> dict[str, Any]:
     """The policy input for a registry row (as returned by registry.get_version)."""
-    from govern.runner.evidence_doc import evidence_document
-    from govern.store import lifecycle as lifecycle_store
-
-    name, version = str(row["name"]), str(row["version"])
-    return assemble_input(
-        row,
-        stage,
-        now=now or rfc3339(utcnow()),
-        approvals=lifecycle_store.approvals_for(store, name, version),
-        events=lifecycle_store.events_for(store, name, version),
-        evidence=evidence_document(store, name, version),
-    )
+    return build(_registry_state(store, row), stage, now=now or rfc3339(utcnow()))
 
 
 def assemble_input(
@@ -104,30 +105,10 @@ def assemble_input(
 ) -> dict[str, Any]:
     """The policy input from a registry row and its already-read state (no store access).
 
-    Shared by input_from_row (one version) and the bulk builder of `check --all`, so both
-    produce the same document for the same stored state.
+    Used by the bulk builder of `check --all`; the same builder as every other path.
     """
-    facts, provenance = resolve_facts(row["card"], parse_rfc3339(now))
-    model = dict(facts)
-    model.update(
-        {
-            "name": str(row["name"]),
-            "version": str(row["version"]),
-            "lifecycle_stage": row["stage"],
-            "registered_at": rfc3339(row["registered_at"]),
-            "card_path": row["card_path"],
-            "card_sha256": row["card_sha256"],
-        }
-    )
-    return {
-        "now": now,
-        "stage": stage,
-        "model": model,
-        "provenance": provenance,
-        "approvals": approvals,
-        "events": events,
-        "evidence": evidence,
-    }
+    state = registry_state(row, approvals=approvals, events=events, evidence=evidence)
+    return build(state, stage, now=now)
 
 
 def card_input(
@@ -139,27 +120,15 @@ def card_input(
     registered_at: str | None = None,
     now: str | None = None,
 ) -> dict[str, Any]:
-    """The policy input document for a card read from a file, in the registry's shape."""
-    model = dict(card.data)
-    model.update(
-        {
-            "name": card.name,
-            "version": card.version,
-            "lifecycle_stage": lifecycle_stage or card.stage,
-            "card_path": card.path,
-            "card_sha256": card.sha256,
-        }
+    """The policy input of a card the registry does not hold (registered in memory at `now`)."""
+    now = now or rfc3339(utcnow())
+    state = unregistered_state(
+        card,
+        registered_at=registered_at or now,
+        evidence=evidence,
+        lifecycle_stage=lifecycle_stage,
     )
-    # a card's own `registered_at` is never trusted: registration is the registry's fact
-    model.pop("registered_at", None)
-    if registered_at is not None:
-        model["registered_at"] = registered_at
-    return {
-        "now": now or rfc3339(utcnow()),
-        "stage": stage,
-        "model": model,
-        "evidence": evidence,
-    }
+    return build(state, stage, now=now)
 
 
 def check(
@@ -169,6 +138,7 @@ def check(
     stage: str | None,
     *,
     record: bool = True,
+    now: str | None = None,
 ) -> tuple[Decision, dict[str, Any]]:
     """Evaluate a registered version's gate (default: its current stage); record it."""
     from govern.store import decisions as decision_store
@@ -178,7 +148,7 @@ def check(
     if stage is None or stage == NEXT_STAGE:
         stage = resolve_stage(stage, str(registry.get_version(store, name, version)["stage"]))
     check_stage(stage)
-    input_doc = build_input(store, name, version, stage)
+    input_doc = build_input(store, name, version, stage, now=now)
     decision = prepared.decide(input_doc, model=name, version=version, stage=stage)
     if record:
         decision_store.record_decision(store, decision, input_doc)
@@ -193,42 +163,39 @@ def check_card(
     evidence: dict[str, Any] | None = None,
     store: Store | None = None,
     record: bool = True,
+    now: str | None = None,
 ) -> tuple[Decision, dict[str, Any]]:
     """Evaluate a card's gate (default: the stage the card declares).
 
-    With a store, a registered version's lifecycle state and latest evidence come from the
-    registry (an unregistered one has no evidence) and the decision is recorded. Without
-    one, the cards are the registry (issue 7: "an in-memory registry is built from the
-    cards"): each card is registered in memory at check time, so `registered_at` is the
-    input's `now`; a card cannot declare its own registration.
+    The card's facts always come from the file (the pull request's version). With a store,
+    a registered version's lifecycle state, approvals, events and latest evidence come from
+    the registry (an unregistered one has none) and the decision is recorded. Without one,
+    the cards are the registry: each card is registered in memory at check time, so
+    `registered_at` is the input's `now`; a card cannot declare its own registration.
+    Either way the input is built by runner/policy_input.build, as for `--model`.
     """
-    now = rfc3339(utcnow())
-    lifecycle_stage = None
-    registered_at: str | None = None
-    if store is None:
-        registered_at = now
-    else:
+    now = now or rfc3339(utcnow())
+    state: ModelState
+    row = None
+    if store is not None:
         from govern.errors import ModelNotFoundError
-        from govern.runner.evidence_doc import evidence_document
         from govern.store import registry
 
         try:
             row = registry.get_version(store, card.name, card.version)
         except ModelNotFoundError:
-            evidence = {}
-        else:
-            lifecycle_stage = str(row["stage"])
-            registered_at = rfc3339(row["registered_at"])
-            evidence = evidence_document(store, card.name, card.version)
-    target = resolve_stage(stage, card.stage)
-    input_doc = card_input(
-        card,
-        target,
-        evidence or {},
-        lifecycle_stage=lifecycle_stage,
-        registered_at=registered_at,
-        now=now,
-    )
+            row = None
+    if store is not None and row is not None:
+        state = _registry_state(store, row, card)
+    else:
+        # without a database the cards are the registry (registered now); with one, a
+        # card it does not hold has no registration (MRM-INV-01) and no evidence
+        registered_at = now if store is None else None
+        state = unregistered_state(
+            card, registered_at=registered_at, evidence=(evidence or {}) if store is None else {}
+        )
+    target = resolve_stage(stage, state.lifecycle_stage if row is not None else card.stage)
+    input_doc = build(state, target, now=now)
     decision = prepared.decide(input_doc, model=card.name, version=card.version, stage=target)
     if store is not None and record:
         from govern.store import decisions as decision_store
@@ -256,8 +223,14 @@ def display_path(path: str | Path | None) -> str | None:
         return p.as_posix()
 
 
-def checked(decision: Decision, card_path: str | None) -> CheckedModel:
-    """A decision with the card location of each finding."""
+def checked(
+    decision: Decision,
+    card_path: str | None,
+    *,
+    root: Path | None = None,
+    controls: BundleControls | None = None,
+) -> CheckedModel:
+    """A decision with the card location of each finding and the controls it evaluated."""
     text = None
     if card_path is not None:
         try:
@@ -265,7 +238,10 @@ def checked(decision: Decision, card_path: str | None) -> CheckedModel:
         except (OSError, UnicodeDecodeError):
             text = None
     shown = display_path(card_path) if text is not None else card_path
-    return CheckedModel(decision, shown, locate_violations(text, decision.violations))
+    uri = repo_relative(card_path, root) if card_path is not None and root is not None else None
+    evaluated = controls.evaluated(decision.packages, decision.stage) if controls else ()
+    locations = locate_violations(text, decision.violations)
+    return CheckedModel(decision, shown, locations, uri=uri, evaluated=evaluated)
 
 
 @dataclass(frozen=True)
@@ -435,7 +411,9 @@ def run_check(request: CheckRequest) -> Report:
         request.policies or default_policy_dir(), data=tuple(request.data), options=request.options
     )
 
+    root = repo_root(request.root)
     try:
+        controls = BundleControls(prepared.bundle)
         results: list[CheckedModel] = []
         if use_db:
             from govern.store import Store
@@ -443,18 +421,25 @@ def run_check(request: CheckRequest) -> Report:
             with Store.open(request.db) as store:
                 for card in cards:
                     d, _ = check_card(prepared, card, stage=request.stage, store=store)
-                    results.append(checked(d, card.path))
+                    results.append(checked(d, card.path, root=root, controls=controls))
                 for ref in refs:
                     d, doc = check(store, prepared, ref, request.stage)
-                    results.append(checked(d, doc["model"].get("card_path")))
+                    path = doc["model"].get("card_path")
+                    results.append(checked(d, path, root=root, controls=controls))
         else:
             for card in cards:
                 evidence = evidence_for(evidence_files, card.name, card.version)
                 d, _ = check_card(prepared, card, stage=request.stage, evidence=evidence)
-                results.append(checked(d, card.path))
+                results.append(checked(d, card.path, root=root, controls=controls))
     finally:
         prepared.close()
-    return Report(tuple(results), fail_on=request.fail_on, tool_version=__version__)
+    return Report(
+        tuple(results),
+        fail_on=request.fail_on,
+        tool_version=__version__,
+        root=str(root),
+        controls=controls.infos(v.control for r in results for v in r.decision.violations),
+    )
 
 
 __all__ = [

@@ -24,6 +24,7 @@ from govern.policy import load
 from govern.results import Decision
 from govern.runner.baseline import baseline as build_baseline
 from govern.runner.check import check
+from govern.runner.lifecycle import approve
 from govern.runner.scan import scan
 from govern.store import Store
 from govern.store.registry import upsert_card
@@ -34,6 +35,14 @@ SEED = 20261123
 CARDS_AS_OF = date(2026, 11, 23)
 _DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d])")
 ROWS = 20_000
+# The sample models are already in deployment when govern is adopted: an audited import,
+# then the approvals their cards claim, recorded as `govern approve` would (a card's own
+# `approvals:` list is a claim and never counts).
+DEMO_IMPORT = "demo: sample models already in deployment before govern was adopted"
+DEMO_APPROVALS = (
+    ("credit-risk", "deployment", "committee", "mrc@example.com"),
+    ("fraud-detect", "deployment", "owner", "ops-ml@example.com"),
+)
 
 # name -> (version, feature generators, shift applied to the current window per feature)
 _MODELS: dict[str, tuple[str, list[str], dict[str, float]]] = {
@@ -118,7 +127,9 @@ def run_demo(out: Path, *, policies: Path | None = None, cards: Path | None = No
     decisions = []
     with Store.open(db, create=True) as store:
         for name in sorted(_MODELS):
-            upsert_card(store, load_card(card_dir / f"{name}.yaml"))
+            upsert_card(store, load_card(card_dir / f"{name}.yaml"), import_reason=DEMO_IMPORT)
+        for name, stage, role, by in DEMO_APPROVALS:
+            approve(store, ModelRef(name, _MODELS[name][0]), stage=stage, role=role, by=by)
         for name, (version, _, _) in sorted(_MODELS.items()):
             baseline, current = data[name]
             ref = ModelRef(name, version)

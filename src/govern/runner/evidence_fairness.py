@@ -131,6 +131,14 @@ def operational_section(metrics: list[MetricRow]) -> dict[str, Any] | None:
             out["errors"] = m.detail.get("errors")
     if "error_rate" in out:
         out["error_rate_by_code"] = dict(sorted(by_code.items()))
+    # The names MON-OPS-01 compares with the card's `slo` (p99_latency_ms,
+    # max_freshness_hours): the latency quantile in the column's unit, which the SLO's name
+    # says is milliseconds, and the freshness in hours.
+    if "latency_p99" in out:
+        out["latency_p99_ms"] = out["latency_p99"]
+    if "freshness_seconds" in out:
+        fresh = out["freshness_seconds"]
+        out["freshness_hours"] = None if fresh is None else fresh / 3600.0
     return out
 
 

@@ -3,8 +3,10 @@
 One pass over the data feeds the drift accumulator and any extra accumulators (fairness,
 performance, operational) with the union of their columns. Files counted before under the
 same configuration (every accumulator's settings, the card's monitoring mapping, the window)
-with the same path, size and mtime are not read again: the stored partial states of all the
-accumulators are merged instead, so an incremental scan equals a full one. Freshness is
+with the same path, size, mtime and parquet footer fingerprint (runner/_identity.py) are not
+read again: the stored partial states of all the accumulators are merged instead, so an
+incremental scan equals a full one. A file that changes while it is read fails the scan
+(exit 2) and nothing is stored. Freshness is
 measured against the scan's start time, one instant per scan. Evidence and the new partial
 states are written in one transaction, after every file was read, so a bad file leaves
 nothing behind.
@@ -25,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from govern.clock import rfc3339, utcnow
-from govern.errors import UserInputError
+from govern.errors import ModelCardError, UserInputError
 from govern.lifecycle import ModelRef
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
@@ -33,7 +35,8 @@ from govern.metrics._factory import accumulators_from_card, check_schema
 from govern.metrics._monitoring import MonitoringConfig, parse_monitoring
 from govern.metrics._profile import CategoricalProfile, ProfileSet
 from govern.results import MetricRow, ScanResult, SourceFile
-from govern.runner._engine import DEFAULT_THREADS, ProgressSink, file_key, scan_files
+from govern.runner._engine import DEFAULT_THREADS, ProgressSink, scan_files
+from govern.runner._identity import identify
 from govern.runner._parquet import Window, discover
 from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
@@ -103,6 +106,20 @@ def dictionary_columns(drift: DriftAccumulator, cfg: MonitoringConfig | None) ->
     return out
 
 
+def _column_map(raw: object) -> dict[str, str]:
+    """monitoring.columns: reference column name -> column name in the inference logs."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ModelCardError(
+            "monitoring.columns must map reference column names to inference column names "
+            f"(strings), e.g. {{income: income_v2}}; got {raw!r}"
+        )
+    return dict(raw)
+
+
 def load_profiles(
     store: Store, name: str, version: str, baseline: str | Path | None, card: dict[str, Any]
 ) -> tuple[ProfileSet, dict[str, Any]]:
@@ -139,7 +156,7 @@ def scan(
     card = registry.get_version(store, name, version)["card"]
     monitoring = card.get("monitoring") or {}
     profiles, meta = load_profiles(store, name, version, baseline, card)
-    column_map = {str(k): str(v) for k, v in (monitoring.get("columns") or {}).items()}
+    column_map = _column_map(monitoring.get("columns"))
     window = None
     if since is not None or until is not None:
         ts = monitoring.get("timestamp")
@@ -165,10 +182,13 @@ def scan(
     expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
     dictionary = dictionary_columns(drift, cfg)
     config = _config_hash(accumulators, monitoring, window)
-    reusable: dict[tuple[str, int, float], dict[str, Any]] = {}
+    # Identity first (regular file, size, times, footer fingerprint): the cache key, and
+    # what the engine checks again after reading.
+    identities = {f: identify(f) for f in files}
+    reusable: dict[tuple[str, int, float, str], dict[str, Any]] = {}
     if incremental:
-        reusable = profile_store.get_partials(store, config, [file_key(f) for f in files])
-    to_read = [f for f in files if file_key(f) not in reusable]
+        reusable = profile_store.get_partials(store, config, [i.key for i in identities.values()])
+    to_read = [f for f in files if identities[f].key not in reusable]
 
     scanned_at = rfc3339(started)
     results = scan_files(
@@ -180,24 +200,25 @@ def scan(
         threads=threads,
         progress=progress,
         check_schema=schema_check,
+        identities=[identities[f] for f in to_read],
     )
-    by_key = {file_key(r.path): r for r in results}
+    by_path = {r.path: r for r in results}
     totals: list[Any] = [a.empty() for a in accumulators]
     sources: list[SourceFile] = []
-    new_partials: list[tuple[str, int, float, int, dict[str, Any]]] = []
+    new_partials: list[tuple[str, int, float, str, int, dict[str, Any]]] = []
     for f in files:
-        key = file_key(f)
-        if key in reusable:
-            docs = reusable[key]["state"]["states"]
+        ident = identities[f]
+        if ident.key in reusable:
+            docs = reusable[ident.key]["state"]["states"]
             parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
-            rows = int(reusable[key]["rows"])
+            rows = int(reusable[ident.key]["rows"])
         else:
-            r = by_key[key]
+            r = by_path[f]
             parts, rows = r.states, r.rows
-            new_partials.append((*key, rows, {"states": [p.to_state() for p in parts]}))
+            new_partials.append((*ident.key, rows, {"states": [p.to_state() for p in parts]}))
         # Merged in the files' order, whether read or reused: the same merge tree either way.
         totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
-        sources.append(SourceFile(key[0], key[1], key[2], rows))
+        sources.append(SourceFile(ident.path, ident.size, ident.mtime, rows, ident.fingerprint))
     total: DriftAccumulator = totals[0]
     extras = totals[1:]
 

@@ -17,6 +17,7 @@ import duckdb
 from govern.clock import rfc3339
 from govern.results import MetricRow
 from govern.store._connection import Store
+from govern.store.lifecycle import event_doc
 
 Key = tuple[str, str]
 
@@ -37,13 +38,12 @@ def all_approvals(store: Store) -> dict[Key, list[dict[str, Any]]]:
 def all_events(store: Store) -> dict[Key, list[dict[str, Any]]]:
     """Lifecycle events of every version, oldest first, in lifecycle.events_for's shape."""
     out: dict[Key, list[dict[str, Any]]] = {}
-    for name, version, a, f, t, actor, d, at in store.query(
-        """SELECT name, version, action, from_stage, to_stage, actor, decision_id, occurred_at
+    for name, version, *event in store.query(
+        """SELECT name, version, action, from_stage, to_stage, actor, decision_id, occurred_at,
+                  detail
            FROM lifecycle_events ORDER BY name, version, occurred_at, event_id"""
     ):
-        out.setdefault((name, version), []).append(
-            {"action": a, "from": f, "to": t, "actor": actor, "decision_id": d, "at": rfc3339(at)}
-        )
+        out.setdefault((name, version), []).append(event_doc(*event))
     return out
 
 

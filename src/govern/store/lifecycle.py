@@ -146,26 +146,40 @@ def approvals_for(store: Store, name: str, version: str) -> list[dict[str, Any]]
 def events_for(store: Store, name: str, version: str) -> list[dict[str, Any]]:
     """Lifecycle events of a version, oldest first (policy-input shape)."""
     rows = store.query(
-        """SELECT action, from_stage, to_stage, actor, decision_id, occurred_at
+        """SELECT action, from_stage, to_stage, actor, decision_id, occurred_at, detail
            FROM lifecycle_events WHERE name = ? AND version = ?
            ORDER BY occurred_at, event_id""",
         [name, version],
     )
-    return [
-        {
-            "action": a,
-            "from": f,
-            "to": t,
-            "actor": actor,
-            "decision_id": d,
-            "at": rfc3339(at),
-        }
-        for a, f, t, actor, d, at in rows
-    ]
+    return [event_doc(*row) for row in rows]
+
+
+def event_doc(
+    action: str,
+    from_stage: str | None,
+    to_stage: str | None,
+    actor: str | None,
+    decision_id: str | None,
+    at: datetime,
+    detail: str | None,
+) -> dict[str, Any]:
+    """One lifecycle event in the policy-input shape (shared with the bulk reader)."""
+    return {
+        "action": action,
+        "from": from_stage,
+        "to": to_stage,
+        "actor": actor,
+        "decision_id": decision_id,
+        "at": rfc3339(at),
+        "detail": json.loads(detail) if detail else {},
+    }
 
 
 def inventory(store: Store, *, at: datetime | None = None) -> list[dict[str, Any]]:
     """Every model version with stage, owner, last evidence and review, and zombie reasons.
+
+    `imported` (and `import_reason`) marks a version that entered the registry through
+    `register --import-existing`, i.e. without its gates evaluated.
 
     `at` is the naive-UTC instant the ages are measured from (default: now); the rules
     live in the `zombies_at` macro of migration 0002, which the auditor view v_zombies uses.
@@ -176,8 +190,18 @@ def inventory(store: Store, *, at: datetime | None = None) -> list[dict[str, Any
            FROM zombies_at(CAST(? AS TIMESTAMP)) ORDER BY name, version""",
         [at or utcnow()],
     )
+    imports = {
+        (n, v): reason
+        for n, v, reason in store.query(
+            """SELECT name, version, json_extract_string(detail, '$.reason')
+               FROM lifecycle_events WHERE action = 'import'"""
+        )
+    }
     out = []
     for r in rows:
+        key_ = (r["name"], r["version"])
+        r["imported"] = key_ in imports
+        r["import_reason"] = imports.get(key_)
         for key in ("stage_entered_at", "last_evidence_at", "last_review_at"):
             r[key] = rfc3339(r[key]) if r[key] is not None else None
         r["reasons"] = list(r["reasons"] or [])

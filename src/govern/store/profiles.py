@@ -2,9 +2,10 @@
 
 A profile is stored once per `govern baseline`; the newest one of a version is what
 `govern scan` compares against. Partial aggregates (the states of every accumulator of the
-scan pass, one JSON document per file) are keyed by (config, path, size, mtime, engine
-version): a file that changed on disk, or a changed configuration, gets a new key and is read
-again.
+scan pass, one JSON document per file) are found by (config, path, size, mtime, footer
+fingerprint, engine version): a file rewritten on disk (even with its size and mtime kept),
+or a changed configuration, gets a new key and is read again. Rows stored before migration
+0004 have no fingerprint (NULL) and are never reused.
 """
 
 from __future__ import annotations
@@ -82,22 +83,25 @@ def latest_profile(store: Store, name: str, version: str) -> dict[str, Any] | No
     return row
 
 
+PartialKey = tuple[str, int, float, str]  # (path, size, mtime, footer fingerprint)
+
+
 def get_partials(
-    store: Store, config: str, keys: Iterable[tuple[str, int, float]]
-) -> dict[tuple[str, int, float], dict[str, Any]]:
-    """Stored partial states for the given (path, size, mtime) keys under one config."""
+    store: Store, config: str, keys: Iterable[PartialKey]
+) -> dict[PartialKey, dict[str, Any]]:
+    """Stored partial states for the given (path, size, mtime, fingerprint) keys, one config."""
     from govern import __version__
 
     wanted = set(keys)
     if not wanted:
         return {}
-    out: dict[tuple[str, int, float], dict[str, Any]] = {}
+    out: dict[PartialKey, dict[str, Any]] = {}
     for r in store.query_dicts(
-        """SELECT path, size, mtime, rows, state FROM scan_partials
-           WHERE config = ? AND engine_version = ?""",
+        """SELECT path, size, mtime, fingerprint, rows, state FROM scan_partials
+           WHERE config = ? AND engine_version = ? AND fingerprint IS NOT NULL""",
         [config, __version__],
     ):
-        key = (r["path"], int(r["size"]), float(r["mtime"]))
+        key = (r["path"], int(r["size"]), float(r["mtime"]), str(r["fingerprint"]))
         if key in wanted:
             out[key] = {"rows": int(r["rows"]), "state": json.loads(r["state"])}
     return out
@@ -106,21 +110,25 @@ def get_partials(
 def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
-    partials: Iterable[tuple[str, int, float, int, dict[str, Any]]],
+    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any]]],
 ) -> None:
-    """Insert (or replace) partial states inside the caller's transaction."""
+    """Insert (or replace) partial states inside the caller's transaction.
+
+    The primary key predates the fingerprint, so a file rewritten with the same size and
+    mtime replaces its old row instead of adding one.
+    """
     from govern import __version__
 
     now = utcnow()
-    rows = [
-        [config, path, size, mtime, __version__, nrows, json.dumps(state), now]
-        for path, size, mtime, nrows, state in partials
+    rows = [  # the primary key first, as in the table
+        [config, path, size, mtime, __version__, fingerprint, nrows, json.dumps(state), now]
+        for path, size, mtime, fingerprint, nrows, state in partials
     ]
     for start in range(0, len(rows), 500):  # multi-row INSERTs: executemany is slow in DuckDB
         batch = rows[start : start + 500]
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
         conn.execute(
             "INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, engine_version, "
-            f"rows, state, created_at) VALUES {values}",
+            f"fingerprint, rows, state, created_at) VALUES {values}",
             [v for row in batch for v in row],
         )

@@ -1,95 +1,234 @@
-"""Models and their versions: upsert from model cards, look up by reference."""
+"""Models and their versions: register from model cards (gated or imported), look up."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+
+import duckdb
 
 from govern.cards import ModelCard
 from govern.clock import utcnow
-from govern.errors import ModelNotFoundError
-from govern.lifecycle import ModelRef
+from govern.errors import ModelNotFoundError, UserInputError
+from govern.lifecycle import ModelRef, registration_gates
+from govern.results import Decision
 from govern.store import audit
 from govern.store._connection import Store
+from govern.store.decisions import insert_decision
+
+GATE_BYPASS = (
+    "{model}: the card declares stage {stage!r}, but a new version enters the registry at "
+    "'proposed' unless it passes every gate up to {stage!r} ({gates}) or is imported with "
+    "`govern register --import-existing --reason TEXT`"
+)
+CHANGED = "{model}: registered by another process while its gates were evaluated; run it again"
 
 
-def upsert_card(store: Store, card: ModelCard) -> str:
-    """Insert or update a model version from its card; returns "created" or "updated".
+@dataclass(frozen=True)
+class Gate:
+    """A gate a new version passed on its way into the registry, with its input."""
+
+    stage: str
+    decision: Decision
+    input_doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one card is to be registered: plainly, through `gates`, or as an audited import."""
+
+    card: ModelCard
+    gates: tuple[Gate, ...] = ()
+    import_reason: str | None = None
+
+
+def upsert_card(
+    store: Store,
+    card: ModelCard,
+    *,
+    gates: tuple[Gate, ...] = (),
+    import_reason: str | None = None,
+    actor: str | None = None,
+) -> str:
+    """Register or update one version; returns "created", "imported" or "updated"."""
+    return register_cards(store, [Plan(card, gates, import_reason)], actor=actor)[0]
+
+
+def register_cards(store: Store, plans: list[Plan], *, actor: str | None = None) -> list[str]:
+    """Register or update every card in ONE transaction (all or none).
 
     The lifecycle stage of an existing version is never changed by re-registering: only
-    promote/retire move it.
+    promote/retire move it. A new version enters at `proposed`, or at the card's declared
+    stage when it passed every gate up to it (`Plan.gates`, decisions recorded with it) or
+    when it is an explicit import (`Plan.import_reason`, event `import`, visible to
+    policies as `input.registration` and in the inventory).
     """
     now = utcnow()
-    d = card.data
+    who = actor or audit.default_actor()
+    with store.transaction() as conn:
+        return [_register(conn, plan, now, who) for plan in plans]
+
+
+def _register(conn: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, actor: str) -> str:
+    card = plan.card
+    model = f"{card.name}@{card.version}"
     facts = card.values
     scope = [str(s) for s in facts.get("regulatory_scope", [])]
-    with store.transaction() as conn:
+    conn.execute(
+        """
+        INSERT INTO models (name, owner, risk_tier, use_case, regulatory_scope,
+                            created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,
+            risk_tier = excluded.risk_tier, use_case = excluded.use_case,
+            regulatory_scope = excluded.regulatory_scope, updated_at = excluded.updated_at
+        """,
+        [
+            card.name,
+            str(facts["owner"]),
+            str(facts["risk_tier"]),
+            str(facts["use_case"]),
+            scope,
+            now,
+            now,
+        ],
+    )
+    existing = conn.execute(
+        "SELECT stage FROM model_versions WHERE name = ? AND version = ?",
+        [card.name, card.version],
+    ).fetchall()
+    card_json = json.dumps(card.data, sort_keys=True)
+    info = {"card_path": card.path, "card_sha256": card.sha256}
+    if existing:
+        if plan.gates:
+            raise UserInputError(CHANGED.format(model=model))
+        stage = str(existing[0][0])
         conn.execute(
-            """
-            INSERT INTO models (name, owner, risk_tier, use_case, regulatory_scope,
-                                created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,
-                risk_tier = excluded.risk_tier, use_case = excluded.use_case,
-                regulatory_scope = excluded.regulatory_scope, updated_at = excluded.updated_at
-            """,
-            [
-                card.name,
-                str(facts["owner"]),
-                str(facts["risk_tier"]),
-                str(facts["use_case"]),
-                scope,
-                now,
-                now,
-            ],
+            """UPDATE model_versions SET card = ?, card_path = ?, card_sha256 = ?,
+               updated_at = ? WHERE name = ? AND version = ?""",
+            [card_json, card.path, card.sha256, now, card.name, card.version],
         )
-        existing = conn.execute(
-            "SELECT stage FROM model_versions WHERE name = ? AND version = ?",
-            [card.name, card.version],
-        ).fetchall()
-        card_json = json.dumps(d, sort_keys=True, default=str)
-        if existing:
-            conn.execute(
-                """UPDATE model_versions SET card = ?, card_path = ?, card_sha256 = ?,
-                   updated_at = ? WHERE name = ? AND version = ?""",
-                [card_json, card.path, card.sha256, now, card.name, card.version],
-            )
-            action = "updated"
-        else:
-            conn.execute(
-                """INSERT INTO model_versions (name, version, stage, card, card_path,
-                   card_sha256, registered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                [card.name, card.version, card.stage, card_json, card.path, card.sha256, now, now],
-            )
-            action = "created"
-        conn.execute(
-            """INSERT INTO lifecycle_events (event_id, name, version, action, from_stage,
-               to_stage, actor, detail, occurred_at)
-               VALUES (?, ?, ?, 'register', ?, ?, NULL, ?, ?)""",
-            [
-                str(uuid.uuid4()),
-                card.name,
-                card.version,
-                existing[0][0] if existing else None,
-                existing[0][0] if existing else card.stage,
-                json.dumps({"card_path": card.path, "card_sha256": card.sha256, "action": action}),
-                now,
-            ],
+        _event(
+            conn, card, "register", stage, stage, actor, None, {**info, "action": "updated"}, now
         )
-        audit.append(
+        _audit(conn, "register", model, actor, {"result": "updated", "stage": stage, **info}, now)
+        return "updated"
+    stage = card.stage
+    if plan.import_reason is not None:
+        detail = {**info, "action": "created", "reason": plan.import_reason}
+        _insert_version(conn, card, stage, card_json, now)
+        _event(conn, card, "import", None, stage, actor, None, detail, now)
+        _audit(
+            conn, "register", model, actor, {"result": "imported", "stage": stage, **detail}, now
+        )
+        return "imported"
+    chain = registration_gates(stage) if stage != "proposed" else ()
+    passed = tuple(g.stage for g in plan.gates if g.decision.allowed)
+    if passed != chain or len(plan.gates) != len(chain):
+        raise UserInputError(GATE_BYPASS.format(model=model, stage=stage, gates=", ".join(chain)))
+    _insert_version(conn, card, stage, card_json, now)
+    _event(
+        conn,
+        card,
+        "register",
+        None,
+        "proposed" if chain else stage,
+        actor,
+        None,
+        {**info, "action": "created"},
+        now,
+    )
+    previous = "proposed"
+    for i, gate in enumerate(plan.gates, start=1):
+        insert_decision(conn, gate.decision, gate.input_doc)
+        at = now + timedelta(microseconds=i)  # keeps the events in gate order
+        _event(
             conn,
-            action="register",
-            subject=f"{card.name}@{card.version}",
-            payload={
-                "result": action,
-                "stage": existing[0][0] if existing else card.stage,
-                "card_path": card.path,
-                "card_sha256": card.sha256,
-            },
-            at=now,
+            card,
+            "register",
+            previous,
+            gate.stage,
+            actor,
+            gate.decision.decision_id,
+            {"gate": gate.stage},
+            at,
         )
-    return action
+        previous = gate.stage
+    payload = {
+        "result": "created",
+        "stage": stage,
+        **info,
+        "gates": [{"stage": g.stage, "decision_id": g.decision.decision_id} for g in plan.gates],
+    }
+    _audit(conn, "register", model, actor, payload, now)
+    return "created"
+
+
+def _insert_version(
+    conn: duckdb.DuckDBPyConnection, card: ModelCard, stage: str, card_json: str, now: datetime
+) -> None:
+    conn.execute(
+        """INSERT INTO model_versions (name, version, stage, card, card_path,
+           card_sha256, registered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [card.name, card.version, stage, card_json, card.path, card.sha256, now, now],
+    )
+
+
+def _event(
+    conn: duckdb.DuckDBPyConnection,
+    card: ModelCard,
+    action: str,
+    from_stage: str | None,
+    to_stage: str,
+    actor: str,
+    decision_id: str | None,
+    detail: dict[str, Any],
+    at: datetime,
+) -> None:
+    conn.execute(
+        """INSERT INTO lifecycle_events (event_id, name, version, action, from_stage,
+           to_stage, actor, decision_id, detail, occurred_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            str(uuid.uuid4()),
+            card.name,
+            card.version,
+            action,
+            from_stage,
+            to_stage,
+            actor,
+            decision_id,
+            json.dumps(detail, sort_keys=True),
+            at,
+        ],
+    )
+
+
+def _audit(
+    conn: duckdb.DuckDBPyConnection,
+    action: str,
+    subject: str,
+    actor: str,
+    payload: dict[str, Any],
+    at: datetime,
+) -> None:
+    audit.append(conn, action=action, subject=subject, actor=actor, payload=payload, at=at)
+
+
+def existing_stages(store: Store, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Current stage of each (name, version) in `keys` that is registered."""
+    if not keys:
+        return {}
+    names = sorted({n for n, _ in keys})
+    marks = ", ".join("?" * len(names))
+    rows = store.query(
+        f"SELECT name, version, stage FROM model_versions WHERE name IN ({marks})", names
+    )
+    wanted = set(keys)
+    return {(n, v): s for n, v, s in rows if (n, v) in wanted}
 
 
 def resolve(store: Store, ref: ModelRef) -> tuple[str, str]:
