@@ -386,6 +386,7 @@ def categorical_rows(
         r.add("missing_rate_change", missing - p.nulls / p.rows)
     else:
         r.add("missing_rate_change", None, "invalid", "the reference has no rows")
+    detail["bins"] = cur.counts.tolist()  # per category, then unseen (the report's bars)
     ref_bins = np.concatenate([p.counts, [0]]).astype(np.int64)
     seen = [c for c, n in zip(p.categories, p.counts.tolist(), strict=True) if n]
     failed = _compare(
