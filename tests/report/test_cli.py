@@ -285,13 +285,15 @@ def test_the_demo_writes_its_report_and_points_to_govern_sql(
     assert code == 0
     report = tmp_path / "demo" / "report.html"
     assert 'data-ref="fraud-detect@7"' in report.read_text()
+    assert 'data-ref="loan-approval@2"' in report.read_text()
     assert "duckdb -readonly" not in out
     (line,) = [x for x in out.splitlines() if " sql " in x]
     argv = line.split(" sql ", 1)[1].strip().strip('"')
     db = tmp_path / "demo" / "govern.duckdb"
     code, rows, err = run(capsys, "--db", str(db), "sql", argv, "--format", "json")
     assert code == 0, err
-    assert [r["result"] for r in json.loads(rows)] == ["allow", "deny"]
+    # credit-risk, fraud-detect, loan-approval: the demo's production gates, in that order
+    assert [r["result"] for r in json.loads(rows)] == ["allow", "deny", "allow"]
 
 
 def test_names_from_cards_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
