@@ -81,8 +81,9 @@ def env(tmp_path: Path) -> Env:
     return make_env(tmp_path)
 
 
-def write_sinks(path: Path, rx_url: str, *, smtp_port: int | None, jsonl: Path | None,
-                timeout: float = 2.0) -> Path:
+def write_sinks(
+    path: Path, rx_url: str, *, smtp_port: int | None, jsonl: Path | None, timeout: float = 2.0
+) -> Path:
     """A sinks file: webhook (HMAC), Slack-compatible, SMTP and JSON lines, as given."""
     lines = [
         "sinks:",

@@ -33,16 +33,34 @@ def test_kill_9_never_loses_or_rekeys_an_event(tmp_path: Path) -> None:
     with http_receiver(SECRET) as rx:
         rx.delay = 0.03  # widens the window between a receiver's answer and the mark
         sinks = write_sinks(tmp_path / "s.yaml", rx.url, smtp_port=None, jsonl=None)
-        child_env = {**os.environ, "TEST_GOVERN_HOOK_SECRET": SECRET,
-                     "TEST_GOVERN_SLACK_URL": f"{rx.url}/slack"}
-        argv = [sys.executable, "-c", "from govern.cli import run; run()", "--db", str(env.db),
-                "monitor", "credit-risk@3", "--sinks", str(sinks), "--backoff", "0"]
+        child_env = {
+            **os.environ,
+            "TEST_GOVERN_HOOK_SECRET": SECRET,
+            "TEST_GOVERN_SLACK_URL": f"{rx.url}/slack",
+        }
+        argv = [
+            sys.executable,
+            "-c",
+            "from govern.cli import run; run()",
+            "--db",
+            str(env.db),
+            "monitor",
+            "credit-risk@3",
+            "--sinks",
+            str(sinks),
+            "--backoff",
+            "0",
+        ]
         killed = 0
         for i in range(ROUNDS + 1):
             env.write_logs({"income": 0.5} if i % 2 == 0 else {}, seed=i)
             last = i == ROUNDS
-            proc = subprocess.Popen(argv, env=child_env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE if last else subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                argv,
+                env=child_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE if last else subprocess.DEVNULL,
+            )
             if last:  # the last run is left to finish
                 _, err = proc.communicate(timeout=120)
                 assert proc.returncode == 0, err.decode()

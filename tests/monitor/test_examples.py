@@ -30,7 +30,9 @@ def _crontab_command() -> list[str]:
 
 def _actions_command() -> list[str]:
     doc = yaml.safe_load((EXAMPLES / "github-actions-monitor.yml").read_text())
-    runs = [s["run"] for s in doc["jobs"]["monitor"]["steps"] if "govern monitor" in s.get("run", "")]
+    runs = [
+        s["run"] for s in doc["jobs"]["monitor"]["steps"] if "govern monitor" in s.get("run", "")
+    ]
     assert len(runs) == 1
     assert shlex.split(runs[0])[0] == "govern"
     return shlex.split(runs[0])[1:]
@@ -48,7 +50,9 @@ def _airflow_command() -> list[str]:
 
 @pytest.mark.parametrize("command", [_crontab_command, _actions_command, _airflow_command])
 def test_example_command_runs_as_written(
-    command: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    command: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     env = make_env(tmp_path)
@@ -62,8 +66,11 @@ def test_example_command_runs_as_written(
     monkeypatch.setenv("GOVERN_DB", str(env.db))
     assert callable(command)
     assert main(command()) == 0
-    types = sorted(json.loads(x)["type"] for x in out.read_text().splitlines()
-                   if json.loads(x)["model"] == "credit-risk@3")
+    types = sorted(
+        json.loads(x)["type"]
+        for x in out.read_text().splitlines()
+        if json.loads(x)["model"] == "credit-risk@3"
+    )
     assert types == ["gate_denied", "retraining_required"]
 
 

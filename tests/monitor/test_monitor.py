@@ -34,8 +34,9 @@ def mail() -> Iterator[Mailbox]:
 
 
 def _monitor(env: Env, sinks: Path, *extra: str) -> int:
-    return main(["--db", str(env.db), "monitor", REF, "--sinks", str(sinks),
-                 "--backoff", "0", *extra])
+    return main(
+        ["--db", str(env.db), "monitor", REF, "--sinks", str(sinks), "--backoff", "0", *extra]
+    )
 
 
 def _count(db: Path, sql: str) -> int:
@@ -171,16 +172,19 @@ def test_dry_run_changes_nothing(
     env: Env, rx: Receiver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sinks = write_sinks(tmp_path / "s.yaml", rx.url, smtp_port=None, jsonl=None)
-    before = [_count(env.db, f"SELECT count(*) FROM {t}") for t in ("scans", "decisions",
-                                                                   "events", "audit_log")]
-    assert main(["--db", str(env.db), "monitor", "--all", "--dry-run", "--sinks",
-                 str(sinks)]) == 0
+    before = [
+        _count(env.db, f"SELECT count(*) FROM {t}")
+        for t in ("scans", "decisions", "events", "audit_log")
+    ]
+    assert main(["--db", str(env.db), "monitor", "--all", "--dry-run", "--sinks", str(sinks)]) == 0
     out = capsys.readouterr().out
     assert "credit-risk@3 (production): would scan 1 file(s) from" in out
     assert "fraud-detect@7 (deployment): no monitoring.source" in out
     assert "sink hook (webhook): would send 0 pending event(s)" in out
-    after = [_count(env.db, f"SELECT count(*) FROM {t}") for t in ("scans", "decisions",
-                                                                  "events", "audit_log")]
+    after = [
+        _count(env.db, f"SELECT count(*) FROM {t}")
+        for t in ("scans", "decisions", "events", "audit_log")
+    ]
     assert after == before and rx.attempts == 0
 
 
@@ -231,9 +235,7 @@ def test_retirement_is_announced_once(rx: Receiver, tmp_path: Path) -> None:
     assert len(rx.delivered("/hook")) == 1
 
 
-def test_a_model_without_data_raises_monitor_failed(
-    env: Env, rx: Receiver, tmp_path: Path
-) -> None:
+def test_a_model_without_data_raises_monitor_failed(env: Env, rx: Receiver, tmp_path: Path) -> None:
     sinks = write_sinks(tmp_path / "s.yaml", rx.url, smtp_port=None, jsonl=None)
     assert _monitor(env, sinks) == 0
     (env.logs / "credit-risk.parquet").unlink()

@@ -23,14 +23,24 @@ BAD = [
     ("sinks:\n  - name: h\n    type: webhook\n", 2, "webhook sink needs `url`"),
     (GOOD_HOOK + "    timeout: -1\n", 5, "sinks[0].timeout: expected a positive number"),
     (GOOD_HOOK + "    retries: 3\n", 5, "sinks[0].retries: unknown key for a webhook sink"),
-    (GOOD_HOOK + "    secret_env: TEST_GOVERN_UNSET_SECRET\n", 5,
-     "environment variable TEST_GOVERN_UNSET_SECRET is not set"),
+    (
+        GOOD_HOOK + "    secret_env: TEST_GOVERN_UNSET_SECRET\n",
+        5,
+        "environment variable TEST_GOVERN_UNSET_SECRET is not set",
+    ),
     ("sinks:\n  - name: h\n    type: webhook\n    url: ftp://x\n", 4, "expected an http://"),
     ("sinks:\n  - name: s\n    type: slack\n", 2, "slack sink needs `url` or `url_env`"),
-    ("sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: x@y\n", 6,
-     "sinks[0].to: expected a list"),
-    ("sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: [x@y]\n"
-     "    starttls: yes please\n", 7, "starttls: expected true or false"),
+    (
+        "sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: x@y\n",
+        6,
+        "sinks[0].to: expected a list",
+    ),
+    (
+        "sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: [x@y]\n"
+        "    starttls: yes please\n",
+        7,
+        "starttls: expected true or false",
+    ),
     (GOOD_HOOK + "  - name: h\n    type: jsonl\n    path: '-'\n", 5, "duplicate sink name 'h'"),
     ("sinks: []\nextra: 1\n", None, "unknown key 'extra'"),
 ]
@@ -38,8 +48,13 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "line", "fragment"), BAD)
 def test_bad_sinks_file_is_exit_2_naming_file_and_line_and_nothing_is_scanned(
-    env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    text: str, line: int | None, fragment: str,
+    env: Env,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    line: int | None,
+    fragment: str,
 ) -> None:
     monkeypatch.delenv("TEST_GOVERN_UNSET_SECRET", raising=False)
     sinks = tmp_path / "govern-sinks.yaml"
@@ -58,14 +73,14 @@ def test_bad_sinks_file_is_exit_2_naming_file_and_line_and_nothing_is_scanned(
     assert (scans, decisions) == (0, 0)
 
 
-def test_missing_sinks_file_is_exit_2(env: Env, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_sinks_file_is_exit_2(
+    env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc = main(["--db", str(env.db), "monitor", REF, "--sinks", str(tmp_path / "none.yaml")])
     assert rc == 2 and "sinks file not found" in capsys.readouterr().err
 
 
-def test_secrets_come_from_the_environment(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_GOVERN_SECRET", "zq-secret-77")
     path = tmp_path / "s.yaml"
     path.write_text(GOOD_HOOK + "    secret_env: TEST_GOVERN_SECRET\n", encoding="utf-8")

@@ -121,15 +121,17 @@ def _sink(raw: dict[str, Any], i: int, where: list[str | int], fail: Any) -> Sin
         raise fail(f"sinks[{i}] ({name}): {kind} sink needs `{key}`", where)
     for key in sorted(set(raw) - required - optional - _COMMON):
         valid = ", ".join(sorted(required | optional))
-        raise fail(f"sinks[{i}].{key}: unknown key for a {kind} sink; valid keys: {valid}",
-                   [*where, key])
+        raise fail(
+            f"sinks[{i}].{key}: unknown key for a {kind} sink; valid keys: {valid}", [*where, key]
+        )
     options = {k: v for k, v in raw.items() if k not in _COMMON}
     secrets: dict[str, str] = {}
     for key, value in options.items():
         if key.endswith("_env"):
             if not isinstance(value, str) or not value:
-                raise fail(f"sinks[{i}].{key}: expected an environment variable name",
-                           [*where, key])
+                raise fail(
+                    f"sinks[{i}].{key}: expected an environment variable name", [*where, key]
+                )
             if value not in os.environ:
                 raise fail(
                     f"sinks[{i}].{key}: environment variable {value} is not set "
@@ -140,8 +142,9 @@ def _sink(raw: dict[str, Any], i: int, where: list[str | int], fail: Any) -> Sin
         elif key in ("timeout", "port") and not (
             isinstance(value, int | float) and not isinstance(value, bool) and value > 0
         ):
-            raise fail(f"sinks[{i}].{key}: expected a positive number, got {value!r}",
-                       [*where, key])
+            raise fail(
+                f"sinks[{i}].{key}: expected a positive number, got {value!r}", [*where, key]
+            )
         elif key == "starttls" and not isinstance(value, bool):
             raise fail(f"sinks[{i}].starttls: expected true or false", [*where, key])
         elif key == "to" and not (

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from govern.cli._app import AppContext, app, pass_app
+
+if TYPE_CHECKING:
+    from govern.alerts import SinkConfig
+    from govern.lifecycle import ModelRef
 
 _SINKS_HELP = "Sinks file (default: $GOVERN_SINKS, else ./govern-sinks.yaml when present)."
 
@@ -16,20 +21,49 @@ _SINKS_HELP = "Sinks file (default: $GOVERN_SINKS, else ./govern-sinks.yaml when
 @app.command()
 @click.argument("models", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Every version in deployment or production.")
-@click.option("--dry-run", is_flag=True, help="Show what would be scanned and sent; change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be scanned and sent; change nothing."
+)
 @click.option("--sinks", type=click.Path(path_type=Path), default=None, help=_SINKS_HELP)
-@click.option("--policies", type=click.Path(path_type=Path), default=None,
-              help="Policy directory (default: ./policies, else the shipped library).")
-@click.option("--reannounce-hours", type=float, default=24.0, show_default=True,
-              help="Announce a bad state that persists again after this many hours.")
-@click.option("--attempts", type=click.IntRange(1, 20), default=3, show_default=True,
-              help="Delivery attempts per event and sink in this run.")
-@click.option("--backoff", type=click.FloatRange(0), default=0.5, show_default=True,
-              help="Seconds before the first retry (doubles each retry).")
+@click.option(
+    "--policies",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Policy directory (default: ./policies, else the shipped library).",
+)
+@click.option(
+    "--reannounce-hours",
+    type=float,
+    default=24.0,
+    show_default=True,
+    help="Announce a bad state that persists again after this many hours.",
+)
+@click.option(
+    "--attempts",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Delivery attempts per event and sink in this run.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(0),
+    default=0.5,
+    show_default=True,
+    help="Seconds before the first retry (doubles each retry).",
+)
 @pass_app
-def monitor(ctx: AppContext, models: tuple[str, ...], all_: bool, dry_run: bool,
-            sinks: Path | None, policies: Path | None, reannounce_hours: float,
-            attempts: int, backoff: float) -> None:
+def monitor(
+    ctx: AppContext,
+    models: tuple[str, ...],
+    all_: bool,
+    dry_run: bool,
+    sinks: Path | None,
+    policies: Path | None,
+    reannounce_hours: float,
+    attempts: int,
+    backoff: float,
+) -> None:
     """Scan new data, evaluate gates and send events for deployed models (for cron/CI).
 
     Exit 0 when the run completed, whatever it found; 2 on bad input, 3 on internal errors.
@@ -56,16 +90,19 @@ def monitor(ctx: AppContext, models: tuple[str, ...], all_: bool, dry_run: bool,
     prepared = load(policies or default_policy_dir())
     with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         try:
-            result = run_monitor(store, prepared, refs,
-                                 reannounce=timedelta(hours=reannounce_hours))
+            result = run_monitor(
+                store, prepared, refs, reannounce=timedelta(hours=reannounce_hours)
+            )
         finally:
             prepared.close()
         result.deliveries = deliver(store, configured, attempts=attempts, backoff=backoff)
     for r in result.runs:
         state = "-" if r.decision is None else r.decision.result
         note = f" ({r.error})" if r.error else ""
-        c.print(f"{r.model}@{r.version} ({r.stage}) {state}: {len(r.files)} file(s), "
-                f"{len(r.events)} event(s){note}")
+        c.print(
+            f"{r.model}@{r.version} ({r.stage}) {state}: {len(r.files)} file(s), "
+            f"{len(r.events)} event(s){note}"
+        )
         for e in r.events:
             c.print(f"  event {e.event_id} {e.type}")
     for d in result.deliveries:
@@ -75,7 +112,7 @@ def monitor(ctx: AppContext, models: tuple[str, ...], all_: bool, dry_run: bool,
         c.print(line)
 
 
-def _dry_run(ctx: AppContext, refs: list, sinks: list) -> None:  # type: ignore[type-arg]
+def _dry_run(ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> None:
     from govern.clock import utcnow
     from govern.errors import UserInputError
     from govern.runner._parquet import discover
@@ -110,8 +147,9 @@ def _dry_run(ctx: AppContext, refs: list, sinks: list) -> None:  # type: ignore[
 @click.option("--model", default=None, help="Only this NAME@VERSION (or NAME).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @click.pass_context
-def events(click_ctx: click.Context, open_: bool, pending: bool, model: str | None,
-           as_json: bool) -> None:
+def events(
+    click_ctx: click.Context, open_: bool, pending: bool, model: str | None, as_json: bool
+) -> None:
     """List monitoring events (see `govern events ack` to close one)."""
     if click_ctx.invoked_subcommand is not None:
         return
@@ -123,27 +161,42 @@ def events(click_ctx: click.Context, open_: bool, pending: bool, model: str | No
     assert ctx is not None
     ref = ModelRef.parse(model) if model else None
     with Store.open(ctx.db, read_only=True, lock_timeout=ctx.lock_timeout) as store:
-        rows = event_store.list_events(store, open_only=open_,
-                                       name=ref.name if ref else None,
-                                       version=ref.version if ref else None)
+        rows = event_store.list_events(
+            store,
+            open_only=open_,
+            name=ref.name if ref else None,
+            version=ref.version if ref else None,
+        )
     if pending:
-        rows = [r for r in rows
-                if not r["deliveries"] or any(d["delivered_at"] is None for d in r["deliveries"])]
+        rows = [
+            r
+            for r in rows
+            if not r["deliveries"] or any(d["delivered_at"] is None for d in r["deliveries"])
+        ]
     for row in rows:
         e = row["event"]
         if as_json:
-            doc = {**e.to_dict(), "acked_by": row["acked_by"], "ack_note": row["ack_note"],
-                   "deliveries": [{k: str(v) if v is not None else None for k, v in d.items()
-                                   if k != "event_id"} for d in row["deliveries"]]}
+            doc = {
+                **e.to_dict(),
+                "acked_by": row["acked_by"],
+                "ack_note": row["ack_note"],
+                "deliveries": [
+                    {k: str(v) if v is not None else None for k, v in d.items() if k != "event_id"}
+                    for d in row["deliveries"]
+                ],
+            }
             click.echo(json.dumps(doc, sort_keys=True))
             continue
         acked = f" acked by {row['acked_by']}" if row["acked_by"] else ""
-        ctx.console.print(f"{e.event_id} {e.created_at:%Y-%m-%d %H:%M} {e.name}@{e.version} "
-                          f"{e.type} {e.state}{acked}")
+        ctx.console.print(
+            f"{e.event_id} {e.created_at:%Y-%m-%d %H:%M} {e.name}@{e.version} "
+            f"{e.type} {e.state}{acked}"
+        )
         for d in row["deliveries"]:
             if d["delivered_at"] is None:
-                ctx.console.print(f"  pending {d['sink']}: {d['attempts']} attempt(s), "
-                                  f"{d['last_error']}")
+                ctx.console.print(
+                    f"  pending {d['sink']}: {d['attempts']} attempt(s), {d['last_error']}"
+                )
         if pending and not row["deliveries"]:
             ctx.console.print("  pending: no delivery attempted yet")
 

@@ -42,8 +42,14 @@ RETRAINING_CONTROLS = ("MON-CSI-01", "MON-PSI-01", "MON-PERF-01")
 DEFAULT_REANNOUNCE = timedelta(hours=24)
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 0.5
-GOOD = {"gate": "allow", "evidence": "fresh", "zombie": "clear", "retraining": "clear",
-        "monitor": "ok", "stage": "active"}
+GOOD = {
+    "gate": "allow",
+    "evidence": "fresh",
+    "zombie": "clear",
+    "retraining": "clear",
+    "monitor": "ok",
+    "stage": "active",
+}
 # kind -> state -> event type (a return to the good state is "resolved").
 EVENT_TYPES = {
     ("gate", "warn"): "gate_warn",
@@ -117,8 +123,10 @@ def resolve_source(row: dict[str, Any], today: datetime) -> str | None:
 
 
 def targets(store: Store, refs: Sequence[ModelRef]) -> list[dict[str, Any]]:
-    """Registry rows to monitor: those named, else every version (retired ones are only
-    looked at for their retirement)."""
+    """Registry rows to monitor: those named, else those in deployment or production.
+
+    Retired versions are included so that a retirement since the last run is announced.
+    """
     rows = registry.versions_with_cards(store)
     if not refs:
         return [r for r in rows if r["stage"] in (*MONITORED, "retired")]
@@ -146,12 +154,22 @@ def _key(name: str, version: str, kind: str, state: str, previous: str | None, c
 class _Raiser:
     """Compares the states seen now with the stored ones and builds the events."""
 
-    def __init__(self, row: dict[str, Any], old: dict[str, Any], now: datetime,
-                 reannounce: timedelta, cause: str, decision_id: str | None) -> None:
+    def __init__(
+        self,
+        row: dict[str, Any],
+        old: dict[str, Any],
+        now: datetime,
+        reannounce: timedelta,
+        cause: str,
+        decision_id: str | None,
+    ) -> None:
         self.name, self.version = str(row["name"]), str(row["version"])
         card = row["card"]
-        self.base = {"owner": card.get("owner"), "stage": row["stage"],
-                     "risk_tier": card.get("risk_tier")}
+        self.base = {
+            "owner": card.get("owner"),
+            "stage": row["stage"],
+            "risk_tier": card.get("risk_tier"),
+        }
         self.old, self.now, self.reannounce = old, now, reannounce
         self.cause, self.decision_id = cause, decision_id
         self.events: list[Event] = []
@@ -169,14 +187,21 @@ class _Raiser:
         if announce:
             type_ = "resolved" if good else EVENT_TYPES[(kind, state)]
             cause = rfc3339(self.now) if reminder else self.cause
-            self.events.append(Event(
-                event_id=str(uuid.uuid4()),
-                idempotency_key=_key(self.name, self.version, kind, state, previous, cause),
-                type=type_, name=self.name, version=self.version, kind=kind, state=state,
-                previous=previous, decision_id=self.decision_id,
-                payload={**self.base, **payload, "reminder": reminder},
-                created_at=self.now,
-            ))
+            self.events.append(
+                Event(
+                    event_id=str(uuid.uuid4()),
+                    idempotency_key=_key(self.name, self.version, kind, state, previous, cause),
+                    type=type_,
+                    name=self.name,
+                    version=self.version,
+                    kind=kind,
+                    state=state,
+                    previous=previous,
+                    decision_id=self.decision_id,
+                    payload={**self.base, **payload, "reminder": reminder},
+                    created_at=self.now,
+                )
+            )
         self.states.append((kind, state, announce))
 
 
@@ -214,9 +239,15 @@ def monitor(
     return out
 
 
-def _one(store: Store, prepared: PreparedPolicies, controls: BundleControls,
-         row: dict[str, Any], fixed: datetime | None, reannounce: timedelta,
-         t: Timings) -> ModelRun:
+def _one(
+    store: Store,
+    prepared: PreparedPolicies,
+    controls: BundleControls,
+    row: dict[str, Any],
+    fixed: datetime | None,
+    reannounce: timedelta,
+    t: Timings,
+) -> ModelRun:
     name, version, stage = str(row["name"]), str(row["version"]), str(row["stage"])
     ref = ModelRef(name, version)
     now = fixed or utcnow()
@@ -230,7 +261,9 @@ def _one(store: Store, prepared: PreparedPolicies, controls: BundleControls,
         with store.transaction() as conn:
             _write(conn, r, now)
         return ModelRun(name, version, stage, source, events=tuple(r.events))
-    error, scan_id, files = None, None, ()
+    error: str | None = None
+    scan_id: str | None = None
+    files: tuple[str, ...] = ()
     start = time.perf_counter()
     if source is None:
         error = NO_SOURCE
@@ -251,21 +284,32 @@ def _one(store: Store, prepared: PreparedPolicies, controls: BundleControls,
         old = event_store.states(conn, name, version)
         r = _Raiser(row, old, now, reannounce, decision.decision_id, decision.decision_id)
         r.see("stage", "active", {})
-        r.see("monitor", "failed" if error else "ok",
-              {"error": error, "source": source, "files": list(files), "scan_id": scan_id})
-        r.see("gate", gate_state(decision),
-              {"violations": _violations(decision.violations, controls), "scan_id": scan_id})
+        r.see(
+            "monitor",
+            "failed" if error else "ok",
+            {"error": error, "source": source, "files": list(files), "scan_id": scan_id},
+        )
+        r.see(
+            "gate",
+            gate_state(decision),
+            {"violations": _violations(decision.violations, controls), "scan_id": scan_id},
+        )
         retrain = [v for v in decision.denials if v.control in RETRAINING_CONTROLS]
-        r.see("retraining", "required" if retrain else "clear",
-              {"violations": _violations(retrain, controls), "scan_id": scan_id,
-               "files": list(files)})
+        r.see(
+            "retraining",
+            "required" if retrain else "clear",
+            {
+                "violations": _violations(retrain, controls),
+                "scan_id": scan_id,
+                "files": list(files),
+            },
+        )
         reasons, stale = _zombie(conn, name, version, now)
         r.see("evidence", "stale" if stale else "fresh", {"reasons": [error] if error else []})
         r.see("zombie", "flagged" if reasons else "clear", {"reasons": reasons})
         _write(conn, r, now)
     t.record += time.perf_counter() - start
-    return ModelRun(name, version, stage, source, files, scan_id, decision, error,
-                    tuple(r.events))
+    return ModelRun(name, version, stage, source, files, scan_id, decision, error, tuple(r.events))
 
 
 def _write(conn: Any, r: _Raiser, now: datetime) -> None:

@@ -58,7 +58,7 @@ class Event:
 
 
 def states(conn: duckdb.DuckDBPyConnection, name: str, version: str) -> dict[str, Any]:
-    """kind -> (state, announced_at) last recorded for a model version."""
+    """The last recorded states of a model version: {kind: (state, announced_at)}."""
     rows = conn.execute(
         "SELECT kind, state, announced_at FROM monitor_state WHERE name = ? AND version = ?",
         [name, version],
