@@ -16,7 +16,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,8 @@ class Timings:
 
     scan: float = 0.0
     evaluate: float = 0.0
-    record: float = 0.0
+    decision: float = 0.0  # recording the decision (what `govern check` also does)
+    record: float = 0.0  # states and events: the monitor's own bookkeeping
     deliver: float = 0.0
 
 
@@ -205,18 +206,20 @@ class _Raiser:
         self.states.append((kind, state, announce))
 
 
-def _zombie(conn: Any, name: str, version: str, now: datetime) -> tuple[list[str], bool]:
-    """(zombie reasons not announced by another kind, evidence stale) as of `now`."""
-    rows = conn.execute(
-        """SELECT reasons, last_evidence_at, evidence_max_age_days FROM zombies_at(?)
-           WHERE name = ? AND version = ?""",
-        [now, name, version],
-    ).fetchall()
-    if not rows:
-        return [], False
-    reasons, last, days = rows[0]
-    stale = last is None or last < now - timedelta(days=int(days))
-    return [r for r in reasons if not r.startswith(_COVERED)], stale
+def _inventory(store: Store, now: datetime) -> dict[tuple[str, str], tuple[list[str], bool]]:
+    """(name, version) -> (zombie reasons no other concern announces, evidence stale).
+
+    One query over the inventory as of `now` (per model it would cost the whole view).
+    """
+    rows = store.query(
+        "SELECT name, version, reasons, last_evidence_at, evidence_max_age_days FROM zombies_at(?)",
+        [now],
+    )
+    out = {}
+    for name, version, reasons, last, days in rows:
+        stale = last is None or last < now - timedelta(days=int(days))
+        out[(str(name), str(version))] = ([r for r in reasons if not r.startswith(_COVERED)], stale)
+    return out
 
 
 def monitor(
@@ -234,9 +237,44 @@ def monitor(
     """
     out = result or MonitorRun()
     controls = BundleControls(prepared.bundle)
-    for row in targets(store, refs):
+    rows = targets(store, refs)
+    for row in rows:
         out.runs.append(_one(store, prepared, controls, row, now, reannounce, out.timings))
+    start = time.perf_counter()
+    _inventory_events(store, rows, out, now or utcnow(), reannounce)
+    out.timings.record += time.perf_counter() - start
     return out
+
+
+def _inventory_events(
+    store: Store,
+    rows: list[dict[str, Any]],
+    out: MonitorRun,
+    now: datetime,
+    reannounce: timedelta,
+) -> None:
+    """Evidence age and zombie flags, after every model's scan and decision of this run.
+
+    A model whose states did not change costs no write.
+    """
+    flags = _inventory(store, now)
+    by_model = {(r.model, r.version): i for i, r in enumerate(out.runs)}
+    for row in rows:
+        key = (str(row["name"]), str(row["version"]))
+        if row["stage"] == "retired" or key not in flags:
+            continue
+        reasons, stale = flags[key]
+        i = by_model[key]
+        run = out.runs[i]
+        old = event_store.states(store.conn, *key)
+        decision_id = run.decision.decision_id if run.decision else None
+        r = _Raiser(row, old, now, reannounce, decision_id or rfc3339(now), decision_id)
+        r.see("evidence", "stale" if stale else "fresh", {"error": run.error})
+        r.see("zombie", "flagged" if reasons else "clear", {"reasons": reasons})
+        if r.events or any(state != old.get(kind, (GOOD[kind],))[0] for kind, state, _ in r.states):
+            with store.transaction() as conn:
+                _write(conn, r, now, old)
+            out.runs[i] = replace(run, events=run.events + tuple(r.events))
 
 
 def _one(
@@ -259,7 +297,7 @@ def _one(
         r = _Raiser(row, old, now, reannounce, "retired", None)
         r.see("stage", "retired", {"retirement": row["card"].get("retirement")})
         with store.transaction() as conn:
-            _write(conn, r, now)
+            _write(conn, r, now, old)
         return ModelRun(name, version, stage, source, events=tuple(r.events))
     error: str | None = None
     scan_id: str | None = None
@@ -281,6 +319,8 @@ def _one(
     start = time.perf_counter()
     with store.transaction() as conn:
         decision_store.insert_decision(conn, decision, doc)
+        t.decision += time.perf_counter() - start
+        start = time.perf_counter()
         old = event_store.states(conn, name, version)
         r = _Raiser(row, old, now, reannounce, decision.decision_id, decision.decision_id)
         r.see("stage", "active", {})
@@ -304,17 +344,28 @@ def _one(
                 "files": list(files),
             },
         )
-        reasons, stale = _zombie(conn, name, version, now)
-        r.see("evidence", "stale" if stale else "fresh", {"reasons": [error] if error else []})
-        r.see("zombie", "flagged" if reasons else "clear", {"reasons": reasons})
-        _write(conn, r, now)
+        _write(conn, r, now, old)
     t.record += time.perf_counter() - start
     return ModelRun(name, version, stage, source, files, scan_id, decision, error, tuple(r.events))
 
 
-def _write(conn: Any, r: _Raiser, now: datetime) -> None:
+def _write(conn: Any, r: _Raiser, now: datetime, old: dict[str, Any]) -> None:
+    """States that changed or were announced (and the first `stage`), then the events.
+
+    A missing row reads as the good state, so an unchanged state needs no write; the
+    `stage` row marks a model as monitored (its retirement is announced).
+    """
     for kind, state, announced in r.states:
-        event_store.put_state(conn, r.name, r.version, kind, state, now=now, announced=announced)
+        if (
+            announced
+            or kind not in old
+            and kind == "stage"
+            or (kind in old and old[kind][0] != state)
+            or (kind not in old and state != GOOD[kind])
+        ):
+            event_store.put_state(
+                conn, r.name, r.version, kind, state, now=now, announced=announced
+            )
     event_store.insert_events(conn, r.events)
 
 
