@@ -43,7 +43,8 @@ def test_db_after_the_command_is_used(
     db = tmp_path / "after.duckdb"
     assert main(["init", "--db", str(db)]) == 0
     assert db.exists() and not (tmp_path / "govern.duckdb").exists()
-    assert main(["register", str(CARDS / "credit-risk.yaml"), "--db", str(db)]) == 0
+    card = str(CARDS / "credit-risk.yaml")  # declares `deployment`: an audited import
+    assert main(["register", card, "--import-existing", "--reason", "test", "--db", str(db)]) == 0
     assert main(["audit", "verify", "--db", str(db)]) == 0
     capsys.readouterr()
     missing = tmp_path / "missing.duckdb"
