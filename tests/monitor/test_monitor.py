@@ -243,3 +243,32 @@ def test_a_model_without_data_raises_monitor_failed(env: Env, rx: Receiver, tmp_
     got = [r.doc for r in rx.delivered("/hook")]
     assert [d["type"] for d in got] == ["monitor_failed"]
     assert "credit-risk.parquet" in got[0]["error"]
+
+
+def test_decision_and_events_commit_together(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure while writing the events leaves no decision, no state and no audit row."""
+    from govern.store import events as event_store
+
+    env.write_logs({"income": 0.5})
+    before = [_count(env.db, f"SELECT count(*) FROM {t}") for t in ("decisions", "audit_log")]
+
+    def broken(conn: object, events: object) -> None:
+        raise RuntimeError("disk full while writing events")
+
+    monkeypatch.setattr(event_store, "insert_events", broken)
+    assert main(["--db", str(env.db), "monitor", REF]) == 3
+    after = [_count(env.db, f"SELECT count(*) FROM {t}") for t in ("decisions", "audit_log")]
+    # the scan's evidence is its own transaction; the decision and its events are one
+    assert after[0] == before[0]
+    assert _count(env.db, "SELECT count(*) FROM events") == 0
+    assert _count(env.db, "SELECT count(*) FROM monitor_state") == 0
+    assert _count(env.db, "SELECT count(*) FROM audit_log WHERE action = 'decision'") == 0
+
+
+def test_jsonl_to_stdout(env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sinks = tmp_path / "s.yaml"
+    sinks.write_text('sinks:\n  - name: out\n    type: jsonl\n    path: "-"\n')
+    env.write_logs({"income": 0.5})
+    assert _monitor(env, sinks) == 0
+    docs = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert sorted(d["type"] for d in docs) == ["gate_denied", "retraining_required"]
