@@ -238,10 +238,13 @@ def monitor(
     out = result or MonitorRun()
     controls = BundleControls(prepared.bundle)
     rows = targets(store, refs)
+    # The states of the previous run, read once: DuckDB admits one writing process, so
+    # nothing else changes them during this run (kept current by _write).
+    seen = event_store.all_states(store)
     for row in rows:
-        out.runs.append(_one(store, prepared, controls, row, now, reannounce, out.timings))
+        out.runs.append(_one(store, prepared, controls, row, now, reannounce, out.timings, seen))
     start = time.perf_counter()
-    _inventory_events(store, rows, out, now or utcnow(), reannounce)
+    _inventory_events(store, rows, out, now or utcnow(), reannounce, seen)
     out.timings.record += time.perf_counter() - start
     return out
 
@@ -252,6 +255,7 @@ def _inventory_events(
     out: MonitorRun,
     now: datetime,
     reannounce: timedelta,
+    seen: dict[tuple[str, str], dict[str, Any]],
 ) -> None:
     """Evidence age and zombie flags, after every model's scan and decision of this run.
 
@@ -266,7 +270,7 @@ def _inventory_events(
         reasons, stale = flags[key]
         i = by_model[key]
         run = out.runs[i]
-        old = event_store.states(store.conn, *key)
+        old = seen.setdefault(key, {})
         decision_id = run.decision.decision_id if run.decision else None
         r = _Raiser(row, old, now, reannounce, decision_id or rfc3339(now), decision_id)
         r.see("evidence", "stale" if stale else "fresh", {"error": run.error})
@@ -285,13 +289,14 @@ def _one(
     fixed: datetime | None,
     reannounce: timedelta,
     t: Timings,
+    seen: dict[tuple[str, str], dict[str, Any]],
 ) -> ModelRun:
     name, version, stage = str(row["name"]), str(row["version"]), str(row["stage"])
     ref = ModelRef(name, version)
     now = fixed or utcnow()
     source = resolve_source(row, now)
     if stage == "retired":
-        old = event_store.states(store.conn, name, version)
+        old = seen.setdefault((name, version), {})
         if "stage" not in old:  # never monitored: nobody downstream to tell
             return ModelRun(name, version, stage, source)
         r = _Raiser(row, old, now, reannounce, "retired", None)
@@ -321,7 +326,7 @@ def _one(
         decision_store.insert_decision(conn, decision, doc)
         t.decision += time.perf_counter() - start
         start = time.perf_counter()
-        old = event_store.states(conn, name, version)
+        old = seen.setdefault((name, version), {})
         r = _Raiser(row, old, now, reannounce, decision.decision_id, decision.decision_id)
         r.see("stage", "active", {})
         r.see(
@@ -366,6 +371,8 @@ def _write(conn: Any, r: _Raiser, now: datetime, old: dict[str, Any]) -> None:
             event_store.put_state(
                 conn, r.name, r.version, kind, state, now=now, announced=announced
             )
+            prev = old.get(kind)
+            old[kind] = (state, now if announced or prev is None else prev[1])
     event_store.insert_events(conn, r.events)
 
 

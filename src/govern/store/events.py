@@ -57,13 +57,14 @@ class Event:
         }
 
 
-def states(conn: duckdb.DuckDBPyConnection, name: str, version: str) -> dict[str, Any]:
-    """The last recorded states of a model version: {kind: (state, announced_at)}."""
-    rows = conn.execute(
-        "SELECT kind, state, announced_at FROM monitor_state WHERE name = ? AND version = ?",
-        [name, version],
-    ).fetchall()
-    return {str(k): (str(s), a) for k, s, a in rows}
+def all_states(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every model version's last recorded states: {(name, version): {kind: (state, at)}}."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, version, kind, state, at in store.query(
+        "SELECT name, version, kind, state, announced_at FROM monitor_state"
+    ):
+        out.setdefault((str(name), str(version)), {})[str(kind)] = (str(state), at)
+    return out
 
 
 def put_state(
