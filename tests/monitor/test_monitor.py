@@ -231,7 +231,7 @@ def test_retirement_is_announced_once(rx: Receiver, tmp_path: Path) -> None:
     assert main(["--db", str(env.db), "retire", REF, "--reason", "replaced by v4"]) == 0
     assert _monitor(env, sinks) == 0
     assert [r.doc["type"] for r in rx.delivered("/hook")] == ["retired"]
-    assert _monitor(env, sinks) == 0
+    assert _monitor(env, sinks, "--reannounce-hours", "0") == 0  # final: never re-announced
     assert len(rx.delivered("/hook")) == 1
 
 

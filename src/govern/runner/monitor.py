@@ -184,7 +184,7 @@ class _Raiser:
             reminder = False
         else:
             due = announced_at is not None and self.now - announced_at >= self.reannounce
-            announce = reminder = not good and due
+            announce = reminder = not good and due and kind != "stage"  # retired is final
         if announce:
             type_ = "resolved" if good else EVENT_TYPES[(kind, state)]
             cause = rfc3339(self.now) if reminder else self.cause
