@@ -17,6 +17,10 @@ $(RUNTIME): pyproject.toml native/*.c native/*.h native/*.py
 
 $(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Real OPA (Go, v1.20.2) in-process for `--engine opa` and the parity tests. Its metadata
+	# asks for Python 3.14 but the wheel runs on 3.11, and pyproject dependencies cannot
+	# carry --ignore-requires-python, hence its own line.
+	$(BIN)/python -m pip install --quiet --ignore-requires-python opa-golib-python-bindings==0.4.4
 	touch $(STAMP)
 
 runtime: $(RUNTIME)

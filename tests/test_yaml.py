@@ -219,7 +219,7 @@ def test_policy_data_files_use_the_same_loader(
 
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
-    data = tmp_path / "overlay.yaml" if where == "overlay" else policies / "data" / "bad.yaml"
+    data = tmp_path / "overlay.yaml" if where == "overlay" else policies / "bad.yaml"
     data.write_text(text, encoding="utf-8")
     argv = ["check", str(CARDS / "credit-risk.yaml"), "--policies", str(policies)]
     if where == "overlay":

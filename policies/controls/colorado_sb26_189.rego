@@ -35,7 +35,7 @@ deny contains v if {
 	not object.get(lib.m, "records_retention_years", 0) >= lib.global.co_records_years
 	v := {
 		"control": "CO-ADMT-01", "severity": "high",
-		"msg": sprintf("Colorado ADMT: records retained %v years, at least %v required", [object.get(lib.m, "records_retention_years", 0), lib.global.co_records_years]),
+		"msg": sprintf("Colorado ADMT: records retained %v years, at least %v required", [lib.show(object.get(lib.m, "records_retention_years", 0)), lib.show(lib.global.co_records_years)]),
 		"remediation": "set the record retention to at least 3 years",
 	}
 }
@@ -47,19 +47,19 @@ deny contains v if {
 	not explained_in_time(a)
 	v := {
 		"control": "CO-ADMT-01", "severity": "high",
-		"msg": sprintf("Colorado ADMT decision %v: no explanation within %v days", [object.get(a, "decision_id", "?"), lib.global.co_explanation_days]),
+		"msg": sprintf("Colorado ADMT decision %v: no explanation within %v days", [lib.show(object.get(a, "decision_id", "?")), lib.show(lib.global.co_explanation_days)]),
 		"remediation": "send the plain-language explanation of the ADMT's role",
 	}
 }
 
 explained_in_time(a) if {
-	(lib.ts_ns(a.explanation_sent_at) - lib.ts_ns(a.decided_at)) / lib.day_ns <= lib.global.co_explanation_days
+	lib.within(lib.days_between(a.decided_at, a.explanation_sent_at), lib.global.co_explanation_days)
 }
 
 # Not explained yet, but the 30 days have not run out: not (yet) a breach.
 explained_in_time(a) if {
 	lib.blank(object.get(a, "explanation_sent_at", null))
-	lib.days_since(a.decided_at) <= lib.global.co_explanation_days
+	lib.within(lib.days_since(a.decided_at), lib.global.co_explanation_days)
 }
 
 # The duty binds decisions taken from the effective date (1 Jan 2027) on; an outcome with

@@ -38,7 +38,7 @@ deny contains v if {
 	not sent_within(n, limit)
 	v := {
 		"control": "ECOA-AAN-01", "severity": "critical",
-		"msg": sprintf("adverse action notice %v: not sent within %v days", [object.get(n, "app_id", "?"), limit]),
+		"msg": sprintf("adverse action notice %v: not sent within %v days", [lib.show(object.get(n, "app_id", "?")), lib.show(limit)]),
 		"remediation": "send the notice; review the notice pipeline",
 	}
 }
@@ -50,7 +50,7 @@ deny contains v if {
 	not object.get(n, "right_to_reasons_disclosed", false) == true
 	v := {
 		"control": "ECOA-AAN-01", "severity": "critical",
-		"msg": sprintf("adverse action notice %v: no reasons and no right-to-reasons disclosure", [object.get(n, "app_id", "?")]),
+		"msg": sprintf("adverse action notice %v: no reasons and no right-to-reasons disclosure", [lib.show(object.get(n, "app_id", "?"))]),
 		"remediation": "state the specific reasons or disclose the right to them",
 	}
 }
@@ -69,13 +69,13 @@ notice_start(n) := object.get(n, "counteroffer_at", object.get(n, "completed_at"
 notice_start(n) := object.get(n, "completed_at", null) if not object.get(n, "type", "") in {"incomplete_application", "existing_account", "counteroffer_not_accepted"}
 
 sent_within(n, limit) if {
-	(lib.ts_ns(n.sent_at) - lib.ts_ns(notice_start(n))) / lib.day_ns <= limit
+	lib.within(lib.days_between(notice_start(n), n.sent_at), limit)
 }
 
 # Not sent yet, but the deadline has not passed: not (yet) a breach.
 sent_within(n, limit) if {
 	lib.blank(object.get(n, "sent_at", null))
-	lib.days_since(notice_start(n)) <= limit
+	lib.within(lib.days_since(notice_start(n)), limit)
 }
 
 # METADATA
@@ -91,7 +91,7 @@ deny contains v if {
 	not lib.get(lib.m, "ecoa.reason_code_method") == "model_attribution"
 	v := {
 		"control": "ECOA-AAN-02", "severity": "high",
-		"msg": sprintf("reason codes: method %v is not per-applicant model attribution", [lib.get(lib.m, "ecoa.reason_code_method")]),
+		"msg": sprintf("reason codes: method %v is not per-applicant model attribution", [lib.show(lib.get(lib.m, "ecoa.reason_code_method"))]),
 		"remediation": "derive reasons from the applicant's own attributions and set `ecoa.reason_code_method: model_attribution`",
 	}
 }
@@ -99,11 +99,11 @@ deny contains v if {
 deny contains v if {
 	lib.applies("ECOA-AAN-02")
 	some n in notices
-	some r in object.get(n, "reasons", [])
+	some r in lib.coll(object.get(n, "reasons", []))
 	r.code in lib.global.vague_reason_codes
 	v := {
 		"control": "ECOA-AAN-02", "severity": "high",
-		"msg": sprintf("adverse action notice %v: vague reason %v", [object.get(n, "app_id", "?"), r.code]),
+		"msg": sprintf("adverse action notice %v: vague reason %v", [lib.show(object.get(n, "app_id", "?")), lib.show(r.code)]),
 		"remediation": "state the principal reasons specifically",
 	}
 }
@@ -111,11 +111,11 @@ deny contains v if {
 deny contains v if {
 	lib.applies("ECOA-AAN-02")
 	some n in notices
-	some r in object.get(n, "reasons", [])
+	some r in lib.coll(object.get(n, "reasons", []))
 	object.get(r, "source", "") != "model_attribution"
 	v := {
 		"control": "ECOA-AAN-02", "severity": "high",
-		"msg": sprintf("adverse action notice %v: reason %v not from model attributions", [object.get(n, "app_id", "?"), object.get(r, "code", "?")]),
+		"msg": sprintf("adverse action notice %v: reason %v not from model attributions", [lib.show(object.get(n, "app_id", "?")), lib.show(object.get(r, "code", "?"))]),
 		"remediation": "derive the reasons from the applicant's own attributions",
 	}
 }
@@ -126,7 +126,7 @@ warn contains v if {
 	count(object.get(n, "reasons", [])) > lib.global.ecoa_max_reasons
 	v := {
 		"control": "ECOA-AAN-02", "severity": "low",
-		"msg": sprintf("adverse action notice %v: %d reasons; more than %v are unlikely to help", [object.get(n, "app_id", "?"), count(n.reasons), lib.global.ecoa_max_reasons]),
+		"msg": sprintf("adverse action notice %v: %d reasons; more than %v are unlikely to help", [lib.show(object.get(n, "app_id", "?")), count(n.reasons), lib.show(lib.global.ecoa_max_reasons)]),
 		"remediation": "give the principal reasons only",
 	}
 }

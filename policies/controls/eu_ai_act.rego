@@ -70,7 +70,7 @@ deny contains v if {
 	lib.applies("EUAIA-RMS-01")
 	lib.provider
 	lib.stale(object.get(eu, "rms_last_review", null), lib.params.rms_review_days)
-	v := msg("EUAIA-RMS-01", "high", sprintf("risk management system: not reviewed within %v days", [lib.params.rms_review_days]), "review the risk register and set `eu.rms_last_review`")
+	v := msg("EUAIA-RMS-01", "high", sprintf("risk management system: not reviewed within %v days", [lib.show(lib.params.rms_review_days)]), "review the risk register and set `eu.rms_last_review`")
 }
 
 # METADATA
@@ -172,7 +172,7 @@ deny contains v if {
 	some r in lib.records("test_reports")
 	some f in ["date", "signed_by", "metrics.fairness"]
 	lib.missing(r, f)
-	v := msg("EUAIA-DOC-02", "high", sprintf("test report %v: %v missing", [object.get(r, "id", "?"), f]), "date and sign every report and include discriminatory-impact metrics")
+	v := msg("EUAIA-DOC-02", "high", sprintf("test report %v: %v missing", [lib.show(object.get(r, "id", "?")), f]), "date and sign every report and include discriminatory-impact metrics")
 }
 
 # METADATA
@@ -187,12 +187,12 @@ deny contains v if {
 	lib.applies("EUAIA-DOC-03")
 	lib.provider
 	not retention_ok
-	v := msg("EUAIA-DOC-03", "medium", sprintf("documentation retention: docs.retention_until is not at least %v years after eu.placed_on_market_at", [lib.global.eu_doc_retention_years]), "set the retention date (`docs.retention_until`)")
+	v := msg("EUAIA-DOC-03", "medium", sprintf("documentation retention: docs.retention_until is not at least %v years after eu.placed_on_market_at", [lib.show(lib.global.eu_doc_retention_years)]), "set the retention date (`docs.retention_until`)")
 }
 
 retention_ok if {
 	placed := lib.ts_ns(eu.placed_on_market_at)
-	lib.ts_ns(lib.get(m, "docs.retention_until")) >= time.add_date(placed, lib.global.eu_doc_retention_years, 0, 0)
+	lib.ts_ns(lib.get(m, "docs.retention_until")) >= lib.add_years(placed, lib.global.eu_doc_retention_years)
 }
 
 # METADATA
@@ -206,7 +206,7 @@ retention_ok if {
 deny contains v if {
 	lib.applies("EUAIA-LOG-01")
 	lib.hr
-	not m.logging_enabled == true
+	not object.get(m, "logging_enabled", null) == true
 	v := msg("EUAIA-LOG-01", "high", "logging: automatic event logging is not enabled", "enable inference logging (`logging_enabled: true`)")
 }
 
@@ -216,7 +216,7 @@ deny contains v if {
 	cov := object.get(lib.ev, ["operational", "log_coverage"], null)
 	lib.ok_number(cov)
 	cov < lib.params.min_log_coverage
-	v := msg("EUAIA-LOG-01", "high", sprintf("logging: coverage %v below %v", [cov, lib.params.min_log_coverage]), "log every served decision")
+	v := msg("EUAIA-LOG-01", "high", sprintf("logging: coverage %v below %v", [lib.show(cov), lib.show(lib.params.min_log_coverage)]), "log every served decision")
 }
 
 # METADATA
@@ -231,7 +231,7 @@ deny contains v if {
 	lib.applies("EUAIA-LOG-02")
 	lib.hr
 	not object.get(m, "log_retention_days", 0) >= lib.global.log_retention_min_days
-	v := msg("EUAIA-LOG-02", "high", sprintf("log retention %v days: below %v", [object.get(m, "log_retention_days", 0), lib.global.log_retention_min_days]), "retain logs at least six months")
+	v := msg("EUAIA-LOG-02", "high", sprintf("log retention %v days: below %v", [lib.show(object.get(m, "log_retention_days", 0)), lib.show(lib.global.log_retention_min_days)]), "retain logs at least six months")
 }
 
 # METADATA
@@ -269,7 +269,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("EUAIA-HO-01")
 	lib.hr
-	trained := [o | some o in object.get(m, ["oversight", "overseers"], []); lib.valid_ts(object.get(o, "trained_at", null))]
+	trained := [o | some o in lib.coll(object.get(m, ["oversight", "overseers"], [])); lib.valid_ts(object.get(o, "trained_at", null))]
 	count(trained) == 0
 	v := msg("EUAIA-HO-01", "high", "human oversight: no named overseer with recorded training", "assign trained overseers (`oversight.overseers`)")
 }
@@ -289,14 +289,17 @@ deny contains v if {
 	is_object(declared_metrics)
 	some k, declared in declared_metrics
 	not accuracy_ok(k, declared)
-	v := msg("EUAIA-ACC-01", "high", sprintf("accuracy %v: measured %v below the declared %v (or not measured)", [k, object.get(lib.ev, ["performance", k], null), declared]), "restore the declared accuracy or correct the declaration")
+	v := msg("EUAIA-ACC-01", "high", sprintf("accuracy %v: measured %v below the declared %v (or not measured)", [k, lib.show(object.get(lib.ev, ["performance", k], null)), lib.show(declared)]), "restore the declared accuracy or correct the declaration")
 }
 
 accuracy_ok(k, declared) if {
 	lib.ev.performance.status == "ok"
 	got := lib.ev.performance[k]
 	lib.ok_number(got)
-	got >= declared - object.get(lib.params, ["perf_tolerance", k], 0)
+	is_number(declared)
+	tolerance := object.get(lib.params, ["perf_tolerance", k], 0)
+	is_number(tolerance)
+	lib.reaches(got, declared - tolerance)
 }
 
 # METADATA
@@ -365,7 +368,7 @@ deny contains v if {
 	lib.applies("EUAIA-CA-01")
 	lib.provider
 	sprintf("%v", [object.get(eu, "declared_version", null)]) != sprintf("%v", [m.version])
-	v := msg("EUAIA-CA-01", "critical", sprintf("conformity: declaration covers version %v, not %v", [object.get(eu, "declared_version", null), m.version]), "reassess conformity for the modified system")
+	v := msg("EUAIA-CA-01", "critical", sprintf("conformity: declaration covers version %v, not %v", [lib.show(object.get(eu, "declared_version", null)), lib.show(m.version)]), "reassess conformity for the modified system")
 }
 
 # METADATA
@@ -410,7 +413,7 @@ deny contains v if {
 	lib.provider
 	lib.current_stage == "production"
 	lib.stale(lib.last_monitoring_at, lib.params.pmm_max_gap_days)
-	v := msg("EUAIA-PMM-01", "high", sprintf("post-market monitoring: no data collected within %v days", [lib.params.pmm_max_gap_days]), "run the PMM collection")
+	v := msg("EUAIA-PMM-01", "high", sprintf("post-market monitoring: no data collected within %v days", [lib.show(lib.params.pmm_max_gap_days)]), "run the PMM collection")
 }
 
 # METADATA
@@ -428,7 +431,7 @@ deny contains v if {
 	some i in lib.records("incidents")
 	i.serious == true
 	not reported_in_time(i)
-	v := msg("EUAIA-INC-01", "critical", sprintf("serious incident %v: not reported within %v days of awareness", [object.get(i, "id", "?"), incident_days(i)]), "report to the market surveillance authority now (an initial incomplete report is allowed)")
+	v := msg("EUAIA-INC-01", "critical", sprintf("serious incident %v: not reported within %v days of awareness", [lib.show(object.get(i, "id", "?")), lib.show(incident_days(i))]), "report to the market surveillance authority now (an initial incomplete report is allowed)")
 }
 
 incident_days(i) := d if {
@@ -437,13 +440,13 @@ incident_days(i) := d if {
 }
 
 reported_in_time(i) if {
-	(lib.ts_ns(i.reported_at) - lib.ts_ns(i.aware_at)) / lib.day_ns <= incident_days(i)
+	lib.within(lib.days_between(i.aware_at, i.reported_at), incident_days(i))
 }
 
 # the deadline has not passed yet and nothing is reported: not (yet) a breach
 reported_in_time(i) if {
 	lib.blank(object.get(i, "reported_at", null))
-	lib.days_since(i.aware_at) <= incident_days(i)
+	lib.within(lib.days_since(i.aware_at), incident_days(i))
 }
 
 # METADATA
@@ -457,9 +460,9 @@ reported_in_time(i) if {
 deny contains v if {
 	lib.applies("EUAIA-INC-02")
 	lib.hr
-	some b in object.get(lib.ev, ["fairness", "breaches"], [])
+	some b in lib.coll(object.get(lib.ev, ["fairness", "breaches"], []))
 	lib.missing(object.get(lib.ev, "incident_triage", {}), sprintf("%v", [b.id]))
-	v := msg("EUAIA-INC-02", "high", sprintf("fairness breach %v: no serious-incident triage decision", [b.id]), "triage the breach under Art. 3(49)(c) and record the decision")
+	v := msg("EUAIA-INC-02", "high", sprintf("fairness breach %v: no serious-incident triage decision", [lib.show(b.id)]), "triage the breach under Art. 3(49)(c) and record the decision")
 }
 
 # METADATA
@@ -476,7 +479,7 @@ deny contains v if {
 	some n in lib.records("nonconformities")
 	n.open == true
 	lib.missing(n, "corrective_action")
-	v := msg("EUAIA-COR-01", "high", sprintf("non-conformity %v: open without corrective action", [object.get(n, "id", "?")]), "correct, withdraw, disable or recall, and notify deployers")
+	v := msg("EUAIA-COR-01", "high", sprintf("non-conformity %v: open without corrective action", [lib.show(object.get(n, "id", "?"))]), "correct, withdraw, disable or recall, and notify deployers")
 }
 
 # METADATA

@@ -36,41 +36,41 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
-	object.get(a, "status", null) != "ok" # absent status: not measured (fail closed)
+	some a in lib.coll(fair.attributes)
+	object.get(lib.obj(a), "status", null) != "ok" # absent status: not measured (fail closed)
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
-		"msg": sprintf("attribute %v: impact ratios could not be computed (%v)", [a.name, concat("; ", object.get(a, "reasons", []))]),
+		"msg": sprintf("attribute %v: impact ratios could not be computed (%v)", [lib.show(a.name), concat("; ", object.get(a, "reasons", []))]),
 		"remediation": "collect enough decisions per group for this attribute",
 	}
 }
 
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	not small_group(g)
-	not lib.ok_number(g.adverse_impact_ratio)
+	not lib.ok_number(object.get(g, "adverse_impact_ratio", null))
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
-		"msg": sprintf("attribute %v group %v: impact ratio is null", [a.name, g.group]),
+		"msg": sprintf("attribute %v group %v: impact ratio is null", [lib.show(a.name), lib.show(g.group)]),
 		"remediation": "recompute the fairness metrics",
 	}
 }
 
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	not small_group(g)
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
 	not ll144_only
 	v := {
 		"control": "FAIR-AIR-01", "severity": "high",
-		"msg": sprintf("attribute %v group %v: impact ratio %.3f below %v (selection-rate disparity)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
+		"msg": sprintf("attribute %v group %v: impact ratio %v below %v (selection-rate disparity)", [lib.show(a.name), lib.show(g.group), lib.fixed(g.adverse_impact_ratio, 3), lib.show(lib.global.air_min)]),
 		"remediation": "investigate the disparity; document the business necessity or mitigate",
 		"evidence": {"n": object.get(g, "n", null), "selection_rate": object.get(g, "selection_rate", null)},
 	}
@@ -79,11 +79,12 @@ deny contains v if {
 # A group is exempt only when its size is a number below the minimum: an absent or
 # mistyped `n` keeps the group under the control (fail closed).
 small_group(g) if {
-	lib.ok_number(g.n)
-	g.n < lib.params.min_group_n
+	n := object.get(lib.obj(g), "n", null)
+	lib.ok_number(n)
+	n < lib.params.min_group_n
 }
 
-# NYC LL 144 sets no pass mark (CONTROLS.md §0.5, §10.4): for a model whose only fairness
+# NYC LL 144 sets no pass mark (6 RCNY §5-301 asks for the ratios, not a threshold): for a model whose only fairness
 # scope is nyc_ll144, a ratio under four-fifths is reported as a warning, not a denial.
 ll144_only if {
 	lib.in_scope("nyc_ll144")
@@ -94,15 +95,15 @@ ll144_only if {
 warn contains v if {
 	lib.applies("FAIR-AIR-01")
 	ll144_only
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	not small_group(g)
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio < lib.global.air_min
 	v := {
 		"control": "FAIR-AIR-01", "severity": "medium",
-		"msg": sprintf("attribute %v group %v: impact ratio %.3f below the four-fifths indicator %v (LL 144 sets no pass mark)", [a.name, g.group, g.adverse_impact_ratio, lib.global.air_min]),
+		"msg": sprintf("attribute %v group %v: impact ratio %v below the four-fifths indicator %v (LL 144 sets no pass mark)", [lib.show(a.name), lib.show(g.group), lib.fixed(g.adverse_impact_ratio, 3), lib.show(lib.global.air_min)]),
 		"remediation": "publish the ratio in the bias-audit summary; investigate the disparity",
 		"evidence": {"n": object.get(g, "n", null), "selection_rate": object.get(g, "selection_rate", null)},
 	}
@@ -112,9 +113,9 @@ warn contains v if {
 # statistically significant; a significant disparity above four-fifths is flagged.
 warn contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
+	some a in lib.coll(fair.attributes)
 	a.status == "ok"
-	some g in a.groups
+	some g in lib.coll(a.groups)
 	not small_group(g)
 	lib.ok_number(g.adverse_impact_ratio)
 	g.adverse_impact_ratio >= lib.global.air_min
@@ -123,7 +124,7 @@ warn contains v if {
 	g.p_value < lib.global.air_alpha
 	v := {
 		"control": "FAIR-AIR-01", "severity": "medium",
-		"msg": sprintf("attribute %v group %v: impact ratio %.3f with p = %v below %v (statistically significant disparity)", [a.name, g.group, g.adverse_impact_ratio, g.p_value, lib.global.air_alpha]),
+		"msg": sprintf("attribute %v group %v: impact ratio %v with p = %v below %v (statistically significant disparity)", [lib.show(a.name), lib.show(g.group), lib.fixed(g.adverse_impact_ratio, 3), lib.show(g.p_value), lib.show(lib.global.air_alpha)]),
 		"remediation": "assess whether the disparity is practically significant; document it",
 		"evidence": {"n": object.get(g, "n", null), "p_value": g.p_value},
 	}
@@ -131,12 +132,12 @@ warn contains v if {
 
 warn contains v if {
 	lib.applies("FAIR-AIR-01")
-	some a in fair.attributes
-	some g in a.groups
+	some a in lib.coll(fair.attributes)
+	some g in lib.coll(a.groups)
 	g.n < lib.params.min_group_n
 	v := {
 		"control": "FAIR-AIR-01", "severity": "low",
-		"msg": sprintf("attribute %v group %v: %v decisions, below %v; impact ratio not decided", [a.name, g.group, g.n, lib.params.min_group_n]),
+		"msg": sprintf("attribute %v group %v: %v decisions, below %v; impact ratio not decided", [lib.show(a.name), lib.show(g.group), lib.show(g.n), lib.show(lib.params.min_group_n)]),
 		"remediation": "collect more decisions, or document the exclusion",
 	}
 }
@@ -163,7 +164,7 @@ deny contains v if {
 	lib.applies("FAIR-REC-01")
 	object.get(lib.m, "domain", "") == "employment"
 	some attr in ["sex", "race_ethnicity"]
-	not attr in {a.name | some a in object.get(fair, "attributes", [])}
+	not attr in {a.name | some a in lib.coll(object.get(fair, "attributes", []))}
 	v := {
 		"control": "FAIR-REC-01", "severity": "medium",
 		"msg": sprintf("fairness records %v: absent for an employment model", [attr]),
@@ -185,7 +186,7 @@ deny contains v if {
 	lib.stale(object.get(audit, "date", null), lib.global.nyc_audit_max_days)
 	v := {
 		"control": "NYC-BA-01", "severity": "critical",
-		"msg": sprintf("bias audit date %v: missing or older than %v days", [object.get(audit, "date", null), lib.global.nyc_audit_max_days]),
+		"msg": sprintf("bias audit date %v: missing or older than %v days", [lib.show(object.get(audit, "date", null)), lib.show(lib.global.nyc_audit_max_days)]),
 		"remediation": "commission an independent bias audit before further use",
 	}
 }
@@ -224,11 +225,11 @@ deny contains v if {
 deny contains v if {
 	lib.applies("NYC-BA-02")
 	lib.in_scope("nyc_ll144")
-	some x in object.get(audit, "exclusions", [])
-	not x.share < lib.global.nyc_exclusion_max_share
+	some x in lib.coll(object.get(audit, "exclusions", []))
+	not share_below(object.get(x, "share", null))
 	v := {
 		"control": "NYC-BA-02", "severity": "high",
-		"msg": sprintf("bias audit exclusion %v: share %v not below %v", [object.get(x, "category", "?"), object.get(x, "share", null), lib.global.nyc_exclusion_max_share]),
+		"msg": sprintf("bias audit exclusion %v: share %v not below %v", [lib.show(object.get(x, "category", "?")), lib.show(object.get(x, "share", null)), lib.show(lib.global.nyc_exclusion_max_share)]),
 		"remediation": "include the category in the impact-ratio tables",
 	}
 }
@@ -243,6 +244,12 @@ deny contains v if {
 		"msg": "bias audit: test data used without an explanation",
 		"remediation": "explain why historical data was not used (`bias_audit.test_data_explanation`)",
 	}
+}
+
+# A missing, null or non-numeric share is not "below" (fail closed on every engine).
+share_below(s) if {
+	is_number(s)
+	s < lib.global.nyc_exclusion_max_share
 }
 
 # METADATA
@@ -271,7 +278,7 @@ deny contains v if {
 	not lead >= lib.global.nyc_notice_business_days
 	v := {
 		"control": "NYC-PUB-01", "severity": "high",
-		"msg": sprintf("candidate notice: %v business days before use, at least %v required", [lead, lib.global.nyc_notice_business_days]),
+		"msg": sprintf("candidate notice: %v business days before use, at least %v required", [lib.show(lead), lib.show(lib.global.nyc_notice_business_days)]),
 		"remediation": "give candidates notice at least 10 business days before use",
 	}
 }

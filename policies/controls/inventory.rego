@@ -42,7 +42,7 @@ deny contains v if {
 	lib.stale(lib.last_monitoring_at, lib.params.monitoring_max_gap_days)
 	v := {
 		"control": "INV-ZMB-02", "severity": "high",
-		"msg": sprintf("zombie: no monitoring evidence within %v days (tier %v)", [lib.params.monitoring_max_gap_days, lib.tier]),
+		"msg": sprintf("zombie: no monitoring evidence within %v days (tier %v)", [lib.show(lib.params.monitoring_max_gap_days), lib.show(lib.tier)]),
 		"remediation": "run `govern scan` on recent inference logs, or retire the model",
 	}
 }
@@ -59,10 +59,10 @@ deny contains v if {
 	lib.applies("INV-ZMB-03")
 	due := object.get(lib.m, "next_validation_due", null)
 	lib.valid_ts(due)
-	lib.days_since(due) > 0
+	lib.exceeds(lib.days_since(due), 0)
 	v := {
 		"control": "INV-ZMB-03", "severity": "high",
-		"msg": sprintf("zombie: validation overdue since %v", [due]),
+		"msg": sprintf("zombie: validation overdue since %v", [lib.show(due)]),
 		"remediation": "revalidate the model, or retire it",
 	}
 }
@@ -82,7 +82,7 @@ deny contains v if {
 # title: Zombie model - inference after retirement
 # custom:
 #   id: INV-ZMB-04
-#   source: CONTROLS.md §5 stage 6 (no inference_logs after retirement_date); NIST GOVERN 1.7
+#   source: NIST AI RMF GOVERN 1.7 (decommissioning and phasing out safely); SR 11-7 §VI (retired models)
 #   article: PROD
 #   severity: critical
 #   basis: PROD
@@ -94,7 +94,7 @@ deny contains v if {
 	lib.before(retired, t)
 	v := {
 		"control": "INV-ZMB-04", "severity": "critical",
-		"msg": sprintf("zombie: inference at %v after retirement on %v", [t, retired]),
+		"msg": sprintf("zombie: inference at %v after retirement on %v", [lib.show(t), lib.show(retired)]),
 		"remediation": "switch off the serving endpoint of the retired model",
 	}
 }

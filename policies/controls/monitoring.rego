@@ -4,7 +4,7 @@
 #   Measured evidence from inference logs (`input.evidence.drift|performance|operational`).
 #   Fails closed: a monitored metric that is absent, null, or whose status is not "ok" denies.
 # custom:
-#   source: CONTROLS.md §2.5; PSI bands CONV (Lewis 1994 / Siddiqi); Yurdakul (2018)
+#   source: SR 26-2 ongoing monitoring; PSI bands CONV (Lewis 1994; Siddiqi 2006); Yurdakul (2018)
 package govern.controls.monitoring
 
 import data.govern.lib
@@ -18,7 +18,7 @@ drift := lib.ev.drift
 # title: Score distribution stability (PSI) against the validated baseline
 # custom:
 #   id: MON-PSI-01
-#   source: PSI rule of thumb (Lewis 1994; Siddiqi 2006), CONTROLS.md §4.1
+#   source: PSI rule of thumb (Lewis 1994; Siddiqi 2006, Credit Risk Scorecards)
 #   article: CONV
 #   severity: high
 #   basis: CONV
@@ -30,7 +30,7 @@ deny contains v if {
 	o.psi >= p.psi_deny
 	v := {
 		"control": "MON-PSI-01", "severity": "high",
-		"msg": sprintf("output %v: PSI %.3f >= %v (significant shift)", [object.get(o, "name", "score"), o.psi, p.psi_deny]),
+		"msg": sprintf("output %v: PSI %v >= %v (significant shift)", [lib.show(object.get(o, "name", "score")), lib.fixed(o.psi, 3), lib.show(p.psi_deny)]),
 		"remediation": "escalate: investigate the score shift; recalibrate or redevelop",
 	}
 }
@@ -61,7 +61,7 @@ warn contains v if {
 	o.psi < p.psi_deny
 	v := {
 		"control": "MON-PSI-01", "severity": "medium",
-		"msg": sprintf("output %v: PSI %.3f in the moderate band [%v, %v)", [object.get(o, "name", "score"), o.psi, p.psi_warn, p.psi_deny]),
+		"msg": sprintf("output %v: PSI %v in the moderate band [%v, %v)", [lib.show(object.get(o, "name", "score")), lib.fixed(o.psi, 3), lib.show(p.psi_warn), lib.show(p.psi_deny)]),
 		"remediation": "investigate the score shift",
 	}
 }
@@ -71,7 +71,7 @@ warn contains v if {
 # description: No drift evidence, an unscanned or unmeasured feature, or a feature at or above the deny band blocks.
 # custom:
 #   id: MON-CSI-01
-#   source: Characteristic Stability Index (PSI per feature), CONTROLS.md §4.1
+#   source: Characteristic Stability Index, PSI per feature (Siddiqi 2006, Credit Risk Scorecards)
 #   article: CONV
 #   severity: high
 #   basis: CONV
@@ -90,7 +90,7 @@ deny contains v if {
 	some f in lib.unmeasured_features
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: drift could not be measured (%v)", [f.name, concat("; ", object.get(f, "reasons", []))]),
+		"msg": sprintf("feature %v: drift could not be measured (%v)", [lib.show(object.get(f, "name", null)), concat("; ", [lib.show(r) | some r in lib.coll(object.get(f, "reasons", []))])]),
 		"remediation": "scan enough valid rows for every monitored feature",
 	}
 }
@@ -100,20 +100,20 @@ deny contains v if {
 	some name in lib.unscanned_features
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: monitored but absent from the latest scan", [name]),
+		"msg": sprintf("feature %v: monitored but absent from the latest scan", [lib.show(name)]),
 		"remediation": "include every monitored feature in the scanned data",
 	}
 }
 
 deny contains v if {
 	lib.applies("MON-CSI-01")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	f.status == "ok"
 	lib.ok_number(f.psi)
 	f.psi >= p.psi_deny
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: PSI %.3f >= %v (significant shift)", [f.name, f.psi, p.psi_deny]),
+		"msg": sprintf("feature %v: PSI %v >= %v (significant shift)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_deny)]),
 		"remediation": "investigate the shift; retrain or recalibrate before promotion",
 		"evidence": {"psi": f.psi, "scan_id": object.get(drift, "scan_id", null)},
 	}
@@ -121,14 +121,14 @@ deny contains v if {
 
 warn contains v if {
 	lib.applies("MON-CSI-01")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	f.status == "ok"
 	lib.ok_number(f.psi)
 	f.psi >= p.psi_warn
 	f.psi < p.psi_deny
 	v := {
 		"control": "MON-CSI-01", "severity": "medium",
-		"msg": sprintf("feature %v: PSI %.3f in the moderate band [%v, %v)", [f.name, f.psi, p.psi_warn, p.psi_deny]),
+		"msg": sprintf("feature %v: PSI %v in the moderate band [%v, %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_warn), lib.show(p.psi_deny)]),
 		"remediation": "investigate the shift",
 	}
 }
@@ -147,18 +147,21 @@ warn contains v if {
 #   basis: CONV
 warn contains v if {
 	lib.applies("MON-PSI-02")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	f.status == "ok"
 	lib.ok_number(f.psi)
 	f.psi >= p.psi_warn
 	not significant(f)
 	v := {
 		"control": "MON-PSI-02", "severity": "low",
-		"msg": sprintf("feature %v: PSI %.3f breaches a band but is not significant for %v rows (critical %.4f)", [f.name, f.psi, drift.rows, psi_critical]),
+		"msg": sprintf("feature %v: PSI %v breaches a band but is not significant for %v rows (critical %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(drift.rows), lib.fixed(psi_critical, 4)]),
 		"remediation": "scan more rows before acting on this band breach",
 	}
 }
 
+# Computed thresholds compare with lib.exceeds / lib.reaches / lib.within (tolerance 1e-9):
+# at exactly a 10% AUC drop, or a PSI exactly at the critical value, OPA's exact decimals and
+# regorus' floats would otherwise decide differently.
 # Chi-square approximation: PSI_crit = chi2_{bins-1, 0.95} * (1/n_current + 1/n_baseline).
 psi_critical := crit if {
 	df := sprintf("%d", [lib.global.psi_bins - 1])
@@ -173,7 +176,7 @@ significant(f) if {
 
 significant(f) if {
 	not lib.ok_number(object.get(f, "p_value", null))
-	f.psi >= psi_critical
+	lib.reaches(f.psi, psi_critical)
 }
 
 # METADATA
@@ -187,7 +190,7 @@ significant(f) if {
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-PERF-01")
-	"performance" in object.get(lib.plan, "metrics", [])
+	"performance" in lib.coll(object.get(lib.plan, "metrics", []))
 	not perf_measured
 	v := {
 		"control": "MON-PERF-01", "severity": "high",
@@ -200,10 +203,10 @@ deny contains v if {
 	lib.applies("MON-PERF-01")
 	perf_measured
 	drop := rel_drop
-	drop > p.max_rel_auc_drop_deny
+	lib.exceeds(drop, p.max_rel_auc_drop_deny)
 	v := {
 		"control": "MON-PERF-01", "severity": "high",
-		"msg": sprintf("performance: AUC %.3f is %.1f%% below the validated %.3f (limit %.0f%%)", [lib.ev.performance.auc, drop * 100, lib.m.validation.baseline.auc, p.max_rel_auc_drop_deny * 100]),
+		"msg": sprintf("performance: AUC %v is %v%% below the validated %v (limit %v%%)", [lib.fixed(lib.ev.performance.auc, 3), lib.fixed(drop * 100, 1), lib.fixed(lib.m.validation.baseline.auc, 3), lib.fixed(p.max_rel_auc_drop_deny * 100, 0)]),
 		"remediation": "recalibrate or redevelop; revalidate before continued use",
 	}
 }
@@ -212,11 +215,11 @@ warn contains v if {
 	lib.applies("MON-PERF-01")
 	perf_measured
 	drop := rel_drop
-	drop > p.max_rel_auc_drop_warn
-	drop <= p.max_rel_auc_drop_deny
+	lib.exceeds(drop, p.max_rel_auc_drop_warn)
+	lib.within(drop, p.max_rel_auc_drop_deny)
 	v := {
 		"control": "MON-PERF-01", "severity": "medium",
-		"msg": sprintf("performance: AUC %.3f is %.1f%% below the validated %.3f", [lib.ev.performance.auc, drop * 100, lib.m.validation.baseline.auc]),
+		"msg": sprintf("performance: AUC %v is %v%% below the validated %v", [lib.fixed(lib.ev.performance.auc, 3), lib.fixed(drop * 100, 1), lib.fixed(lib.m.validation.baseline.auc, 3)]),
 		"remediation": "investigate the performance decline",
 	}
 }
@@ -275,7 +278,7 @@ deny contains v if {
 	value > limit
 	v := {
 		"control": "MON-OPS-01", "severity": "medium",
-		"msg": sprintf("operational %v: %v above the SLO %v", [k, value, limit]),
+		"msg": sprintf("operational %v: %v above the SLO %v", [k, lib.show(value), lib.show(limit)]),
 		"remediation": "restore the service level or roll back",
 	}
 }
@@ -289,7 +292,7 @@ warn contains v if {
 	lat > limit
 	v := {
 		"control": "MON-OPS-01", "severity": "medium",
-		"msg": sprintf("operational latency_p99_ms: %v above the SLO %v", [lat, limit]),
+		"msg": sprintf("operational latency_p99_ms: %v above the SLO %v", [lib.show(lat), lib.show(limit)]),
 		"remediation": "investigate serving latency",
 	}
 }
@@ -311,12 +314,12 @@ ops_measured if lib.ev.operational.status == "ok"
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some f in drift.features
+	some f in lib.coll(drift.features)
 	share := unusable_share(f)
-	share > p.max_missing_rate
+	lib.exceeds(share, p.max_missing_rate)
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
-		"msg": sprintf("feature %v: unusable share %.3f (missing %.3f, infinite %.3f) above %v", [f.name, share, f.missing_rate, share - f.missing_rate, p.max_missing_rate]),
+		"msg": sprintf("feature %v: unusable share %v (missing %v, infinite %v) above %v", [lib.show(f.name), lib.fixed(share, 3), lib.fixed(f.missing_rate, 3), lib.fixed(share - f.missing_rate, 3), lib.show(p.max_missing_rate)]),
 		"remediation": "fix the upstream data pipeline",
 	}
 }
@@ -327,7 +330,7 @@ deny contains v if {
 	not unusable_share(f)
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
-		"msg": sprintf("feature %v: missing or infinite share not measured (missing_rate %v, inf_rate %v)", [object.get(f, "name", "?"), object.get(f, "missing_rate", null), object.get(f, "inf_rate", null)]),
+		"msg": sprintf("feature %v: missing or infinite share not measured (missing_rate %v, inf_rate %v)", [lib.show(object.get(f, "name", "?")), lib.show(object.get(f, "missing_rate", null)), lib.show(object.get(f, "inf_rate", null))]),
 		"remediation": "scan the feature; evidence needs missing_rate and inf_rate in [0, 1]",
 	}
 }

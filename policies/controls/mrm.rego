@@ -25,7 +25,7 @@ m := lib.m
 #   basis: SUP
 deny contains v if {
 	lib.applies("MRM-INV-01")
-	not lib.valid_ts(m.registered_at)
+	not lib.valid_ts(object.get(m, "registered_at", null))
 	v := {
 		"control": "MRM-INV-01", "severity": "critical",
 		"msg": "inventory: the model version has no registry record (registered_at is missing)",
@@ -39,7 +39,7 @@ deny contains v if {
 	sprintf("%v", [l.version]) != sprintf("%v", [m.version])
 	v := {
 		"control": "MRM-INV-01", "severity": "critical",
-		"msg": sprintf("inventory: inference traffic from unregistered version %v", [l.version]),
+		"msg": sprintf("inventory: inference traffic from unregistered version %v", [lib.show(l.version)]),
 		"remediation": "register every served version, or stop serving it",
 		"evidence": {"version": l.version},
 	}
@@ -80,7 +80,7 @@ deny contains v if {
 	deployed != object.get(m, "registered_calibration_hash", null)
 	v := {
 		"control": "MRM-INV-03", "severity": "medium",
-		"msg": sprintf("deployed calibration %v: does not match the registered calibration %v", [deployed, object.get(m, "registered_calibration_hash", null)]),
+		"msg": sprintf("deployed calibration %v: does not match the registered calibration %v", [lib.show(deployed), lib.show(object.get(m, "registered_calibration_hash", null))]),
 		"remediation": "register the recalibrated model as a new version",
 	}
 }
@@ -98,7 +98,7 @@ deny contains v if {
 	not lib.tier in {"1", "2", "3"}
 	v := {
 		"control": "MRM-TIER-01", "severity": "high",
-		"msg": sprintf("risk tier %v: not one of 1, 2, 3", [lib.tier]),
+		"msg": sprintf("risk tier %v: not one of 1, 2, 3", [lib.show(lib.tier)]),
 		"remediation": "set `risk_tier` to 1, 2 or 3",
 	}
 }
@@ -250,7 +250,7 @@ deny contains v if {
 	lib.blank(object.get(r, "signed_off_by", null))
 	v := {
 		"control": "MRM-UAT-01", "severity": "medium",
-		"msg": sprintf("UAT round %v: not signed off", [object.get(r, "round", "?")]),
+		"msg": sprintf("UAT round %v: not signed off", [lib.show(object.get(r, "round", "?"))]),
 		"remediation": "record `signed_off_by` for every UAT round",
 	}
 }
@@ -270,7 +270,7 @@ deny contains v if {
 	not artifact_match(approved, deployed)
 	v := {
 		"control": "MRM-CHG-01", "severity": "critical",
-		"msg": sprintf("artifact %v: does not match the approved artifact %v", [deployed, approved]),
+		"msg": sprintf("artifact %v: does not match the approved artifact %v", [lib.show(deployed), lib.show(approved)]),
 		"remediation": "deploy the approved artifact, or validate and approve the new one",
 	}
 }
@@ -315,7 +315,7 @@ deny contains v if {
 	not active_exception("validation")
 	v := {
 		"control": "MRM-VAL-01", "severity": "critical",
-		"msg": sprintf("validation outcome %v: not approved", [object.get(val, "outcome", null)]),
+		"msg": sprintf("validation outcome %v: not approved", [lib.show(object.get(val, "outcome", null))]),
 		"remediation": "complete an independent validation, or record a time-boxed exception of type `validation`",
 	}
 }
@@ -334,8 +334,8 @@ active_exception(kind) if {
 	some x in lib.records("exceptions")
 	x.type == kind
 	not lib.blank(object.get(x, "approved_by", null))
-	not lib.stale(x.expires_at, 0)
-	lib.days_since(x.expires_at) <= 0
+	not lib.stale(object.get(x, "expires_at", null), 0)
+	lib.within(lib.days_since(x.expires_at), 0)
 }
 
 # METADATA
@@ -378,11 +378,11 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MRM-VAL-03")
 	who := val.validator_id
-	conflicted := {x | some x in object.get(lib.m, "developer_ids", [])} | {lib.owner}
+	conflicted := {x | some x in lib.coll(object.get(lib.m, "developer_ids", []))} | {lib.owner}
 	who in conflicted
 	v := {
 		"control": "MRM-VAL-03", "severity": "high",
-		"msg": sprintf("validator %v: also developer or owner of the model", [who]),
+		"msg": sprintf("validator %v: also developer or owner of the model", [lib.show(who)]),
 		"remediation": "have the model validated by someone independent of its development and ownership",
 	}
 }
@@ -402,7 +402,7 @@ deny contains v if {
 	not lib.before(changed, object.get(val, "date", null))
 	v := {
 		"control": "MRM-VAL-04", "severity": "critical",
-		"msg": sprintf("material change at %v: not covered by the validation of %v", [changed, object.get(val, "date", null)]),
+		"msg": sprintf("material change at %v: not covered by the validation of %v", [lib.show(changed), lib.show(object.get(val, "date", null))]),
 		"remediation": "revalidate the changed model before it stays in production",
 	}
 }
@@ -421,7 +421,7 @@ deny contains v if {
 	lib.stale(object.get(val, "date", null), lib.params.max_days_between_reviews)
 	v := {
 		"control": "MRM-VAL-05", "severity": "high",
-		"msg": sprintf("last validation %v: older than the tier %v interval of %v days (or invalid)", [object.get(val, "date", null), lib.tier, lib.params.max_days_between_reviews]),
+		"msg": sprintf("last validation %v: older than the tier %v interval of %v days (or invalid)", [lib.show(object.get(val, "date", null)), lib.show(lib.tier), lib.show(lib.params.max_days_between_reviews)]),
 		"remediation": "run the periodic review, or adjust the tier cadence in a data overlay",
 	}
 }
@@ -443,7 +443,7 @@ deny contains v if {
 	lib.stale(object.get(f, "due_date", null), 0)
 	v := {
 		"control": "MRM-VAL-06", "severity": "medium",
-		"msg": sprintf("finding %v: open past its due date %v", [f.id, object.get(f, "due_date", null)]),
+		"msg": sprintf("finding %v: open past its due date %v", [lib.show(f.id), lib.show(object.get(f, "due_date", null))]),
 		"remediation": "close the finding, or have it formally accepted (`accepted_by`)",
 	}
 }
@@ -481,7 +481,7 @@ deny contains v if {
 	not monitored_within(gap)
 	v := {
 		"control": "MRM-MON-02", "severity": "high",
-		"msg": sprintf("monitoring: no evidence within the last %v days", [gap]),
+		"msg": sprintf("monitoring: no evidence within the last %v days", [lib.show(gap)]),
 		"remediation": "run `govern scan` on recent inference logs",
 	}
 }
@@ -503,7 +503,7 @@ deny contains v if {
 	lib.missing(lib.m, "remediation_ticket")
 	v := {
 		"control": "MRM-OUT-01", "severity": "high",
-		"msg": sprintf("back-test: %v consecutive breaches without a remediation ticket", [n]),
+		"msg": sprintf("back-test: %v consecutive breaches without a remediation ticket", [lib.show(n)]),
 		"remediation": "open a remediation (recalibration or redevelopment) and set `remediation_ticket`",
 	}
 }
@@ -548,10 +548,10 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MRM-USE-01")
 	some l in lib.records("inference_logs")
-	not l.use_case in object.get(lib.m, "approved_use_cases", [])
+	not object.get(l, "use_case", null) in lib.coll(object.get(lib.m, "approved_use_cases", []))
 	v := {
 		"control": "MRM-USE-01", "severity": "high",
-		"msg": sprintf("use case %v: traffic outside the approved use cases", [l.use_case]),
+		"msg": sprintf("use case %v: traffic outside the approved use cases", [lib.show(l.use_case)]),
 		"remediation": "stop the unapproved use, or validate and approve the extension",
 		"evidence": {"use_case": l.use_case},
 	}
@@ -571,7 +571,7 @@ deny contains v if {
 	lib.stale(object.get(x, "expires_at", null), 0)
 	v := {
 		"control": "MRM-EXC-01", "severity": "high",
-		"msg": sprintf("exception %v: expired or without a valid expiry (%v)", [object.get(x, "id", "?"), object.get(x, "expires_at", null)]),
+		"msg": sprintf("exception %v: expired or without a valid expiry (%v)", [lib.show(object.get(x, "id", "?")), lib.show(object.get(x, "expires_at", null))]),
 		"remediation": "close the exception, or renew it with a new approval and expiry",
 	}
 }
@@ -583,7 +583,7 @@ deny contains v if {
 	lib.blank(object.get(x, f, null))
 	v := {
 		"control": "MRM-EXC-01", "severity": "high",
-		"msg": sprintf("exception %v: %v missing", [object.get(x, "id", "?"), f]),
+		"msg": sprintf("exception %v: %v missing", [lib.show(object.get(x, "id", "?")), f]),
 		"remediation": sprintf("record `%v` for the exception", [f]),
 	}
 }

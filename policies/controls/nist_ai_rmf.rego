@@ -73,7 +73,7 @@ deny contains v if {
 	not lib.approved(lib.current_stage)
 	v := {
 		"control": "NIST-MG-01", "severity": "high",
-		"msg": sprintf("gate decision: no recorded approval for entering %v", [lib.current_stage]),
+		"msg": sprintf("gate decision: no recorded approval for entering %v", [lib.show(lib.current_stage)]),
 		"remediation": "record the go/no-go decision with `govern approve` (card `approvals:` are claims only)",
 	}
 }
@@ -101,7 +101,7 @@ warn contains v if {
 	lib.stale(lib.get(lib.m, "kill_switch.last_tested_at"), lib.params.kill_switch_test_days)
 	v := {
 		"control": "NIST-MG-02", "severity": "medium",
-		"msg": sprintf("kill switch: not tested within %v days", [lib.params.kill_switch_test_days]),
+		"msg": sprintf("kill switch: not tested within %v days", [lib.show(lib.params.kill_switch_test_days)]),
 		"remediation": "test the kill switch or rollback and record `kill_switch.last_tested_at`",
 	}
 }

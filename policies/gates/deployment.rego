@@ -6,7 +6,7 @@
 #   ...) run from the packs.
 # custom:
 #   id: GATE-DEPLOYMENT
-#   source: CONTROLS.md §5 stage 4; SR 11-7 change control
+#   source: SR 11-7 §IV (implementation and change control); CBUAE MMS 7.5
 #   severity: critical
 #   basis: PROD
 package govern.gates.deployment

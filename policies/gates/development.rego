@@ -3,7 +3,7 @@
 # description: Entry needs gate 1 passed (the model is in `proposed`) and an accountable owner.
 # custom:
 #   id: GATE-DEVELOPMENT
-#   source: CONTROLS.md §5 stage 2; NIST AI RMF GOVERN 2.1
+#   source: SR 26-2 §IV (model development); NIST AI RMF GOVERN 2.1
 #   severity: high
 #   basis: PROD
 package govern.gates.development

@@ -4,11 +4,11 @@
 #   Entry needs gate 4 passed, a go-live date, and (on promotion, not on re-checks of a model
 #   already in production) a shadow run long and large enough whose score PSI against the
 #   champion is in the stable band. Shadow numbers are PROD defaults with no regulatory
-#   source (CONTROLS.md §0.5, §4.2). Continuous controls (drift, performance, incidents, ...)
+#   source: no regulation sets a shadow-run length or size. Continuous controls (drift, performance, incidents, ...)
 #   run from the packs.
 # custom:
 #   id: GATE-PRODUCTION
-#   source: CONTROLS.md §5 stages 4-5; ISO/IEC 42001 A.6.2.5
+#   source: SR 11-7 §IV (implementation tested before use); ISO/IEC 42001 A.6.2.5
 #   severity: high
 #   basis: PROD
 package govern.gates.production
@@ -36,7 +36,7 @@ deny contains v if {
 	not shadow_long_enough
 	v := {
 		"control": "GATE-SHADOW", "severity": "high",
-		"msg": sprintf("shadow run: shorter than %v days or without valid start/end dates", [lib.params.shadow_min_days]),
+		"msg": sprintf("shadow run: shorter than %v days or without valid start/end dates", [lib.show(lib.params.shadow_min_days)]),
 		"remediation": "run the model in shadow for the tier's minimum period and record `shadow.start_at`/`shadow.end_at`",
 	}
 }
@@ -47,7 +47,7 @@ deny contains v if {
 	n < lib.params.shadow_min_decisions
 	v := {
 		"control": "GATE-SHADOW", "severity": "high",
-		"msg": sprintf("shadow run: %v decisions, at least %v required", [n, lib.params.shadow_min_decisions]),
+		"msg": sprintf("shadow run: %v decisions, at least %v required", [lib.show(n), lib.show(lib.params.shadow_min_decisions)]),
 		"remediation": "extend the shadow run",
 	}
 }
@@ -57,15 +57,13 @@ deny contains v if {
 	not shadow_stable
 	v := {
 		"control": "GATE-SHADOW", "severity": "high",
-		"msg": sprintf("shadow run: score PSI vs champion %v is not below %v", [object.get(shadow, "score_psi_vs_champion", null), lib.params.shadow_max_psi]),
+		"msg": sprintf("shadow run: score PSI vs champion %v is not below %v", [lib.show(object.get(shadow, "score_psi_vs_champion", null)), lib.show(lib.params.shadow_max_psi)]),
 		"remediation": "investigate the disagreement between the candidate and the champion",
 	}
 }
 
 shadow_long_enough if {
-	start := lib.ts_ns(shadow.start_at)
-	end := lib.ts_ns(shadow.end_at)
-	(end - start) / lib.day_ns >= lib.params.shadow_min_days
+	lib.reaches(lib.days_between(shadow.start_at, shadow.end_at), lib.params.shadow_min_days)
 }
 
 shadow_stable if {

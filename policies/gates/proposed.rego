@@ -6,7 +6,7 @@
 #   NIST-GV-01, MRM-INV-01) run from the packs of the model's scopes (data.govern.control_stages).
 # custom:
 #   id: GATE-PROPOSED
-#   source: CONTROLS.md §5 stage 1
+#   source: SR 26-2 §III (materiality and approved use); NIST AI RMF MAP 1.1
 #   severity: high
 #   basis: PROD
 package govern.gates.proposed

@@ -5,7 +5,7 @@
 #   "no inference after retirement" run from the packs (MRM-RET-01, INV-ZMB-04, EUAIA-COR-01).
 # custom:
 #   id: GATE-RETIRED
-#   source: CONTROLS.md §5 stage 6; SR 11-7 §VI ("recently retired"); NIST GOVERN 1.7
+#   source: SR 11-7 §VI ("recently retired"); NIST GOVERN 1.7
 #   severity: medium
 #   basis: PROD
 package govern.gates.retired

@@ -6,7 +6,7 @@
 #   EUAIA-RMS-01, MRM-VEN-01) run from the packs.
 # custom:
 #   id: GATE-VALIDATION
-#   source: CONTROLS.md §5 stage 3; SR 11-7 §VI (type and source of inputs); EU AI Act Art. 10(2)
+#   source: SR 11-7 §V (validation before use); SR 11-7 §VI (type and source of inputs); EU AI Act Art. 10(2)
 #   severity: high
 #   basis: PROD
 package govern.gates.validation

@@ -12,7 +12,7 @@ m := object.get(input, "model", {})
 
 ev := object.get(input, "evidence", {})
 
-tier := sprintf("%v", [object.get(m, "risk_tier", "")])
+tier := show(object.get(m, "risk_tier", ""))
 
 # Tier parameters (data.govern.params.tier[<tier>]), undefined for an unknown tier: the
 # gates deny that case (GATE-PARAMS), so no control silently skips a threshold.
@@ -21,7 +21,7 @@ params := data.govern.params.tier[tier]
 # Parameters that do not depend on the tier.
 global := data.govern.params.global
 
-# Accountable owner: CONTROLS.md §3.1 names it `owner_id`; cards also use `owner`.
+# Accountable owner (SR 11-7 §VI: names of the individuals responsible): `owner_id`, or `owner`.
 owner := o if {
 	o := m.owner_id
 	not blank(o)
@@ -30,7 +30,7 @@ owner := o if {
 	not blank(o)
 }
 
-# The monitoring plan: `monitoring_plan` (CONTROLS.md §3.1) or the card's `monitoring`.
+# The monitoring plan: `monitoring_plan` or the card's `monitoring`.
 plan := p if {
 	p := m.monitoring_plan
 	is_object(p)
@@ -50,7 +50,7 @@ approvals := a if {
 # A control applies when the target stage is listed for it in data.govern.control_stages.
 applies(id) if input.stage in data.govern.control_stages[id]
 
-in_scope(s) if s in object.get(m, "regulatory_scope", [])
+in_scope(s) if s in coll(object.get(m, "regulatory_scope", []))
 
 # EU AI Act high-risk: Art. 6(2)/Annex III classification without a valid Art. 6(3) exemption.
 hr if {
@@ -89,15 +89,42 @@ get(obj, path) := object.get(obj, split(path, "."), null)
 # --- the clock -----------------------------------------------------------------------
 # The evaluation clock is input.now (RFC 3339); time.now_ns is never used, so a stored
 # decision re-evaluates to the same answer.
+#
+# One strict timestamp definition, the intersection of what OPA (Go's time.RFC3339) and
+# regorus (chrono) parse: `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDThh:mm:ss[.f{1,9}]`
+# followed by `Z` or `+hh:mm`/`-hh:mm`; uppercase `T` and `Z` only, no space separator,
+# no leap second (:60), offsets below 24 h, a real calendar day (no 2023-02-29), and years
+# 1900-2099 (so that nanoseconds since the epoch, and the difference of two of them, fit a
+# signed 64-bit integer). Anything else is not a timestamp: checks that need one fail
+# closed, on every engine alike.
 
 day_ns := 86400000000000
 
-ts_re := `^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$`
+ts_re := `^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$`
 
 valid_ts(ts) if {
 	is_string(ts)
 	regex.match(ts_re, ts)
+	digits(substring(ts, 8, 2)) <= month_days(digits(substring(ts, 0, 4)), digits(substring(ts, 5, 2)))
 }
+
+# A run of decimal digits (not all zeros) as a number: regorus' to_number refuses "08".
+digits(text) := to_number(trim_left(text, "0"))
+
+leap_year(y) if {
+	y % 4 == 0
+	y % 100 != 0
+}
+
+leap_year(y) if y % 400 == 0
+
+month_days(y, 2) := 29 if leap_year(y)
+
+month_days(y, 2) := 28 if not leap_year(y)
+
+month_days(_, mo) := 30 if mo in {4, 6, 9, 11}
+
+month_days(_, mo) := 31 if mo in {1, 3, 5, 7, 8, 10, 12}
 
 # Nanoseconds since the epoch; a bare date means midnight UTC. Undefined when invalid.
 ts_ns(ts) := time.parse_rfc3339_ns(ts) if {
@@ -110,7 +137,7 @@ ts_ns(ts) := time.parse_rfc3339_ns(concat("", [ts, "T00:00:00Z"])) if {
 	count(ts) == 10
 }
 
-now_ns := ts_ns(input.now)
+now_ns := ts_ns(object.get(input, "now", null))
 
 # Whole days from ts to now (negative when ts is in the future).
 days_since(ts) := (now_ns - ts_ns(ts)) / day_ns
@@ -118,10 +145,98 @@ days_since(ts) := (now_ns - ts_ns(ts)) / day_ns
 # Fail closed: true when ts is missing, malformed, or older than max_days.
 stale(ts, _) if not valid_ts(ts)
 
-stale(ts, max_days) if days_since(ts) > max_days
+stale(ts, max_days) if exceeds(days_since(ts), max_days)
+
+# Days from ts1 to ts2 (a fraction; negative when ts2 is earlier).
+days_between(ts1, ts2) := (ts_ns(ts2) - ts_ns(ts1)) / day_ns
 
 # ts1 strictly before ts2 (both valid).
 before(ts1, ts2) if ts_ns(ts1) < ts_ns(ts2)
+
+# `ns` plus whole calendar years. A 29 February that the target year lacks becomes 1 March,
+# as Go's time.AddDate (OPA) normalises it; regorus leaves time.add_date undefined there,
+# so that case is computed from the day before.
+add_years(ns, years) := time.add_date(ns, years, 0, 0) if not feb29_lost(ns, years)
+
+add_years(ns, years) := time.add_date(ns - day_ns, years, 0, 0) + day_ns if feb29_lost(ns, years)
+
+feb29_lost(ns, years) if {
+	[y, mo, d] := time.date(ns)
+	mo == 2
+	d == 29
+	not leap_year(y + years)
+}
+
+# --- numbers ---------------------------------------------------------------------------
+# Engines differ in number arithmetic (regorus: 64-bit floats; OPA: arbitrary precision)
+# and in how sprintf prints numbers (OPA prints `%!f(int64=25)` for %f on an integer, and
+# large or small floats in exponent form). Thresholds on computed values therefore compare
+# with a tolerance of 1e-9 (values that close count as equal), and messages print numbers
+# through num(): rounded to 6 decimals, trailing zeros dropped.
+
+eps := 0.000000001
+
+# a > b by more than the tolerance.
+exceeds(a, b) if a - b > eps
+
+# a >= b within the tolerance.
+reaches(a, b) if b - a <= eps
+
+# a <= b within the tolerance.
+within(a, b) if a - b <= eps
+
+# x with `d` decimals (0-6), as sprintf's %.<d>f would print it (halves away from zero, no
+# negative zero), identical on every engine. Magnitudes from 1e9 print as whole numbers
+# and from 1e15 are capped: beyond 2^53 the engines' integers and floats part ways.
+fixed(x, d) := s if {
+	is_number(x)
+	abs(x) < 1000000000
+	scale := [1, 10, 100, 1000, 10000, 100000, 1000000][d]
+	n := round(abs(x) * scale)
+	whole := floor(n / scale)
+	frac := substring(sprintf("%d", [(n - (whole * scale)) + scale]), 1, d)
+	s := concat("", [sign(x, n), sprintf("%d", [whole]), dot(frac), frac])
+}
+
+fixed(x, _) := sprintf("%d", [round(x)]) if {
+	is_number(x)
+	abs(x) >= 1000000000
+	abs(x) < 1000000000000000
+}
+
+fixed(x, _) := ">= 1e15" if {
+	is_number(x)
+	x >= 1000000000000000
+}
+
+fixed(x, _) := "<= -1e15" if {
+	is_number(x)
+	x <= -1000000000000000
+}
+
+# A number as text: up to 6 decimals, trailing zeros dropped (0.25, 365, 0.000001).
+num(x) := trim_suffix(trim_right(s, "0"), ".") if {
+	s := fixed(x, 6)
+	contains(s, ".")
+} else := fixed(x, 6)
+
+sign(x, n) := "-" if {
+	x < 0
+	n > 0
+} else := ""
+
+dot(frac) := "." if frac != "" else := ""
+
+# x when it is a collection, else empty. `some v in x` and `v in x` over a scalar are
+# undefined in OPA but an evaluation error in regorus; input documents are not trusted to
+# have the right shapes, so every iteration over input goes through coll().
+coll(x) := x if is_array(x) else := x if is_object(x) else := x if is_set(x) else := []
+
+# x when it is an object, else {} (object.get on a scalar is an error in both engines).
+obj(x) := x if is_object(x) else := {}
+
+# Any value as text: numbers through num(), everything else as sprintf's %v.
+show(x) := num(x) if is_number(x) else := sprintf("%v", [x])
 
 # --- evidence --------------------------------------------------------------------------
 
@@ -147,13 +262,16 @@ psi_value(x) if {
 drift := ev.drift
 
 # Drift features whose metrics could not be computed (fail closed; no status is not "ok").
-unmeasured_features contains f if {
-	some f in drift.features
-	object.get(f, "status", null) != "ok"
+# (object.get, not `f.psi`: `not ok_number(f.psi)` with no psi never fires under OPA,
+# which drops a negated call whose argument is undefined; regorus fires it)
+# A feature that is not even an object is unmeasured too (as {}).
+unmeasured_features contains obj(f) if {
+	some f in coll(drift.features)
+	object.get(obj(f), "status", null) != "ok"
 }
 
 unmeasured_features contains f if {
-	some f in drift.features
+	some f in coll(drift.features)
 	f.status == "ok"
 	not psi_value(object.get(f, "psi", null))
 }
@@ -161,8 +279,8 @@ unmeasured_features contains f if {
 # Monitored features that the latest scan does not report at all.
 unscanned_features contains name if {
 	drift
-	some name in object.get(plan, "features", [])
-	not name in {f.name | some f in drift.features}
+	some name in coll(object.get(plan, "features", []))
+	not name in {f.name | some f in coll(drift.features)}
 }
 
 # Most recent monitoring run over the measured evidence families.
@@ -215,10 +333,10 @@ legal_move if stage_index(input.stage) == stage_index(current_stage) + 1
 legal_move if input.stage == "retired"
 
 gate_baseline contains v if {
-	not valid_ts(input.now)
+	not valid_ts(object.get(input, "now", null))
 	v := {
 		"control": "GATE-CLOCK", "severity": "critical",
-		"msg": sprintf("clock: input.now %v is not an RFC 3339 timestamp", [object.get(input, "now", null)]),
+		"msg": sprintf("clock: input.now %v is not an RFC 3339 timestamp", [show(object.get(input, "now", null))]),
 		"remediation": "evaluate with a valid `now`; govern check sets it",
 	}
 }
@@ -236,7 +354,7 @@ gate_baseline contains v if {
 	not legal_move
 	v := {
 		"control": "GATE-ORDER", "severity": "high",
-		"msg": sprintf("lifecycle: cannot move from %v to %v", [current_stage, input.stage]),
+		"msg": sprintf("lifecycle: cannot move from %v to %v", [show(current_stage), show(input.stage)]),
 		"remediation": sprintf("pass the gates in order: %v", [concat(" -> ", stages)]),
 	}
 }

@@ -77,7 +77,7 @@ SCHEMA: dict[str, Field] = {
         },
     ),
     "lineage": _f(dict, doc="training data and code provenance (free-form keys)", open=True),
-    # Governance facts read by the default policy library (CONTROLS.md §3.1 names).
+    # Governance facts read by the default policy library (see docs/policies.md).
     "owner_id": _f(str, doc="owner's identifier, if different from `owner`"),
     "developer_ids": _f(list, doc="who built the model (MRM-VAL-03)", items=str),
     "tier_rationale": _f(str, doc="why this risk tier (MRM-TIER-01)"),

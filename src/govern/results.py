@@ -39,6 +39,15 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Overlay:
+    """A data overlay a decision was evaluated with: its content is stored with the decision."""
+
+    path: str
+    sha256: str  # of the UTF-8 content
+    content: str
+
+
+@dataclass(frozen=True)
 class Decision:
     """The outcome of evaluating one gate for one model version, as recorded."""
 
@@ -54,6 +63,7 @@ class Decision:
     engine_version: str
     decided_at: str  # RFC 3339, UTC
     packages: tuple[str, ...] = ()
+    overlays: tuple[Overlay, ...] = ()  # --data overlays, in the order they were applied
 
     @property
     def denials(self) -> tuple[Violation, ...]:
@@ -90,6 +100,11 @@ class Decision:
             "engine_version": self.engine_version,
             "decided_at": self.decided_at,
             "packages": list(self.packages),
+            **(
+                {"overlays": [{"path": o.path, "sha256": o.sha256} for o in self.overlays]}
+                if self.overlays
+                else {}
+            ),
         }
 
 

@@ -10,7 +10,7 @@ import pytest
 from govern.cli import app, main
 from govern.cli._app import spread_values
 
-from ..conftest import CARDS
+from ..conftest import CARDS, IMPORT
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -43,8 +43,7 @@ def test_db_after_the_command_is_used(
     db = tmp_path / "after.duckdb"
     assert main(["init", "--db", str(db)]) == 0
     assert db.exists() and not (tmp_path / "govern.duckdb").exists()
-    card = str(CARDS / "credit-risk.yaml")  # declares `deployment`: an audited import
-    assert main(["register", card, "--import-existing", "--reason", "test", "--db", str(db)]) == 0
+    assert main(["register", *IMPORT, str(CARDS / "credit-risk.yaml"), "--db", str(db)]) == 0
     assert main(["audit", "verify", "--db", str(db)]) == 0
     capsys.readouterr()
     missing = tmp_path / "missing.duckdb"

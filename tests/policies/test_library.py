@@ -84,7 +84,7 @@ def test_every_control_has_metadata_and_stages() -> None:
     ids = []
     for f in sorted((POLICIES / "controls").glob("*.rego")):
         ids += re.findall(r"^#   id: (\S+)$", f.read_text(), re.M)
-    stages = yaml.safe_load((POLICIES / "data" / "govern.yaml").read_text())["govern"]
+    stages = yaml.safe_load((POLICIES / "data.yaml").read_text())["govern"]
     assert len(ids) == len(set(ids)) >= 70
     assert set(ids) == set(stages["control_stages"])
     for f in sorted((POLICIES / "controls").glob("*.rego")):

@@ -4,7 +4,7 @@ Random drift evidence (PSI values around the 0.10 / 0.25 band edges, statuses, n
 a production gate of the credit-risk demo card. Each input is decided by every engine
 available; the decisions (allowed, and every violation's kind, control, severity and
 message) must be identical, and the PSI band findings must match a Python oracle of the
-bands in policies/data/govern.yaml, so that agreeing engines cannot agree on nonsense.
+bands in policies/data.yaml, so that agreeing engines cannot agree on nonsense.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from govern.cards import load_card
 from govern.policy import EngineOptions, PreparedPolicies, load
+from govern.policy._opa import bindings_available
 from govern.results import Decision
 from govern.runner.check import card_input
 
@@ -28,7 +29,7 @@ NOW = TODAY_NOON
 PSI_WARN, PSI_DENY = 0.10, 0.25
 EDGES = [0.0, 0.0999999, PSI_WARN, 0.1000001, 0.2499999, PSI_DENY, 0.2500001, 1.0, 12.5]
 STATUSES = ["ok", "ok", "ok", "insufficient_data", "error"]
-OPA_MISSING = "opa binary not on PATH: the opa leg of the differential is skipped"
+OPA_MISSING = "no opa binary and no in-process OPA: the opa leg of the differential is skipped"
 
 psi_values = st.sampled_from(EDGES) | st.floats(0.0, 2.0) | st.none()
 features = st.lists(
@@ -76,7 +77,7 @@ def engines() -> Iterator[dict[str, PreparedPolicies]]:
         "sandbox": load(POLICIES),
         "in-process": load(POLICIES, options=EngineOptions(sandbox=False)),
     }
-    if shutil.which("opa"):
+    if shutil.which("opa") or bindings_available():
         made["opa"] = load(POLICIES, options=EngineOptions(engine="opa"))
     yield made
     for prepared in made.values():
@@ -84,7 +85,7 @@ def engines() -> Iterator[dict[str, PreparedPolicies]]:
 
 
 def test_opa_leg_of_the_differential(engines: dict[str, PreparedPolicies]) -> None:
-    if not shutil.which("opa"):
+    if not (shutil.which("opa") or bindings_available()):
         pytest.skip(OPA_MISSING)
     assert engines["opa"].engine.name == "opa"
 

@@ -18,7 +18,8 @@ MODES = [pytest.param(True, id="sandbox"), pytest.param(False, id="in-process")]
 
 RUNTIME_BUGS = {
     "division by zero": ('deny contains "x" if { 1 / input.zero > 0 }', 5, "divide by zero"),
-    "type error": ('deny contains "x" if { 1 + "a" > 0 }', 5, "expects numeric"),
+    # regorus at evaluation, or OPA's type checker at load (when the bindings are installed)
+    "type error": ('deny contains "x" if { 1 + "a" > 0 }', 5, "expects numeric|rego_type_error"),
     "unsafe variable": ('deny contains "x" if { x > 1 }', 5, "unsafe"),
     "unknown function": ('deny contains "x" if { not_a_builtin(1) }', 5, "not_a_builtin"),
     "builtin error": ('deny contains "x" if { to_number("abc") > 1 }', 5, "parse string"),
@@ -49,7 +50,7 @@ def test_runtime_errors_are_located_errors(
     err = info.value
     assert err.path is not None and err.path.endswith("gate.rego")
     assert err.line == line and err.column is not None
-    assert needle in str(err)
+    assert any(n in str(err) for n in needle.split("|"))
     assert f"gate.rego:{line}:{err.column}" in str(err)
 
 

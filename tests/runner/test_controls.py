@@ -61,7 +61,7 @@ def _bundle(tmp_path: Path) -> BundleControls:
         "lib/common.rego": LIB,
         "controls/mon.rego": PACK,
         "controls/bad.rego": BAD_META,
-        "data/govern.yaml": DATA,
+        "data.yaml": DATA,
         "controls/mon_test.rego": 'package t\n\nx := {"control": "TEST-ONLY"}\n',
     }
     for rel, text in files.items():

@@ -189,22 +189,22 @@ def test_deleted_scan_row_is_detected(db: Path) -> None:
 
 def test_flipped_decision_result_is_detected(db: Path) -> None:
     _tamper(db, "UPDATE decisions SET result = 'allow' WHERE decision_id = 'd3'")
-    _broken(db, 5, _content.ROW_DIFFERS.format(what="decision", id="d3", seq=5))
+    _broken(db, 5, _content.ROW_DIFFERS.format(what="decision", table="decisions", id="d3", seq=5))
 
 
 def test_edited_decision_input_is_detected(db: Path) -> None:
     _tamper(db, """UPDATE decisions SET input = '{"model": {}}' WHERE decision_id = 'd1'""")
-    _broken(db, 3, _content.ROW_DIFFERS.format(what="decision", id="d1", seq=3))
+    _broken(db, 3, _content.ROW_DIFFERS.format(what="decision", table="decisions", id="d1", seq=3))
 
 
 def test_edited_violations_are_detected(db: Path) -> None:
     _tamper(db, "UPDATE decisions SET violations = '[]' WHERE decision_id = 'd1'")
-    _broken(db, 3, _content.ROW_DIFFERS.format(what="decision", id="d1", seq=3))
+    _broken(db, 3, _content.ROW_DIFFERS.format(what="decision", table="decisions", id="d1", seq=3))
 
 
 def test_edited_decision_time_is_detected(db: Path) -> None:
     _tamper(db, "UPDATE decisions SET decided_at = decided_at + INTERVAL 1 MICROSECOND")
-    _broken(db, 3, _content.ROW_DIFFERS.format(what="decision", id="d1", seq=3))
+    _broken(db, 3, _content.ROW_DIFFERS.format(what="decision", table="decisions", id="d1", seq=3))
 
 
 def test_reformatted_json_text_is_not_a_change(db: Path) -> None:
@@ -230,7 +230,7 @@ def test_edited_profile_is_detected(db: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     pid = con.execute("SELECT profile_id FROM profiles").fetchall()[0][0]
     con.close()
-    _broken(db, 6, _content.ROW_DIFFERS.format(what="profile", id=pid, seq=6))
+    _broken(db, 6, _content.ROW_DIFFERS.format(what="profile", table="profiles", id=pid, seq=6))
 
 
 def test_first_mismatch_by_seq_wins(db: Path) -> None:
@@ -239,7 +239,7 @@ def test_first_mismatch_by_seq_wins(db: Path) -> None:
         "UPDATE scans SET kind = 'fairness' WHERE scan_id = 's2'",
         "UPDATE decisions SET stage = 'production' WHERE decision_id = 'd2'",
     )
-    _broken(db, 4, _content.ROW_DIFFERS.format(what="decision", id="d2", seq=4))
+    _broken(db, 4, _content.ROW_DIFFERS.format(what="decision", table="decisions", id="d2", seq=4))
 
 
 def test_row_without_any_audit_record_is_reported(db: Path) -> None:
@@ -278,7 +278,11 @@ def test_cli_reports_table_and_seq(db: Path) -> None:
     _tamper(db, "UPDATE evidence SET value = 0.01 WHERE scan_id = 's1' AND subject = 'income'")
     bad = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 1
-    assert "audit log BROKEN at seq 2: evidence of scan s1 differs from what seq 2" in bad.stdout
+    msg = (
+        "audit log BROKEN at seq 2: rows of scan s1 in table scans or table evidence "
+        "differ from what seq 2"
+    )
+    assert msg in bad.stdout
     js = subprocess.run([*run, "--format", "json"], capture_output=True, text=True, check=False)
     doc = json.loads(js.stdout)
     assert (doc["ok"], doc["first_bad_seq"], doc["content_covered"]) == (False, 2, 6)

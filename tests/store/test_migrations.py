@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -41,14 +42,17 @@ def test_schema1_is_migrated_on_open(db_path: Path) -> None:
         assert store.query("SELECT name, stage FROM model_versions") == [("m", "proposed")]
         assert store.query("SELECT count(*) FROM audit_log") == [(1,)]
         rows = store.query_dicts("SELECT action, subject, payload FROM audit_log")
-        assert rows == [
-            {
-                "action": "migrate",
-                "subject": "schema",
-                "payload": f'{{"from":1,"to":{SCHEMA_VERSION}}}',
-            }
+        assert [(r["action"], r["subject"]) for r in rows] == [("migrate", "schema")]
+        payload = json.loads(rows[0]["payload"])
+        assert (payload["from"], payload["to"]) == (1, SCHEMA_VERSION)
+        # the rows written before binding existed are bound by the migration's record
+        assert [(t, k) for t, k, _ in payload["bound"]] == [
+            ("models", ["m"]),
+            ("model_versions", ["m", "1"]),
         ]
         assert audit.verify(store.conn).ok
+        store.conn.execute("UPDATE model_versions SET stage = 'production'")
+        assert not audit.verify(store.conn).ok
         assert store.query("SELECT count(*) FROM v_model_status") == [(1,)]
 
 

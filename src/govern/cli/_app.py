@@ -11,6 +11,7 @@ Two habits of other command-line tools are supported here, once for every comman
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -19,6 +20,25 @@ from typing import Any
 
 import click
 from rich.console import Console
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds in a range: `nan` and `inf` are refused, not waited on.
+
+    click's FloatRange compares with < and >, which are false for NaN, so `nan` would pass
+    and disable a limit; `inf` would wait forever.
+    """
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """A finite float within the range, else a usage error (exit 2)."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return float(number)
 
 
 @dataclass
@@ -190,7 +210,7 @@ class GovernGroup(click.Group):
 @click.option(
     "--lock-timeout",
     envvar="GOVERN_LOCK_TIMEOUT",
-    type=click.FloatRange(min=0),
+    type=Seconds(min=0),
     default=None,
     metavar="SECONDS",
     help=_LOCK_HELP,

@@ -53,6 +53,7 @@ def verify(ctx: AppContext, anchor: Path | None, fmt: str) -> None:
             "anchored": result.anchored,
             "content_covered": result.content_covered,
             "not_content_covered": result.not_content_covered,
+            "bound_rows": result.bound_rows,
         }
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
     elif result.ok:
@@ -61,6 +62,10 @@ def verify(ctx: AppContext, anchor: Path | None, fmt: str) -> None:
         click.echo(
             f"content: {result.content_covered} scan/decision/baseline records match their rows"
             f", {result.not_content_covered} not content-covered (written before digests)"
+        )
+        click.echo(
+            f"state: {result.bound_rows} rows of models, versions, lifecycle events, approvals "
+            "and scan partials match their records; every version's stage matches the trail"
         )
         click.echo(f"head: seq {result.head.seq} hash {result.head.hash}")
     else:
@@ -91,5 +96,13 @@ def head(ctx: AppContext, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        from govern.errors import UserInputError
+
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserInputError(
+                f"cannot write the audit head: {exc.strerror}; pass -o with a writable path",
+                path=output,
+            ) from exc
         click.echo(f"wrote audit head seq {tip.seq} to {output}", err=True)

@@ -184,6 +184,7 @@ def check(
         evidence=evidence,
         db=app_ctx.db,
         fail_on=fail_on,
+        lock_timeout=app_ctx.lock_timeout,
     )
     color = sys.stdout.isatty() and not _no_color()
     try:

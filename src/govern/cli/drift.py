@@ -79,7 +79,7 @@ def baseline(
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    with Store.open(ctx.db) as store:
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         result = run_baseline(store, ref, data=list(data), strategy=binning, n_bins=bins)
     kinds = [c.kind for c in result.profiles.columns]
     ctx.console.print(
@@ -125,7 +125,10 @@ def scan(
     t0 = parse_when(since, "--since") if since else None
     t1 = parse_when(until, "--until") if until else None
     bar = _Bar() if ctx.progress else None
-    with Store.open(ctx.db) as store, bar if bar is not None else nullcontext():
+    with (
+        Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
+        bar if bar is not None else nullcontext(),
+    ):
         result = run_scan(
             store,
             ref,

@@ -1,4 +1,4 @@
-"""Policy commands: `policy test`, `policy list`, `decision replay`; shared engine options.
+"""Policy commands: `policy test|check|list`, `decision replay`; shared engine options.
 
 `engine_options` is the decorator `check` uses too, so every command that evaluates Rego
 takes the same flags and builds one `EngineOptions`.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from govern.cli._app import AppContext, app, pass_app
+from govern.cli._app import AppContext, Seconds, app, pass_app
 
 if TYPE_CHECKING:
     from govern.policy import EngineOptions, PreparedPolicies
@@ -42,7 +42,7 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option(
         "--timeout",
-        type=click.FloatRange(min=0.1),
+        type=Seconds(min=0.1),
         default=10.0,
         show_default=True,
         help="Seconds one evaluation may take.",
@@ -139,11 +139,19 @@ def policy() -> None:
 @policy.command("test")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--run", "match", default=None, help="Only tests whose package.name contains this.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True)
 @click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True)
 @click.option("--allow-builtin", multiple=True, metavar="NAME")
 @click.option("--data", "overlays", multiple=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["regorus", "opa"]),
+    default="regorus",
+    show_default=True,
+    help="opa: real OPA in-process (no coverage), as `opa test` would run them.",
+)
 @pass_app
 def test_cmd(
     ctx: AppContext,
@@ -154,6 +162,7 @@ def test_cmd(
     allow_builtin: tuple[str, ...],
     overlays: tuple[Path, ...],
     fmt: str,
+    engine_name: str,
 ) -> None:
     """Run the test_* rules under DIRECTORY; exit 1 on any failure."""
     from dataclasses import asdict
@@ -168,6 +177,7 @@ def test_cmd(
         limits=Limits(timeout_s=timeout, memory_mb=memory_limit),
         allow_builtins=allow_builtin,
         match=match,
+        engine_name=engine_name,
     )
     if fmt == "json":
         doc = {
@@ -193,6 +203,46 @@ def test_cmd(
             c.print("no test_* rules found")
         c.print(f"{len(report.tests) - len(report.failed)} passed, {len(report.failed)} failed")
     raise SystemExit(report.exit_code())
+
+
+@policy.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True)
+@click.option("--allow-builtin", multiple=True, metavar="NAME")
+@click.option("--data", "overlays", multiple=True, type=click.Path(path_type=Path))
+@pass_app
+def check_cmd(
+    ctx: AppContext,
+    directory: Path | None,
+    timeout: float,
+    memory_limit: int,
+    allow_builtin: tuple[str, ...],
+    overlays: tuple[Path, ...],
+) -> None:
+    """Parse, compile and lint DIRECTORY like `opa check --strict`; exit 2 on any finding.
+
+    Compile errors anywhere in the bundle (OPA's whole-bundle compile when the in-process
+    OPA is installed), refused builtins, strict-mode findings (unused or duplicate imports,
+    deprecated builtins, input/data as names) and METADATA catalogue problems. For
+    pre-commit hooks.
+    """
+    from govern.policy import Limits
+    from govern.policy._check import check_policies
+    from govern.runner.check import default_policy_dir
+
+    root = directory or default_policy_dir()
+    findings = check_policies(
+        root,
+        data=overlays,
+        limits=Limits(timeout_s=timeout, memory_mb=memory_limit),
+        allow_builtins=allow_builtin,
+    )
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if not ctx.quiet:
+        ctx.console.print(f"{root}: {len(findings)} problem(s)" if findings else f"{root}: ok")
+    raise SystemExit(2 if findings else 0)
 
 
 def _markdown(controls: list[Any]) -> str:
@@ -254,11 +304,16 @@ def replay_cmd(
 ) -> None:
     """Re-evaluate a stored decision on its stored input; exit 1 if the outcome differs."""
     from govern.runner.check import default_policy_dir
-    from govern.runner.replay import replay
+    from govern.runner.replay import replay, replay_stored
     from govern.store import Store
 
-    with prepare(policies or default_policy_dir(), engine) as prepared, Store.open(ctx.db) as store:
-        result = replay(store, prepared, decision_id)
+    root = policies or default_policy_dir()
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
+        if engine[1]:  # overlays given on the command line replace the stored ones
+            with prepare(root, engine) as prepared:
+                result = replay(store, prepared, decision_id)
+        else:
+            result = replay_stored(store, root, engine[0], decision_id)
     if fmt == "json":
         doc = {
             "decision_id": decision_id,

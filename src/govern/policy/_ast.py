@@ -4,6 +4,15 @@ The engine adapters need two facts the Rego text does not give cheaply: which ru
 package defines (so that one query can gather `deny` and `warn` of many packages without
 an undefined package making the whole query undefined), and which functions are called
 (so that side-effecting builtins are refused before anything is evaluated).
+
+Calls are resolved as regorus resolves them (checked in tests/policy/test_capabilities.py):
+a call `a.b(...)` runs a user function when one is defined at `data.<package>.a.b` or, if
+`a` is an import (`import data.x` / `import data.x as a`), at `data.x.b`; otherwise the
+builtin named by the call as written runs, imports notwithstanding. So `import data.time`
+does not shadow `time.now_ns()` unless `data.time.now_ns` is a function (a rule `now_ns :=
+1` does not count), and `time["now_ns"]()` is the builtin `time.now_ns`. OPA resolves
+imports first (compile.go `resolveRefsInExpr`), which only ever yields user functions or
+a compile error, so the regorus rule is the stricter of the two.
 """
 
 from __future__ import annotations
@@ -19,10 +28,11 @@ from govern.errors import PolicyLoadError
 class Call:
     """One function call site."""
 
-    name: str
+    name: str  # as written, string brackets as dots: time["now_ns"] -> time.now_ns
     path: str
     line: int
     column: int
+    function: str | None = None  # the user function it resolves to, None for a builtin
 
 
 @dataclass
@@ -33,6 +43,8 @@ class BundleInfo:
     calls: list[Call] = field(default_factory=list)
     # (package, rule) -> (file, line) of its first definition
     locations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    # full paths (`data.pkg.f`) of every user-defined function
+    functions: set[str] = field(default_factory=set)
 
 
 def _ref_name(node: Any) -> str | None:
@@ -70,32 +82,73 @@ def _head_name(rule: dict[str, Any]) -> tuple[str, int] | None:
     return name.split(".")[0], int(node.get("span", {}).get("line", 0))
 
 
-def _import_names(imports: list[dict[str, Any]], source: bytes) -> set[str]:
-    """Local names bound by `import data.x` / `import data.x as y` (they shadow builtins)."""
-    names = set()
+def _call_name(node: Any) -> str | None:
+    """Dotted name a call is made by: Var / RefDot / RefBrack with a string index."""
+    parts: list[str] = []
+    while isinstance(node, dict):
+        if "Var" in node:
+            parts.append(str(node["Var"]["value"]))
+            return ".".join(reversed(parts))
+        if "RefDot" in node:
+            parts.append(str(node["RefDot"]["field"][1]))
+            node = node["RefDot"]["refr"]
+        elif "RefBrack" in node and "String" in node["RefBrack"].get("index", {}):
+            parts.append(str(node["RefBrack"]["index"]["String"]["value"]))
+            node = node["RefBrack"]["refr"]
+        else:
+            return None
+    return None
+
+
+def _function_path(rule: dict[str, Any], package: str) -> str | None:
+    """`data.<package>.<head>` of a function definition, None for other rules."""
+    head = rule.get("Spec", {}).get("head", {})
+    if "Func" not in head:
+        return None
+    name = _call_name(head["Func"]["refr"])
+    return f"data.{package}.{name}" if name else None
+
+
+def _imports(imports: list[dict[str, Any]], source: bytes) -> dict[str, str]:
+    """Local name -> imported `data.` path (`import data.x.y` binds y, `as z` binds z)."""
+    names: dict[str, str] = {}
     for imp in imports:
+        full = _call_name(imp.get("refr"))
+        if not full or not full.startswith("data."):
+            continue  # input.*, rego.v1, future.keywords: never user functions
         alias = imp.get("as")
         if isinstance(alias, dict) and "start" in alias:  # a span into the source
-            names.add(source[alias["start"] : alias["end"]].decode(errors="replace"))
+            local = source[alias["start"] : alias["end"]].decode(errors="replace")
         else:
-            full = _ref_name(imp.get("refr"))
-            if full and full.startswith("data."):
-                names.add(full.split(".")[-1])
+            local = full.split(".")[-1]
+        names[local] = full
     return names
 
 
-def _calls(node: Any, path: str, local: set[str]) -> list[Call]:
-    found: list[Call] = []
+def _resolve(name: str, package: str, imports: dict[str, str], functions: set[str]) -> str | None:
+    """The user function a call named `name` runs, or None when it runs a builtin."""
+    if name.startswith("data."):
+        return name
+    candidates = [f"data.{package}.{name}"]
+    head, _, rest = name.partition(".")
+    if head in imports:
+        candidates.append(imports[head] + (f".{rest}" if rest else ""))
+    return next((c for c in candidates if c in functions), None)
+
+
+def _calls(node: Any) -> list[tuple[str, int, int]]:
+    """(name, line, column) of every call under `node`."""
+    found: list[tuple[str, int, int]] = []
     stack = [node]
     while stack:
         cur = stack.pop()
         if isinstance(cur, dict):
             call = cur.get("Call")
             if isinstance(call, dict) and "fcn" in call:
-                name = _ref_name(call["fcn"])
-                if name and name.split(".")[0] not in local:
+                name = _call_name(call["fcn"])
+                if name:
                     span = call.get("span", {})
-                    found.append(Call(name, path, int(span.get("line", 0)), span.get("col", 0)))
+                    found.append((name, int(span.get("line", 0)), int(span.get("col", 0))))
             stack.extend(cur.values())
         elif isinstance(cur, list):
             stack.extend(cur)
@@ -109,6 +162,7 @@ def analyse(ast_json: str) -> BundleInfo:
     except (RecursionError, ValueError) as exc:
         raise PolicyLoadError(f"read policy syntax tree: {type(exc).__name__}") from exc
     info = BundleInfo()
+    pending = []
     for module in modules:
         path = str(module["source"]["file"])
         ast = module["ast"]
@@ -119,7 +173,14 @@ def analyse(ast_json: str) -> BundleInfo:
             if head:
                 rules.add(head[0])
                 info.locations.setdefault((package, head[0]), (path, head[1]))
+            function = _function_path(rule, package)
+            if function:
+                info.functions.add(function)
         source = str(module["source"].get("contents", "")).encode()
-        local = _import_names(ast.get("imports", []), source)
-        info.calls.extend(_calls(ast.get("rules", []), path, local))
+        imports = _imports(ast.get("imports", []), source)
+        pending.append((path, package, imports, _calls(ast.get("rules", []))))
+    for path, package, imports, calls in pending:  # functions of every module are known now
+        for name, line, col in calls:
+            function = _resolve(name, package, imports, info.functions)
+            info.calls.append(Call(name, path, line, col, function))
     return info

@@ -12,6 +12,10 @@ from govern import _yaml
 from govern.errors import PolicyLoadError
 
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
+OUTSIDE = (
+    "a symlink leading outside the policy directory (to {target}); policies and their data "
+    "must live inside it, so that the bundle hash covers what is evaluated: copy the file in"
+)
 NOT_UTF8 = "not UTF-8 text (byte 0x{byte:02x}: {reason}); save the file as UTF-8"
 
 
@@ -23,6 +27,7 @@ class Bundle:
     modules: tuple[tuple[str, str], ...]  # (path relative to root, source)
     data: dict[str, Any]
     sha256: str
+    overlays: tuple[tuple[str, str], ...] = ()  # (path, UTF-8 text) of each data overlay
 
     @property
     def paths(self) -> list[str]:
@@ -39,6 +44,17 @@ def _merge(into: dict[str, Any], doc: dict[str, Any], path: str, prefix: str = "
                 continue
             raise PolicyLoadError(f"data key {where!r} is defined twice", path=path)
         into[key] = value
+
+
+def _at_directory(rel: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` placed under the path of its directory, as OPA's loader does.
+
+    `policies/data.yaml` is `data`, `policies/org/limits.yaml` is `data.org`: the same
+    layout therefore loads identically in govern and in stock `opa test` / `opa eval -d`.
+    """
+    for part in reversed(Path(rel).parent.parts):
+        doc = {part: doc}
+    return doc
 
 
 def read_text(path: Path, shown: str) -> str:
@@ -98,25 +114,30 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
     data: dict[str, Any] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in base.rglob("*") if p.is_file())
+    inside = base.resolve()
     for p in files:
         rel = p.relative_to(base).as_posix()
+        if p.suffix in (".rego", *DATA_SUFFIXES) and not p.resolve().is_relative_to(inside):
+            raise PolicyLoadError(OUTSIDE.format(target=p.resolve()), path=p)
         if p.suffix == ".rego":
             source = read_text(p, str(p))
             modules.append((str(base / rel), source))
         elif p.suffix in DATA_SUFFIXES:
-            _merge(data, _read_data(p, str(p)), str(p))
+            _merge(data, _at_directory(rel, _read_data(p, str(p))), str(p))
         else:
             continue
         digest.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
     if not modules:
         raise PolicyLoadError("no .rego files found", path=base)
+    kept: list[tuple[str, str]] = []
     for overlay in overlays:
         op = Path(overlay)
         if not op.is_file():
             raise PolicyLoadError("data overlay not found", path=op)
         _deep_override(data, _read_data(op, str(op)))
         digest.update(b"overlay\0" + op.read_bytes() + b"\0")
-    return Bundle(base, tuple(modules), data, digest.hexdigest())
+        kept.append((str(op), read_text(op, str(op))))  # stored with decisions, for replay
+    return Bundle(base, tuple(modules), data, digest.hexdigest(), tuple(kept))
 
 
 def _deep_override(into: dict[str, Any], doc: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.errors import PolicyEvalError, PolicyLimitError
 from govern.policy import _worker
-from govern.policy._regorus import first_value_of, located
+from govern.policy._regorus import first_value_of
 from govern.policy._sandbox import CRASH_MSG, OOM_MSG, TIMEOUT_MSG, _Child, _rss_mb
 
 if TYPE_CHECKING:
@@ -107,9 +107,9 @@ def evaluate_many(
     for child in engine.live_extras()[: max(workers - 1, 0)]:  # compiled by an earlier call
         slots.append(_Slot(child))
         start(slots[-1])
-    load = json.dumps({**engine.load_request, "ast": False}).encode()
+    load = json.dumps({**engine.load_request, "ast": False, "opa_check": False}).encode()
     for _ in range(len(slots), min(workers, len(slots) + len(todo))):
-        extra = engine.adopt(_Child())
+        extra = engine.adopt(_Child(engine.child_env))
         slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
         _send_raw(extra, load, 0, "compile policy")
     while any(s.loading or s.batch for s in slots):
@@ -148,7 +148,7 @@ def evaluate_many(
                     except PolicyEvalError as exc:
                         results[current] = exc
                 else:
-                    results[current] = located(answer["error"], PolicyEvalError, context)
+                    results[current] = engine.locate(answer["error"], PolicyEvalError, context)
                 slot.pos += 1
                 slot.deadline = time.monotonic() + limits.timeout_s
                 if slot.pos == len(slot.batch):

@@ -7,6 +7,7 @@ Decision with `allowed=True` can only come from a policy that ran and found noth
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,11 +18,11 @@ from govern.clock import rfc3339, utcnow
 from govern.errors import PolicyEvalError, PolicyLimitError, UserInputError
 from govern.policy._ast import BundleInfo
 from govern.policy._bundle import Bundle, read_bundle
-from govern.policy._capabilities import check_calls
+from govern.policy._capabilities import check_calls, engine_denials
 from govern.policy._conventions import RULES, applicable_packages, parse_rule_value
 from govern.policy._input import encode_input, input_hash
 from govern.policy._sandbox import Limits
-from govern.results import Decision, Violation
+from govern.results import Decision, Overlay, Violation
 
 ENGINES = ("regorus", "opa")
 UNKNOWN_ENGINE = "unknown engine {name!r}; valid engines are: " + ", ".join(ENGINES)
@@ -60,9 +61,12 @@ class EngineOptions:
 
 
 def _make_engine(bundle: Bundle, options: EngineOptions) -> Engine:
+    deny = engine_denials(options.allow_builtins)
     if options.engine == "opa":
-        from govern.policy._opa import OpaEngine
+        from govern.policy._opa import OpaEngine, find_opa, in_process_engine
 
+        if find_opa() is None:  # real OPA in-process, always in the sandbox child
+            return in_process_engine(bundle.modules, bundle.data, limits=options.limits)
         return OpaEngine(bundle.modules, bundle.data, limits=options.limits)
     if options.engine != "regorus":
         raise UserInputError(UNKNOWN_ENGINE.format(name=options.engine))
@@ -70,11 +74,11 @@ def _make_engine(bundle: Bundle, options: EngineOptions) -> Engine:
         from govern.policy._sandbox import SandboxEngine
 
         return SandboxEngine(
-            bundle.modules, bundle.data, limits=options.limits, coverage=options.coverage
+            bundle.modules, bundle.data, limits=options.limits, coverage=options.coverage, deny=deny
         )
     from govern.policy._regorus import RegorusEngine
 
-    return RegorusEngine(bundle.modules, bundle.data, coverage=options.coverage)
+    return RegorusEngine(bundle.modules, bundle.data, coverage=options.coverage, deny=deny)
 
 
 class PreparedPolicies:
@@ -86,10 +90,17 @@ class PreparedPolicies:
         self.engine: Engine = _make_engine(bundle, self.options)
         try:
             check_calls(self.engine.info.calls, self.options.allow_builtins)
+            deferred = getattr(self.engine, "deferred_error", None)
+            if deferred is not None:  # OPA's whole-bundle compile error
+                raise deferred
         except Exception:
             self.engine.close()
             raise
         self._queries: dict[tuple[str, ...], tuple[str, list[tuple[str, str]]]] = {}
+        self._overlays = tuple(
+            Overlay(path, hashlib.sha256(text.encode("utf-8")).hexdigest(), text)
+            for path, text in bundle.overlays
+        )
 
     def __enter__(self) -> PreparedPolicies:
         return self
@@ -234,6 +245,7 @@ class PreparedPolicies:
             engine_version=self.engine.version,
             decided_at=rfc3339(utcnow()),
             packages=tuple(packages),
+            overlays=self._overlays,
         )
 
 

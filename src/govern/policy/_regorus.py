@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -81,15 +82,24 @@ class RegorusEngine:
         data: dict[str, Any],
         *,
         coverage: bool = False,
+        deny: Sequence[tuple[str, int, str]] = (),
     ) -> None:
         try:
             self._engine, packages, ast = _worker.compile_bundle(
-                modules, json.dumps(data), coverage=coverage
+                modules, json.dumps(data), coverage=coverage, deny=deny
             )
         except _worker.CompileFailed as exc:
             raise located(str(exc), PolicyLoadError, "compile policy") from exc
         self.packages = set(packages)
         self.info: BundleInfo = analyse(ast)
+        self.deferred_error: PolicyLoadError | None = None
+        opa_error = _worker.opa_compile_error(modules, json.dumps(data))
+        if opa_error:
+            from govern.policy._opa import opa_located
+
+            err = opa_located(opa_error, PolicyLoadError, "compile policy", dict(modules))
+            assert isinstance(err, PolicyLoadError)
+            self.deferred_error = err
 
     @property
     def version(self) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from govern.errors import PolicyError
 from govern.policy._bundle import read_bundle
-from govern.policy._capabilities import check_calls
+from govern.policy._capabilities import check_calls, engine_denials
 from govern.policy._sandbox import Limits, SandboxEngine
 
 TEST_PREFIX = "test_"
@@ -83,12 +83,26 @@ def run_tests(
     limits: Limits | None = None,
     allow_builtins: tuple[str, ...] = (),
     match: str | None = None,
+    engine_name: str = "regorus",
 ) -> TestReport:
-    """Run every `test_*` rule under `policies` (those containing `match`, if given)."""
+    """Run every `test_*` rule under `policies` (those containing `match`, if given).
+
+    `engine_name="opa"` runs them on real OPA in-process (what `opa test` would report);
+    coverage is then not reported.
+    """
     bundle = read_bundle(policies, data)
-    engine = SandboxEngine(bundle.modules, bundle.data, limits=limits, coverage=True)
+    engine = SandboxEngine(
+        bundle.modules,
+        bundle.data,
+        limits=limits,
+        coverage=True,
+        deny=engine_denials(allow_builtins),
+        engine=engine_name,
+    )
     try:
         check_calls(engine.info.calls, allow_builtins)
+        if engine.deferred_error is not None:
+            raise engine.deferred_error
         found = sorted(
             (loc, package, rule)
             for (package, rule), loc in engine.info.locations.items()
@@ -117,6 +131,8 @@ def run_tests(
 
 
 def _coverage(engine: SandboxEngine) -> tuple[FileCoverage, ...]:
+    if engine.name != "regorus":
+        return ()
     try:
         report = json.loads(engine.coverage_json())
     except PolicyError:

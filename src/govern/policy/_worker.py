@@ -6,7 +6,15 @@ parent over a private pipe with length-prefixed JSON frames; fd 1 is pointed at 
 so that nothing a native library writes can corrupt the protocol or the parent's stdout.
 
 Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "coverage": b,
-            "ast": b (default true: answer with the AST)}
+            "ast": b (default true: answer with the AST),
+            "deny": [[builtin, arity, message], ...] (builtins the engine may not run),
+            "engine": "regorus" | "opa" (default regorus; "opa" evaluates with the real OPA
+                      compiled in-process, package opa-golib-python-bindings, while regorus
+                      still parses the bundle for its packages and AST),
+            "opa_check": b (regorus: answer with "opa_error", OPA's compile error or null;
+                      also compile the whole bundle with OPA when the
+                      bindings are installed, so that a rule no query reaches is still
+                      checked for safety and types as OPA would; regorus compiles lazily)}
            {"op": "eval", "input": JSON-text, "query": text}
            {"op": "eval_many", "items": [[JSON-text, query], ...]}   (one answer per item,
                                          {"ok": true, "doc": engine result} or an error)
@@ -18,8 +26,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 os.environ.setdefault("RUST_BACKTRACE", "0")
@@ -31,7 +41,128 @@ _HEADER = struct.Struct("!I")
 
 
 class CompileFailed(Exception):
-    """A module or the data document was rejected by regorus (message is the engine's)."""
+    """A module or the data document was rejected by an engine (message is the engine's)."""
+
+
+class OpaBundle:
+    """The bundle compiled by real OPA (in-process bindings); evaluates like a regorus Engine.
+
+    OPA compiles lazily, on the first query, so load() runs a trivial query to surface
+    every compile error (unsafe variables, type errors, ...) at load time.
+    """
+
+    VALUE = "__govern_value__"
+    AD_HOC_MAX = 24  # distinct ad-hoc queries (~10 MB each in the bindings' cache) per engine
+
+    def __init__(self, modules: Any, data_json: str) -> None:
+        from opa_bindings import OpaError
+
+        self._error = OpaError
+        self._modules, self._data = list(modules), json.loads(data_json)
+        self._ad_hoc: set[str] = set()
+        try:
+            self.engine = self._compile()
+        except OpaError as exc:
+            raise CompileFailed(f"opa: {exc.message}") from exc
+
+    def _compile(self) -> Any:
+        from opa_bindings import OpaEngine
+
+        engine = OpaEngine()
+        engine.print_handler = _drop_print  # print() output is dropped, never written
+        for path, source in self._modules:
+            engine.add_policy(path, source)
+        engine.add_data(self._data)
+        engine.eval_query(f"{self.VALUE} := true")  # compiles every module now
+        return engine
+
+    def _ad_hoc_query(self, query: str) -> None:
+        """Compile the engine anew past AD_HOC_MAX distinct ad-hoc queries.
+
+        The bindings cache every distinct query and never evict (`govern policy test` asks
+        one query per test rule).
+        """
+        if query not in self._ad_hoc and len(self._ad_hoc) >= self.AD_HOC_MAX:
+            self.engine.close()
+            self.engine = self._compile()
+            self._ad_hoc.clear()
+        self._ad_hoc.add(query)
+
+    def close(self) -> None:
+        """Release the Go engine."""
+        self.engine.close()
+
+    def evaluate(self, input_json: str, query: str) -> str:
+        """Raw JSON result of `query` in regorus' shape ({"result": [{"expressions": ...}]}).
+
+        govern's queries gather the rules of a varying list of packages (`[data.a.deny,
+        data.b.warn]`); such a list is evaluated one document at a time: the bindings keep
+        a prepared query (several MB) per distinct document, two per package this way
+        instead of one per combination (which grew past the memory cap), and evaluating a
+        prepared document costs a few ms where an ad-hoc query costs ~40 ms. Any other
+        query (a test rule, a fixture) is evaluated ad hoc, so it leaves nothing behind.
+        """
+        from opa_bindings import OpaUndefinedError
+
+        doc = json.loads(input_json)
+        refs = _ref_list(query)
+        try:
+            if refs is None:
+                self._ad_hoc_query(query)
+                rows = self.engine.eval_query(f"{self.VALUE} := {query}", doc)
+                result = [{"expressions": [{"value": r[self.VALUE]}]} for r in rows[:1]]
+                return json.dumps({"result": result})
+            values = [self.engine.eval_document(ref.removeprefix("data."), doc) for ref in refs]
+        except OpaUndefinedError:  # one undefined element leaves the whole query undefined
+            return json.dumps({"result": []})
+        except self._error as exc:
+            raise RuntimeError(f"opa: {exc.message}") from exc
+        value: Any = values if query.startswith("[") else values[0]
+        return json.dumps({"result": [{"expressions": [{"value": value}]}]})
+
+
+_REF = re.compile(r"data(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _ref_list(query: str) -> list[str] | None:
+    """The deny/warn references of a query `data.a.deny` or `[data.a.deny, data.b.warn]`."""
+    inner = query[1:-1] if query.startswith("[") and query.endswith("]") else query
+    parts = [p.strip() for p in inner.split(",")]
+    if not parts or not all(_REF.fullmatch(p) for p in parts):
+        return None
+    return parts if all(p.rsplit(".", 1)[-1] in ("deny", "warn") for p in parts) else None
+
+
+def _drop_print(message: str, location: str) -> None:
+    del message, location
+
+
+def opa_compile_error(modules: Any, data_json: str) -> str | None:
+    """OPA's first compile error for the whole bundle, None if it compiles or OPA is absent.
+
+    regorus compiles a rule only when a query reaches it; OPA compiles every rule, so an
+    unsafe variable in a helper no gate calls is still refused, as `opa check` would.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("opa_bindings") is None:
+        return None
+    try:
+        OpaBundle(modules, data_json).close()
+    except CompileFailed as exc:
+        return str(exc)
+    return None
+
+
+class Refused(RuntimeError):
+    """A denied builtin was called (raised inside regorus, which reports it as an error)."""
+
+
+def _refuser(message: str) -> Any:
+    def refuse(*_args: Any) -> Any:
+        raise Refused(message)
+
+    return refuse
 
 
 def compile_bundle(
@@ -40,13 +171,17 @@ def compile_bundle(
     *,
     coverage: bool = False,
     ast: bool = True,
+    deny: Sequence[Sequence[Any]] = (),
 ) -> tuple[Any, list[str], str]:
     """An Engine holding `modules` and `data`, its packages, and its AST as JSON text.
 
-    `ast=False` returns "" for the AST: a pool child only evaluates.
+    `ast=False` returns "" for the AST: a pool child only evaluates. Each `deny` builtin is
+    replaced by an extension that raises: regorus looks extensions up before its builtins.
     """
     engine = regorus.Engine()
     engine.set_gather_prints(True)  # print() output is kept in the engine, never written out
+    for name, arity, message in deny:
+        engine.add_extension(str(name), int(arity), _refuser(str(message)))
     if coverage:
         engine.set_enable_coverage(True)
     for path, source in modules:
@@ -64,6 +199,8 @@ def compile_bundle(
 
 def evaluate(engine: Any, input_json: str, query: str) -> str:
     """Raw JSON result of `query`; prints gathered during evaluation are discarded."""
+    if isinstance(engine, OpaBundle):
+        return engine.evaluate(input_json, query)
     try:
         engine.set_input_json(input_json)
         return str(engine.eval_query_as_json(query))
@@ -134,13 +271,22 @@ def _serve(fd_in: int, fd_out: int) -> None:
                     req["data"],
                     coverage=bool(req.get("coverage")),
                     ast=bool(req.get("ast", True)),
+                    deny=req.get("deny", []),
                 )
-                write_frame(fd_out, {"ok": True, "packages": packages, "ast": ast})
+                opa_error = None
+                if req.get("engine") == "opa":
+                    engine = OpaBundle(req["modules"], req["data"])
+                elif req.get("opa_check"):
+                    opa_error = opa_compile_error(req["modules"], req["data"])
+                answer = {"ok": True, "packages": packages, "ast": ast, "opa_error": opa_error}
+                write_frame(fd_out, answer)
             elif op == "eval":
                 result = evaluate(engine, req["input"], req["query"])
                 write_frame(fd_out, {"ok": True, "result": result})
             elif op == "eval_many":
                 _eval_many(engine, req["items"], fd_out)
+            elif op == "coverage" and isinstance(engine, OpaBundle):
+                write_frame(fd_out, {"ok": False, "stage": op, "error": "opa: no coverage"})
             elif op == "coverage":
                 write_frame(fd_out, {"ok": True, "report": engine.get_coverage_report_as_json()})
             else:

@@ -372,6 +372,7 @@ class CheckRequest:
     fail_on: str = "deny"
     root: Path = field(default_factory=lambda: Path("."))
     options: EngineOptions | None = None  # engine, sandbox, limits, allowed builtins
+    lock_timeout: float | None = None  # None: $GOVERN_LOCK_TIMEOUT, else 10 s
 
 
 def run_check(request: CheckRequest) -> Report:
@@ -418,7 +419,7 @@ def run_check(request: CheckRequest) -> Report:
         if use_db:
             from govern.store import Store
 
-            with Store.open(request.db) as store:
+            with Store.open(request.db, lock_timeout=request.lock_timeout) as store:
                 for card in cards:
                     d, _ = check_card(prepared, card, stage=request.stage, store=store)
                     results.append(checked(d, card.path, root=root, controls=controls))

@@ -3,21 +3,31 @@
 The clock is part of the input (`input.now`) and refused builtins cannot read any other
 time, so the same bundle and the same input must give the same result and violations.
 A different bundle hash is reported (the policies changed since), not hidden.
+
+The data overlays (`--data`) a decision was evaluated with are stored with it
+(policy_overlays / decision_overlays), so `replay_stored` re-applies them from the database:
+no overlay file has to be kept anywhere else.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from govern.errors import UserInputError
-from govern.policy import PreparedPolicies
+from govern.policy import EngineOptions, PreparedPolicies, load
 from govern.results import Decision
 from govern.store import Store
 from govern.store import decisions as decision_store
 
 UNKNOWN_DECISION = "unknown decision {id!r}; list decisions with: SELECT decision_id FROM decisions"
+OVERLAY_MISSING = (
+    "decision {id}: its data overlay {path} (sha256 {sha}) is not in the database; "
+    "pass the file with --data to replay"
+)
 
 
 @dataclass(frozen=True)
@@ -65,3 +75,28 @@ def replay(store: Store, prepared: PreparedPolicies, decision_id: str) -> Replay
         input_doc, model=stored["name"], version=stored["version"], stage=stored["stage"]
     )
     return ReplayResult(stored, replayed)
+
+
+def replay_stored(
+    store: Store, policies: str | Path, options: EngineOptions, decision_id: str
+) -> ReplayResult:
+    """Replay with `policies` and the data overlays stored with the decision, in their order."""
+    stored = decision_store.get_decision(store, decision_id)
+    if stored is None:
+        raise UserInputError(UNKNOWN_DECISION.format(id=decision_id))
+    with tempfile.TemporaryDirectory(prefix="govern-replay-") as tmp:
+        paths = []
+        for i, overlay in enumerate(stored["overlays"]):
+            if overlay["content"] is None:
+                raise UserInputError(
+                    OVERLAY_MISSING.format(
+                        id=decision_id, path=overlay["path"], sha=overlay["sha256"]
+                    )
+                )
+            path = (
+                Path(tmp) / f"{i:04d}-{Path(overlay['path']).name}"
+            )  # the suffix picks the parser
+            path.write_text(overlay["content"], encoding="utf-8")
+            paths.append(path)
+        with load(policies, data=tuple(paths), options=options) as prepared:
+            return replay(store, prepared, decision_id)

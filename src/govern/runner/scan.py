@@ -249,9 +249,10 @@ def scan(
         "threads": threads,
     }
 
-    def store_partials(conn: duckdb.DuckDBPyConnection) -> None:
+    def store_partials(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, dict[str, Any]]]:
         if incremental:
-            profile_store.write_partials(conn, config, new_partials)
+            return profile_store.write_partials(conn, config, new_partials)
+        return []
 
     evidence_store.write_scan(store, result, kind="drift", params=params, also=store_partials)
     return result

@@ -5,6 +5,7 @@ DuckDB errors are translated into govern errors here and nowhere else.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -26,6 +27,17 @@ _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 # First retry after 20 ms, doubling up to 1 s, with jitter so two waiters do not collide.
 _BACKOFF_FIRST = 0.02
 _BACKOFF_MAX = 1.0
+
+# Every connection: no extension is installed or loaded behind govern's back (a SQLite file
+# passed as --db would otherwise make DuckDB download sqlite_scanner), and no SQL reaches
+# files or the network beyond the database itself.
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "enable_external_access": False,
+}
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+NOT_DUCKDB = "not a DuckDB database file{kind}; pass --db with a govern database"
 
 LOCKED = (
     "database is locked by another process{holder} and stayed locked for {waited:.1f} s; "
@@ -50,8 +62,8 @@ def lock_timeout_from_env() -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value >= 0:
-        raise StoreError(f"${LOCK_TIMEOUT_ENV}: expected seconds >= 0, got {raw!r}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise StoreError(f"${LOCK_TIMEOUT_ENV}: expected finite seconds >= 0, got {raw!r}")
     return value
 
 
@@ -75,11 +87,13 @@ def connect_with_retry(
     govern waits here, up to `timeout` seconds (None: $GOVERN_LOCK_TIMEOUT, else 10 s).
     """
     limit = lock_timeout_from_env() if timeout is None else timeout
+    if not (limit >= 0 and math.isfinite(limit)):  # NaN would make every comparison false
+        raise StoreError(f"lock timeout must be finite seconds >= 0, got {limit!r}", path=path)
     start = time.monotonic()
     delay = _BACKOFF_FIRST
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
                 raise translate(exc, path) from exc
@@ -93,6 +107,14 @@ def connect_with_retry(
             delay = min(delay * 2, _BACKOFF_MAX)
 
 
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False
+
+
 def translate(exc: Exception, path: Path) -> StoreError:
     """Turn a DuckDB exception into a StoreError that says what to do."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -103,8 +125,10 @@ def translate(exc: Exception, path: Path) -> StoreError:
             f"database is locked by another process{holder}; retry when it finishes",
             path=path,
         )
-    if "not a valid DuckDB database file" in str(exc):
-        return StoreError("not a DuckDB database file; pass --db with a govern database", path=path)
+    if _is_sqlite(path):
+        return StoreError(NOT_DUCKDB.format(kind=" (it is a SQLite database)"), path=path)
+    if "not a valid DuckDB database file" in str(exc) or "xtension" in str(exc):
+        return StoreError(NOT_DUCKDB.format(kind=""), path=path)
     if "does not exist" in str(exc) and "read-only" in str(exc):
         return StoreError("database does not exist; run `govern init` first", path=path)
     return StoreError(f"database error: {text}", path=path)

@@ -19,8 +19,10 @@ import duckdb
 
 from govern.store import _digest
 
-ROW_DIFFERS = "{what} {id} differs from what seq {seq} recorded"
-EVIDENCE_DIFFERS = "evidence of scan {id} differs from what seq {seq} recorded{counts}"
+ROW_DIFFERS = "{what} {id} in table {table} differs from what seq {seq} recorded"
+EVIDENCE_DIFFERS = (
+    "rows of scan {id} in table scans or table evidence differ from what seq {seq} recorded{counts}"
+)
 ROW_MISSING = "{what} {id} recorded at seq {seq} is missing from table {table}"
 UNRECORDED = "{what} {id} in table {table} has no audit record (written outside govern?)"
 NO_ID = "seq {seq} holds a content digest but no {key}"
@@ -107,7 +109,9 @@ def _check_rows(
             continue
         seen.add(row_id)
         if digest_of(row) != found[1]:
-            problems.append((found[0], ROW_DIFFERS.format(what=what, id=row_id, seq=found[0])))
+            problems.append(
+                (found[0], ROW_DIFFERS.format(what=what, id=row_id, table=table, seq=found[0]))
+            )
     for row_id, (seq, _, _) in exp.covered.items():
         if row_id not in seen:
             problems.append((seq, ROW_MISSING.format(what=what, id=row_id, seq=seq, table=table)))

@@ -18,18 +18,29 @@ from govern.errors import StoreError
 _DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _load_migrations() -> list[str]:
+def _files() -> list[Path]:
     files = sorted(_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     for i, f in enumerate(files, start=1):
         if int(f.name[:4]) != i:
             raise RuntimeError(f"migration numbering gap at {f.name}")
-    return [f.read_text(encoding="utf-8") for f in files]
+    return files
 
 
-MIGRATIONS: list[str] = _load_migrations()
+MIGRATIONS: list[str] = [f.read_text(encoding="utf-8") for f in _files()]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 _AUDIT_SINCE = 2  # the schema version that created audit_log
+# the schema version from which governed rows are bound to the chain (store/_state.py)
+BIND_SINCE = next(i for i, f in enumerate(_files(), start=1) if f.name.endswith("_state_audit.sql"))
+
+
+NOT_GOVERN = "not a govern database: {why}; pass --db with a database made by `govern init`"
+
+
+class NotGovernDatabase(StoreError):
+    """A DuckDB file without govern's schema: never written to, whatever the command."""
+
+    code = "not_govern_database"
 
 
 class SchemaOutdated(StoreError):
@@ -52,6 +63,17 @@ def current_version(conn: duckdb.DuckDBPyConnection) -> int:
 def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> int:
     """Bring the schema to SCHEMA_VERSION; refuse a newer one. Returns the version."""
     version = current_version(conn)
+    if version == 0:
+        others = conn.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE NOT internal) "
+            "+ (SELECT count(*) FROM duckdb_views() WHERE NOT internal)"
+        ).fetchall()[0][0]
+        if others:
+            why = f"it holds {others} tables or views but no govern schema version"
+            raise NotGovernDatabase(NOT_GOVERN.format(why=why), path=path)
+        if read_only:
+            why = "the file is empty (no govern schema)"
+            raise NotGovernDatabase(NOT_GOVERN.format(why=why), path=path)
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"database schema version {version} is newer than this govern supports "
@@ -75,14 +97,12 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> 
                 [step + 1, utcnow()],
             )
         if SCHEMA_VERSION >= _AUDIT_SINCE:
-            from govern.store import audit
+            from govern.store import _state, audit
 
-            audit.append(
-                conn,
-                action="migrate",
-                subject="schema",
-                payload={"from": version, "to": SCHEMA_VERSION},
-            )
+            payload: dict[str, object] = {"from": version, "to": SCHEMA_VERSION}
+            if version < BIND_SINCE:  # rows written before binding: bound as they are now
+                payload[_state.BOUND_KEY] = _state.bind_all(conn)
+            audit.append(conn, action="migrate", subject="schema", payload=payload)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

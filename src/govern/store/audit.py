@@ -17,7 +17,7 @@ import getpass
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ import rfc8785
 from govern._jcs import canonical_json
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
+from govern.store import _state
 from govern.store._content import verify_content
 
 FORMAT_VERSION = 1
@@ -79,6 +80,7 @@ class VerifyResult:
     anchored: bool = False
     content_covered: int = 0  # scan/decision/baseline records whose rows were re-hashed
     not_content_covered: int = 0  # such records written before content digests existed
+    bound_rows: int = 0  # rows of models, versions, events, approvals, partials bound
 
 
 def default_actor() -> str:
@@ -152,13 +154,19 @@ def append(
     payload: dict[str, Any],
     actor: str | None = None,
     at: datetime | None = None,
+    rows: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> AuditHead:
     """Append one record inside the caller's open transaction; returns the new head.
 
     Call it in the same transaction as the change it records, so both commit or neither.
+    `rows` names, as (table, primary key), every row of a governed table (`_state.TABLES`)
+    this transaction created, changed or deleted: their digests go into the record under
+    `bound`, and `verify` fails on any governed row that no record binds.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; valid actions are: {ACTIONS}")
+    if rows:
+        payload = {**payload, _state.BOUND_KEY: _state.bind(conn, rows)}
     ts = rfc3339(at or utcnow())
     row = next(chain_rows(head(conn), [(ts, action, actor or default_actor(), subject, payload)]))
     conn.execute(
@@ -248,7 +256,9 @@ def verify(conn: duckdb.DuckDBPyConnection, *, anchor: AuditHead | None = None) 
     """Recompute the chain from seq 1; name the first broken seq; compare with an anchor.
 
     Then recompute the content digests of scan, decision and baseline records from the rows
-    they describe (store/_content.py), so editing evidence or decisions is caught too.
+    they describe (store/_content.py), and the digest of every row of the other governed
+    tables and every version's stage from the records that bound them (store/_state.py), so
+    a direct edit of any stored state is caught too.
     """
     cur = conn.execute(
         """SELECT seq, ts, actor, action, subject, CAST(payload AS VARCHAR), canon, prev_hash,
@@ -282,15 +292,21 @@ def verify(conn: duckdb.DuckDBPyConnection, *, anchor: AuditHead | None = None) 
             msg = REWRITTEN.format(seq=anchor.seq)
             return VerifyResult(False, rows, tip, anchor.seq, msg, True)
     content = verify_content(conn)
+    state = _state.verify_state(conn)
+    # the problem with the lowest seq first; a row no record mentions (no seq) last
+    found = [(r.first_bad_seq, r.problem) for r in (content, state) if r.problem is not None]
+    found.sort(key=lambda p: (p[0] is None, p[0] or 0))
+    first_bad, problem = found[0] if found else (None, None)
     return VerifyResult(
-        content.problem is None,
+        problem is None,
         rows,
         tip,
-        content.first_bad_seq,
-        content.problem,
+        first_bad,
+        problem,
         anchor is not None,
         content.covered,
         content.not_covered,
+        state.bound_rows,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from govern.clock import parse_rfc3339
+from govern.clock import parse_rfc3339, utcnow
 from govern.results import Decision
 from govern.store import _digest, audit
 from govern.store._connection import Store
@@ -40,7 +40,28 @@ def insert_decision(
     """Insert one decision and its audit record inside the caller's transaction."""
     row = _row(decision, input_doc)
     conn.execute(_INSERT, row)
+    _store_overlays(conn, [decision])
     _audit_decision(conn, decision, _digest.decision_digest(row))
+
+
+def _store_overlays(conn: duckdb.DuckDBPyConnection, decisions: list[Decision]) -> None:
+    """Overlay contents (once per content) and each decision's ordered list of them."""
+    from govern.store.bulk import insert_rows
+
+    contents = {o.sha256: o.content for d in decisions for o in d.overlays}
+    if not contents:
+        return
+    now = utcnow()
+    for sha, content in contents.items():
+        conn.execute(
+            "INSERT INTO policy_overlays (sha256, content, stored_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [sha, content, now],
+        )
+    links = [
+        (d.decision_id, i, o.path, o.sha256) for d in decisions for i, o in enumerate(d.overlays)
+    ]
+    insert_rows(conn, "decision_overlays", ("decision_id", "position", "path", "sha256"), links)
 
 
 def _audit_decision(conn: duckdb.DuckDBPyConnection, decision: Decision, content: str) -> None:
@@ -64,6 +85,11 @@ def _audit_payload(decision: Decision, content: str) -> dict[str, Any]:
         "engine": f"{decision.engine} {decision.engine_version}",
         "decided_at": decision.decided_at,
         _digest.CONTENT_KEY: content,
+        **(
+            {"overlays": [[o.path, o.sha256] for o in decision.overlays]}
+            if decision.overlays
+            else {}
+        ),
     }
 
 
@@ -90,6 +116,7 @@ def record_decisions(store: Store, items: list[tuple[Decision, dict[str, Any]]])
     rows = [_row(d, i) for d, i in items]
     with store.transaction() as conn:
         insert_rows(conn, "decisions", _COLUMNS, rows)
+        _store_overlays(conn, [d for d, _ in items])
         audit.append_many(
             conn,
             [
@@ -116,4 +143,10 @@ def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:
     row = rows[0]
     row["input"] = json.loads(row["input"])
     row["violations"] = json.loads(row["violations"])
+    row["overlays"] = store.query_dicts(
+        """SELECT l.path, l.sha256, o.content FROM decision_overlays l
+           LEFT JOIN policy_overlays o USING (sha256)
+           WHERE l.decision_id = ? ORDER BY l.position""",
+        [decision_id],
+    )
     return row

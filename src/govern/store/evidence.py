@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
@@ -21,12 +21,14 @@ def write_scan(
     *,
     kind: str,
     params: dict[str, Any],
-    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    also: Callable[[duckdb.DuckDBPyConnection], Sequence[tuple[str, dict[str, Any]]] | None]
+    | None = None,
 ) -> None:
     """Store a scan and all its metric rows atomically.
 
     `also` runs inside the same transaction (e.g. the scan's per-file partial aggregates), so
-    either everything of the scan is stored or nothing is.
+    either everything of the scan is stored or nothing is; it returns the (table, key) of the
+    governed rows it wrote, which the scan's audit record binds (store/_state.py).
     """
     from govern import __version__
 
@@ -81,8 +83,7 @@ def write_scan(
                 f"status, reason, detail, created_at) VALUES {values}",
                 [v for row in batch for v in row],
             )
-        if also is not None:
-            also(conn)
+        bound = also(conn) if also is not None else None
         audit.append(
             conn,
             action="scan",
@@ -96,6 +97,7 @@ def write_scan(
                 _digest.CONTENT_KEY: _digest.scan_digest(header, rows),
             },
             at=now,
+            rows=bound or (),
         )
 
 

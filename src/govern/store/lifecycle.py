@@ -82,6 +82,10 @@ def apply_transition(
                 "detail": detail or {},
             },
             at=now,
+            rows=[
+                ("model_versions", {"name": name, "version": version}),
+                ("lifecycle_events", {"event_id": event_id}),
+            ],
         )
     return event_id
 
@@ -107,11 +111,12 @@ def add_approval(
             [approval_id, name, version, stage, role, by, note, now],
         )
         detail = {"approval_id": approval_id, "stage": stage, "role": role, "by": by}
+        event_id = str(uuid.uuid4())
         conn.execute(
             """INSERT INTO lifecycle_events (event_id, name, version, action, from_stage,
                to_stage, actor, detail, occurred_at)
                VALUES (?, ?, ?, 'approve', NULL, NULL, ?, ?, ?)""",
-            [str(uuid.uuid4()), name, version, actor, json.dumps(detail, sort_keys=True), now],
+            [event_id, name, version, actor, json.dumps(detail, sort_keys=True), now],
         )
         audit.append(
             conn,
@@ -120,6 +125,10 @@ def add_approval(
             actor=actor,
             payload={**detail, "note": note},
             at=now,
+            rows=[
+                ("approvals", {"approval_id": approval_id}),
+                ("lifecycle_events", {"event_id": event_id}),
+            ],
         )
     return {
         "approval_id": approval_id,

@@ -111,11 +111,12 @@ def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
     partials: Iterable[tuple[str, int, float, str, int, dict[str, Any]]],
-) -> None:
+) -> list[tuple[str, dict[str, Any]]]:
     """Insert (or replace) partial states inside the caller's transaction.
 
     The primary key predates the fingerprint, so a file rewritten with the same size and
-    mtime replaces its old row instead of adding one.
+    mtime replaces its old row instead of adding one. Returns the (table, row) of each row
+    written, for the scan's audit record to bind (store/_state.py).
     """
     from govern import __version__
 
@@ -132,3 +133,15 @@ def write_partials(
             f"fingerprint, rows, state, created_at) VALUES {values}",
             [v for row in batch for v in row],
         )
+    columns = (
+        "config",
+        "path",
+        "size",
+        "mtime",
+        "engine_version",
+        "fingerprint",
+        "rows",
+        "state",
+        "created_at",
+    )
+    return [("scan_partials", dict(zip(columns, row, strict=True))) for row in rows]

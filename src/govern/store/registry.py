@@ -111,50 +111,52 @@ def _register(conn: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, actor:
                updated_at = ? WHERE name = ? AND version = ?""",
             [card_json, card.path, card.sha256, now, card.name, card.version],
         )
-        _event(
+        event = _event(
             conn, card, "register", stage, stage, actor, None, {**info, "action": "updated"}, now
         )
-        _audit(conn, "register", model, actor, {"result": "updated", "stage": stage, **info}, now)
+        _audit(conn, card, actor, {"result": "updated", "stage": stage, **info}, now, [event])
         return "updated"
     stage = card.stage
     if plan.import_reason is not None:
         detail = {**info, "action": "created", "reason": plan.import_reason}
         _insert_version(conn, card, stage, card_json, now)
-        _event(conn, card, "import", None, stage, actor, None, detail, now)
-        _audit(
-            conn, "register", model, actor, {"result": "imported", "stage": stage, **detail}, now
-        )
+        event = _event(conn, card, "import", None, stage, actor, None, detail, now)
+        _audit(conn, card, actor, {"result": "imported", "stage": stage, **detail}, now, [event])
         return "imported"
     chain = registration_gates(stage) if stage != "proposed" else ()
     passed = tuple(g.stage for g in plan.gates if g.decision.allowed)
     if passed != chain or len(plan.gates) != len(chain):
         raise UserInputError(GATE_BYPASS.format(model=model, stage=stage, gates=", ".join(chain)))
     _insert_version(conn, card, stage, card_json, now)
-    _event(
-        conn,
-        card,
-        "register",
-        None,
-        "proposed" if chain else stage,
-        actor,
-        None,
-        {**info, "action": "created"},
-        now,
-    )
-    previous = "proposed"
-    for i, gate in enumerate(plan.gates, start=1):
-        insert_decision(conn, gate.decision, gate.input_doc)
-        at = now + timedelta(microseconds=i)  # keeps the events in gate order
+    events = [
         _event(
             conn,
             card,
             "register",
-            previous,
-            gate.stage,
+            None,
+            "proposed" if chain else stage,
             actor,
-            gate.decision.decision_id,
-            {"gate": gate.stage},
-            at,
+            None,
+            {**info, "action": "created"},
+            now,
+        )
+    ]
+    previous = "proposed"
+    for i, gate in enumerate(plan.gates, start=1):
+        insert_decision(conn, gate.decision, gate.input_doc)
+        at = now + timedelta(microseconds=i)  # keeps the events in gate order
+        events.append(
+            _event(
+                conn,
+                card,
+                "register",
+                previous,
+                gate.stage,
+                actor,
+                gate.decision.decision_id,
+                {"gate": gate.stage},
+                at,
+            )
         )
         previous = gate.stage
     payload = {
@@ -163,7 +165,7 @@ def _register(conn: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, actor:
         **info,
         "gates": [{"stage": g.stage, "decision_id": g.decision.decision_id} for g in plan.gates],
     }
-    _audit(conn, "register", model, actor, payload, now)
+    _audit(conn, card, actor, payload, now, events)
     return "created"
 
 
@@ -187,13 +189,14 @@ def _event(
     decision_id: str | None,
     detail: dict[str, Any],
     at: datetime,
-) -> None:
+) -> str:
+    event_id = str(uuid.uuid4())
     conn.execute(
         """INSERT INTO lifecycle_events (event_id, name, version, action, from_stage,
            to_stage, actor, decision_id, detail, occurred_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
-            str(uuid.uuid4()),
+            event_id,
             card.name,
             card.version,
             action,
@@ -205,17 +208,32 @@ def _event(
             at,
         ],
     )
+    return event_id
 
 
 def _audit(
     conn: duckdb.DuckDBPyConnection,
-    action: str,
-    subject: str,
+    card: ModelCard,
     actor: str,
     payload: dict[str, Any],
     at: datetime,
+    events: list[str],
 ) -> None:
-    audit.append(conn, action=action, subject=subject, actor=actor, payload=payload, at=at)
+    """The register record, binding the rows it wrote (store/_state.py)."""
+    rows = [
+        ("models", {"name": card.name}),
+        ("model_versions", {"name": card.name, "version": card.version}),
+        *(("lifecycle_events", {"event_id": e}) for e in events),
+    ]
+    audit.append(
+        conn,
+        action="register",
+        subject=f"{card.name}@{card.version}",
+        actor=actor,
+        payload=payload,
+        at=at,
+        rows=rows,
+    )
 
 
 def existing_stages(store: Store, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
