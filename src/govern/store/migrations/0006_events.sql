@@ -1,4 +1,4 @@
--- 5: monitoring outbox (govern monitor, govern events).
+-- 6: monitoring outbox (govern monitor, govern events).
 --
 -- monitor_state holds the last state `govern monitor` saw per model version and concern
 -- (gate, evidence, zombie, retraining, stage), so events are raised on transitions only.
