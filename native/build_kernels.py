@@ -17,6 +17,9 @@ ffibuilder.cdef(
     int govern_hist_f64(const double *values, const uint8_t *validity, int64_t offset,
                         int64_t length, const double *edges, int64_t nedges,
                         int64_t *counts, int64_t *specials);
+    int govern_hist_typed(const void *values, int type, const uint8_t *validity,
+                          int64_t offset, int64_t length, const double *edges, int64_t nedges,
+                          int64_t *counts, int64_t *specials);
     int govern_count_dict_i32(const int32_t *indices, const uint8_t *validity, int64_t offset,
                               int64_t length, int64_t ndict, int64_t *counts, int64_t *nulls);
     const char *govern_strerror(int code);

@@ -153,63 +153,152 @@ static inline void count_one(double x, int valid, const double *table, int64_t s
     else classify_special(x, specials);
 }
 
-int govern_hist_f64(const double *values, const uint8_t *validity, int64_t offset, int64_t length,
-                    const double *edges, int64_t nedges, int64_t *counts, int64_t *specials) {
-    if (length < 0 || offset < 0 || nedges < 0) return GOVERN_ERR_BAD_LENGTH;
-    if (counts == NULL || specials == NULL || (nedges > 0 && edges == NULL)) return GOVERN_ERR_NULL_POINTER;
-    if (length > 0 && values == NULL) return GOVERN_ERR_NULL_POINTER;
+/* Edge table, split counters and the slow path for long edge lists: set up once per call,
+ * then fed one or many runs of float64 values. */
+typedef struct {
+    const double *edges;
+    int64_t nedges;
+    int64_t slots; /* 0: more than MAX_FAST_EDGES edges, binary search over `edges` */
+    double table[MAX_FAST_EDGES + 1];
+    int64_t local[4][MAX_FAST_EDGES + 2];
+} hist_ctx;
+
+static int hist_init(hist_ctx *c, const double *edges, int64_t nedges) {
     for (int64_t k = 0; k < nedges; k++) {
         if (!isfinite(edges[k])) return GOVERN_ERR_BAD_EDGES;
         if (k > 0 && edges[k] < edges[k - 1]) return GOVERN_ERR_BAD_EDGES;
     }
-    const int64_t nbins = nedges + 1;
-    const double *v = values + offset;
+    c->edges = edges;
+    c->nedges = nedges;
+    c->slots = 0;
+    if (nedges <= MAX_FAST_EDGES) {
+        int64_t slots = 1;
+        while (slots < nedges + 1) slots <<= 1;
+        for (int64_t k = 0; k < slots; k++) c->table[k] = (k < nedges) ? edges[k] : INFINITY;
+        c->slots = slots;
+        memset(c->local, 0, sizeof(c->local));
+    }
+    return GOVERN_OK;
+}
 
-    if (nedges > MAX_FAST_EDGES) {
+/* Count `length` values v[0..length) whose validity bits start at bit `bit` of `validity`
+ * (NULL: no nulls). */
+static void hist_run(hist_ctx *c, const double *v, const uint8_t *validity, int64_t bit,
+                     int64_t length, int64_t *counts, int64_t *specials) {
+    if (c->slots == 0) {
         for (int64_t i = 0; i < length; i++) {
-            if (validity && !bit_is_set(validity, offset + i)) { specials[GOVERN_SPECIAL_NULL]++; continue; }
+            if (validity && !bit_is_set(validity, bit + i)) { specials[GOVERN_SPECIAL_NULL]++; continue; }
             double x = v[i];
             if (!isfinite(x)) { classify_special(x, specials); continue; }
-            counts[upper_bound(edges, nedges, x)]++;
+            counts[upper_bound(c->edges, c->nedges, x)]++;
         }
-        return GOVERN_OK;
+        return;
     }
-
-    int64_t slots = 1;
-    while (slots < nedges + 1) slots <<= 1;
-    double table[MAX_FAST_EDGES + 1];
-    for (int64_t k = 0; k < slots; k++) table[k] = (k < nedges) ? edges[k] : INFINITY;
-
-    /* 4 split counter rows, zeroed here, folded into `counts` at the end. */
-    int64_t local[4][MAX_FAST_EDGES + 2];
-    memset(local, 0, sizeof(local));
-
+    const double *table = c->table;
+    const int64_t slots = c->slots;
     int64_t i = 0;
     if (validity == NULL) {
-        count_dense(v, length, table, slots, local, specials);
-    } else {
-        /* Per-bit until the bitmap is byte-aligned, then one byte (8 values) at a time: a
-         * fully valid byte (the common case with a few % nulls) takes the dense path. */
-        for (; i < length && ((offset + i) & 7) != 0; i++) {
-            count_one(v[i], bit_is_set(validity, offset + i), table, slots, local[i & 3], specials);
-        }
-        for (; i + 8 <= length; i += 8) {
-            uint8_t byte = validity[(offset + i) >> 3];
-            if (byte == 0xFF) {
-                count_dense(v + i, 8, table, slots, local, specials);
-            } else {
-                for (int j = 0; j < 8; j++) {
-                    count_one(v[i + j], (byte >> j) & 1, table, slots, local[j & 3], specials);
-                }
+        count_dense(v, length, table, slots, c->local, specials);
+        return;
+    }
+    /* Per-bit until the bitmap is byte-aligned, then one byte (8 values) at a time: a fully
+     * valid byte (the common case with a few % nulls) takes the dense path. */
+    for (; i < length && ((bit + i) & 7) != 0; i++) {
+        count_one(v[i], bit_is_set(validity, bit + i), table, slots, c->local[i & 3], specials);
+    }
+    while (i + 8 <= length) {
+        if (i + 64 <= length) { /* 64 valid values in a row: one dense call */
+            uint64_t word;
+            memcpy(&word, validity + ((bit + i) >> 3), sizeof(word));
+            if (word == UINT64_MAX) {
+                count_dense(v + i, 64, table, slots, c->local, specials);
+                i += 64;
+                continue;
             }
         }
-        for (; i < length; i++) {
-            count_one(v[i], bit_is_set(validity, offset + i), table, slots, local[i & 3], specials);
+        uint8_t byte = validity[(bit + i) >> 3];
+        if (byte == 0xFF) {
+            count_dense(v + i, 8, table, slots, c->local, specials);
+        } else {
+            for (int j = 0; j < 8; j++) {
+                count_one(v[i + j], (byte >> j) & 1, table, slots, c->local[j & 3], specials);
+            }
         }
+        i += 8;
     }
-    for (int64_t b = 0; b < nbins; b++) {
-        counts[b] += local[0][b] + local[1][b] + local[2][b] + local[3][b];
+    for (; i < length; i++) {
+        count_one(v[i], bit_is_set(validity, bit + i), table, slots, c->local[i & 3], specials);
     }
+}
+
+static void hist_finish(hist_ctx *c, int64_t *counts) {
+    if (c->slots == 0) return;
+    for (int64_t b = 0; b < c->nedges + 1; b++) {
+        counts[b] += c->local[0][b] + c->local[1][b] + c->local[2][b] + c->local[3][b];
+    }
+}
+
+static int hist_args(const void *values, int64_t offset, int64_t length, const double *edges,
+                     int64_t nedges, const int64_t *counts, const int64_t *specials) {
+    if (length < 0 || offset < 0 || nedges < 0) return GOVERN_ERR_BAD_LENGTH;
+    if (counts == NULL || specials == NULL || (nedges > 0 && edges == NULL)) return GOVERN_ERR_NULL_POINTER;
+    if (length > 0 && values == NULL) return GOVERN_ERR_NULL_POINTER;
+    return GOVERN_OK;
+}
+
+int govern_hist_f64(const double *values, const uint8_t *validity, int64_t offset, int64_t length,
+                    const double *edges, int64_t nedges, int64_t *counts, int64_t *specials) {
+    int rc = hist_args(values, offset, length, edges, nedges, counts, specials);
+    if (rc != GOVERN_OK) return rc;
+    hist_ctx c;
+    rc = hist_init(&c, edges, nedges);
+    if (rc != GOVERN_OK) return rc;
+    hist_run(&c, values + offset, validity, offset, length, counts, specials);
+    hist_finish(&c, counts);
+    return GOVERN_OK;
+}
+
+/* Other numeric types: each block of HIST_BLOCK values is converted with C's (double) cast
+ * (exact for float32 and for integers up to 2^53; round to nearest beyond, as numpy's and
+ * Arrow's casts) into a stack buffer that stays in L1, then counted by the float64 path. So
+ * every value lands in the bin its float64 value would, and no column-sized copy is made. */
+#define HIST_BLOCK 1024
+#define CONVERT_BLOCK(T)                                                       \
+    do {                                                                       \
+        const T *src = (const T *)values + offset;                            \
+        for (int64_t i = 0; i < length; i += HIST_BLOCK) {                     \
+            int64_t m = length - i < HIST_BLOCK ? length - i : HIST_BLOCK;     \
+            for (int64_t j = 0; j < m; j++) buf[j] = (double)src[i + j];      \
+            hist_run(&c, buf, validity, offset + i, m, counts, specials);      \
+        }                                                                      \
+    } while (0)
+
+int govern_hist_typed(const void *values, int type, const uint8_t *validity, int64_t offset,
+                      int64_t length, const double *edges, int64_t nedges, int64_t *counts,
+                      int64_t *specials) {
+    int rc = hist_args(values, offset, length, edges, nedges, counts, specials);
+    if (rc != GOVERN_OK) return rc;
+    if (type == GOVERN_T_F64) {
+        return govern_hist_f64((const double *)values, validity, offset, length, edges, nedges,
+                               counts, specials);
+    }
+    hist_ctx c;
+    rc = hist_init(&c, edges, nedges);
+    if (rc != GOVERN_OK) return rc;
+    double buf[HIST_BLOCK];
+    switch (type) {
+    case GOVERN_T_F32: CONVERT_BLOCK(float); break;
+    case GOVERN_T_I8: CONVERT_BLOCK(int8_t); break;
+    case GOVERN_T_I16: CONVERT_BLOCK(int16_t); break;
+    case GOVERN_T_I32: CONVERT_BLOCK(int32_t); break;
+    case GOVERN_T_I64: CONVERT_BLOCK(int64_t); break;
+    case GOVERN_T_U8: CONVERT_BLOCK(uint8_t); break;
+    case GOVERN_T_U16: CONVERT_BLOCK(uint16_t); break;
+    case GOVERN_T_U32: CONVERT_BLOCK(uint32_t); break;
+    case GOVERN_T_U64: CONVERT_BLOCK(uint64_t); break;
+    default: return GOVERN_ERR_BAD_TYPE;
+    }
+    hist_finish(&c, counts);
     return GOVERN_OK;
 }
 
@@ -236,6 +325,7 @@ const char *govern_strerror(int code) {
     case GOVERN_ERR_BAD_EDGES: return "edges must be finite and sorted non-decreasing";
     case GOVERN_ERR_INDEX_RANGE: return "dictionary index out of range";
     case GOVERN_ERR_NO_MEMORY: return "out of memory for a scratch table";
+    case GOVERN_ERR_BAD_TYPE: return "unknown value type code";
     default: return "unknown error code";
     }
 }

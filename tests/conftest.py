@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from govern.clock import rfc3339
-from govern.runner.demo import DEMO_APPROVALS, DEMO_IMPORT, cards_as_of
+from govern.runner.demo import DEMO_APPROVALS, DEMO_IMPORT, DEMO_VERSIONS, cards_as_of
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
@@ -53,7 +53,7 @@ def register_samples(db: str | Path, *cards: str | Path) -> None:
     names = {Path(c).stem for c in cards}
     for name, stage, role, by in DEMO_APPROVALS:
         if name in names:
-            version = "3" if name == "credit-risk" else "7"
+            version = DEMO_VERSIONS[name]
             argv = ["--db", str(db), "approve", f"{name}@{version}", "--stage", stage]
             assert main([*argv, "--role", role, "--by", by]) == 0
 

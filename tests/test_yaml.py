@@ -222,6 +222,7 @@ def test_policy_data_files_use_the_same_loader(
     data = tmp_path / "overlay.yaml" if where == "overlay" else policies / "bad.yaml"
     data.write_text(text, encoding="utf-8")
     argv = ["check", str(CARDS / "credit-risk.yaml"), "--policies", str(policies)]
+    argv.append("--no-default-library")  # `policies` is a copy of the library
     if where == "overlay":
         argv += ["--data", str(data)]
     rc, err = _cli(argv, capsys)

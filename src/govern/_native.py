@@ -78,13 +78,39 @@ def _as_edges(edges: np.ndarray | list[float]) -> np.ndarray:
     return e
 
 
-def hist_f64(
+# Arrow numeric types the histogram kernel reads in place (native/govern_kernels.h GOVERN_T_*).
+_HIST_TYPES = {
+    pa.float64(): 0,
+    pa.float32(): 1,
+    pa.int8(): 2,
+    pa.int16(): 3,
+    pa.int32(): 4,
+    pa.int64(): 5,
+    pa.uint8(): 6,
+    pa.uint16(): 7,
+    pa.uint32(): 8,
+    pa.uint64(): 9,
+}
+
+
+def hist_types() -> tuple[pa.DataType, ...]:
+    """The Arrow types `hist` counts without a copy."""
+    return tuple(_HIST_TYPES)
+
+
+def hist(
     column: pa.Array | pa.ChunkedArray,
     edges: np.ndarray | list[float],
     *,
     into: HistCounts | None = None,
 ) -> HistCounts:
-    """Count a float64 Arrow array (or chunked array) into len(edges)+1 left-closed bins."""
+    """Count a numeric Arrow array into len(edges)+1 left-closed bins, over its own buffers.
+
+    float64, float32 and every integer width are read in place; each value is binned as its
+    float64 value (exact for float32 and integers up to 2**53, nearest float64 beyond), so
+    the counts equal `hist_f64` of the column cast to float64. Other types (float16) are cast
+    to float64 first.
+    """
     e = _as_edges(edges)
     out = into if into is not None else HistCounts(np.zeros(e.size + 1, dtype=np.int64))
     if out.counts.shape != (e.size + 1,):
@@ -95,16 +121,20 @@ def hist_f64(
     specials_ptr = _ffi.cast("int64_t *", _ffi.from_buffer(specials))
     edges_ptr = _ffi.cast("const double *", _ffi.from_buffer(e))
     for arr in chunks:
-        if arr.type != pa.float64():
-            raise TypeError(f"hist_f64 needs float64, got {arr.type}")
+        code = _HIST_TYPES.get(arr.type)
+        if code is None:
+            if not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type)):
+                raise TypeError(f"hist needs a numeric array, got {arr.type}")
+            arr = arr.cast(pa.float64())  # float16: exact
+            code = 0
         if len(arr) == 0:
             continue
         if arr.null_count == len(arr):
             specials[0] += len(arr)
             continue
-        values = _ffi.cast("const double *", arr.buffers()[1].address)
-        rc = _lib.govern_hist_f64(
-            values,
+        rc = _lib.govern_hist_typed(
+            _ffi.cast("const void *", arr.buffers()[1].address),
+            code,
             _validity_ptr(arr),
             arr.offset,
             len(arr),
@@ -113,12 +143,26 @@ def hist_f64(
             counts_ptr,
             specials_ptr,
         )
-        _check(rc, "hist_f64")
+        _check(rc, "hist")
     out.nulls += int(specials[0])
     out.nans += int(specials[1])
     out.posinf += int(specials[2])
     out.neginf += int(specials[3])
     return out
+
+
+def hist_f64(
+    column: pa.Array | pa.ChunkedArray,
+    edges: np.ndarray | list[float],
+    *,
+    into: HistCounts | None = None,
+) -> HistCounts:
+    """Count a float64 Arrow array (or chunked array) into len(edges)+1 left-closed bins."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for arr in chunks:
+        if arr.type != pa.float64():
+            raise TypeError(f"hist_f64 needs float64, got {arr.type}")
+    return hist(column, edges, into=into)
 
 
 def count_dictionary(column: pa.DictionaryArray, ndict: int) -> tuple[np.ndarray, int]:

@@ -111,24 +111,36 @@ SCHEMA: dict[str, Field] = {
     "slo": _f(dict, doc="operational service-level objectives (MON-OPS-01)", open=True),
     "monitoring": _f(
         dict,
-        doc="what `govern scan` measures",
+        doc="what `govern scan` measures (checked in full by metrics/_monitoring.py)",
         children={
-            "features": _f(list, doc="monitored float64 feature columns", items=str),
-            "prediction": _f(str, doc="score column"),
-            "min_rows": _f(int, doc="fewest finite values for a metric (default 100)"),
+            "features": _f(
+                list, doc="monitored feature columns (numbers, text, booleans)", items=str
+            ),
+            "prediction": _f(str, dict, doc="score column, or {column, positive: [values]}"),
+            "min_rows": _f(int, doc="fewest valid values for a drift metric (default 100)"),
             "frequency_days": _f(int, doc="maximum evidence age in days (default 30)"),
             "metrics": _f(list, doc="metrics of the monitoring plan (MRM-MON-01)"),
             "limits": _f(dict, doc="limits per metric (MRM-MON-01)", open=True),
             "escalation": _f(str, dict, doc="response procedure (MRM-MON-01)"),
-            "categorical": _f(list, doc="monitored categorical columns", items=str),
-            "bins": _f(str, dict, doc="binning of numeric features (deciles by default)"),
-            "threshold": _f(float, int, doc="decision threshold on the score"),
-            "label": _f(str, doc="label column (labels may arrive late)"),
-            "task": _f(str, doc="classification or regression"),
+            "binning": _f(
+                dict,
+                doc="numeric bin edges for drift",
+                children={
+                    "strategy": _f(str, doc="decile or uniform", enum=("decile", "uniform")),
+                    "bins": _f(int, doc="number of bins (default 10)"),
+                    "edges": _f(dict, doc="explicit edges per feature", open=True),
+                },
+            ),
+            "columns": _f(dict, doc="feature -> column name in the inference logs", open=True),
+            "threshold": _f(float, int, doc="decision threshold on the score (default 0.5)"),
+            "label": _f(str, dict, doc="label column, or {column, positive: [values]}"),
+            "task": _f(
+                str, doc="classification or regression", enum=("classification", "regression")
+            ),
             "protected": _f(list, doc="protected attribute columns (lists = intersections)"),
-            "min_group_size": _f(int, doc="smallest group for a fairness metric"),
-            "favourable_outcome": _f(int, doc="decision value that is favourable (1 or 0)"),
-            "score_range": _f(list, doc="[low, high] of the score"),
+            "min_group_size": _f(int, doc="smallest group for a fairness metric (default 30)"),
+            "favourable_outcome": _f(int, doc="decision value that favours the subject (1 or 0)"),
+            "score_range": _f(list, doc="[low, high] of the score (default [0, 1])"),
             "latency": _f(str, doc="latency column in milliseconds"),
             "error_code": _f(str, doc="error code column"),
             "ok_codes": _f(list, doc="error codes that count as success"),
@@ -396,6 +408,29 @@ class _Validator:
             self.field([*where, str(key)], spec, value)
 
 
+FAVOURABLE_DEFAULT = (
+    "fairness is monitored but favourable_outcome is not declared; decision 1 is taken as "
+    "favourable. For a risk score (1 = default, fraud, re-offending) declare "
+    "favourable_outcome: 0, or the adverse impact ratios are reversed"
+)
+
+
+def _check_monitoring(validator: _Validator, data: dict[str, Any]) -> None:
+    """The `monitoring` keys as `govern scan` reads them, at register time (line numbers)."""
+    mon = unwrap(data.get("monitoring"))
+    if not isinstance(mon, dict):
+        return
+    from govern.metrics._monitoring import MonitoringFieldError, parse_monitoring
+
+    try:
+        parse_monitoring({"monitoring": mon})
+    except MonitoringFieldError as exc:
+        cause = exc.message.split(": ", 1)[1]
+        raise validator.error(list(exc.field), cause) from exc
+    if mon.get("protected") and "favourable_outcome" not in mon:
+        validator.warn(["monitoring", "protected"], FAVOURABLE_DEFAULT)
+
+
 IDENTITY_NOT_TEXT = "cannot carry provenance or structure ({kind}); give a plain value"
 
 
@@ -446,6 +481,7 @@ def parse_card(text: str, path: str | None = None) -> ModelCard:
     data["version"] = _identity(node, data, "version", path)
     validator = _Validator(node, path)
     validator.mapping([], SCHEMA, data, open_=False)
+    _check_monitoring(validator, data)
     validator.facts([], data)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return ModelCard(data=data, path=path, sha256=digest, warnings=tuple(validator.warnings))

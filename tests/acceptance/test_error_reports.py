@@ -66,6 +66,8 @@ ARGS = [
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(CARD, tmp_path / "govern.yaml")
     (tmp_path / "policies" / "gates").mkdir(parents=True)
+    # these policies replace the shipped library (docs/policies.md, Layers)
+    (tmp_path / "policies" / ".manifest").write_text('{"roots": ["govern"]}\n')
     (tmp_path / "out").mkdir()
     if shutil.which("git"):
         subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)

@@ -90,7 +90,8 @@ def test_check_schema_names_file_and_column(tmp_path: Path) -> None:
         )
     assert str(e.value) == (
         f"{tmp_path / 'x.parquet'}: column 'label' (monitoring.label) has "
-        "type string; valid types are: numeric"
+        "type string; valid types are: numeric; for a categorical label, map its values "
+        "in the card: `label: {column: label, positive: [VALUES THAT MEAN 1]}`"
     )
     with pytest.raises(MetricInputError) as e:
         check_schema(CARD, pa.schema([("score", pa.float64()), ("label", pa.int8())]), "y.parquet")

@@ -49,7 +49,9 @@ def test_runtime_errors_are_located_errors(
         _decide(root, sandbox)
     err = info.value
     assert err.path is not None and err.path.endswith("gate.rego")
-    assert err.line == line and err.column is not None
+    # a recursion is reported at any rule of the cycle (OPA names the one it met first)
+    lines = {line, line + 1} if case == "recursion" else {line}
+    assert err.line in lines and err.column is not None
     assert any(n in str(err) for n in needle.split("|"))
     assert f"gate.rego:{line}:{err.column}" in str(err)
 

@@ -70,13 +70,13 @@ def test_policy_test_passes_and_reports_coverage(
     write_policies: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = write_policies({"gates/production.rego": GATE, "gates/production_test.rego": TESTS})
-    assert main(["policy", "test", str(root), "--format", "json"]) == 0
+    assert main(["policy", "test", str(root), "--no-default-library", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["passed"] == 2 and doc["failed"] == 0
     [cov] = doc["coverage"]
     assert cov["path"].endswith("gates/production.rego")
     assert 0 < cov["percent"] < 100  # the owner rule's body is never reached with an owner
-    assert main(["policy", "test", str(root)]) == 0
+    assert main(["policy", "test", str(root), "--no-default-library"]) == 0
     out = capsys.readouterr().out
     assert "PASS govern.gates.production_test.test_drift_fires" in out
     assert "2 passed, 0 failed" in out
@@ -88,7 +88,7 @@ def test_policy_test_fails_on_false_undefined_and_error(
     root = write_policies(
         {"gates/production.rego": GATE, "gates/production_test.rego": TESTS + FAILING}
     )
-    assert main(["policy", "test", str(root), "--format", "json"]) == 1
+    assert main(["policy", "test", str(root), "--no-default-library", "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     failed = {t["name"]: t["error"] for t in doc["tests"] if not t["passed"]}
     assert set(failed) == {"test_wrong", "test_error"}
@@ -102,7 +102,7 @@ def test_policy_test_with_no_tests_fails(
     write_policies: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = write_policies({"gates/production.rego": GATE})
-    assert main(["policy", "test", str(root)]) == 1
+    assert main(["policy", "test", str(root), "--no-default-library"]) == 1
     assert "no test_* rules found" in capsys.readouterr().out
 
 
@@ -110,7 +110,7 @@ def test_policy_list_formats(
     write_policies: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = write_policies({"gates/production.rego": GATE, "gates/production_test.rego": TESTS})
-    assert main(["policy", "list", str(root), "--format", "json"]) == 0
+    assert main(["policy", "list", str(root), "--no-default-library", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     by_id = {c["id"]: c for c in doc}
     assert set(by_id) == {"govern.gates.production", "MON-CSI-01", "NIST-GV-01"}
@@ -118,11 +118,11 @@ def test_policy_list_formats(
     assert by_id["MON-CSI-01"]["severity"] == "high"
     assert by_id["MON-CSI-01"]["scope"] == "rule"
     assert by_id["govern.gates.production"]["scope"] == "package"
-    assert main(["policy", "list", str(root), "--format", "markdown"]) == 0
+    assert main(["policy", "list", str(root), "--no-default-library", "--format", "markdown"]) == 0
     md = capsys.readouterr().out.splitlines()
     assert md[0] == "| id | title | source | article | severity |"
     assert "| MON-CSI-01 | Drift above the deny band | CONTROLS.md §4.1 | n/a (CONV) | high |" in md
-    assert main(["policy", "list", str(root), "--format", "xml"]) == 2
+    assert main(["policy", "list", str(root), "--no-default-library", "--format", "xml"]) == 2
 
 
 def test_policy_list_bad_metadata_names_the_line(
@@ -130,7 +130,7 @@ def test_policy_list_bad_metadata_names_the_line(
 ) -> None:
     bad = "# METADATA\n# title: [unclosed\npackage p\n"
     root = write_policies({"p.rego": bad})
-    assert main(["policy", "list", str(root)]) == 2
+    assert main(["policy", "list", str(root), "--no-default-library"]) == 2
     assert "p.rego:" in capsys.readouterr().err
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from govern.cli._app import AppContext, app, pass_app
-from govern.cli.policy import engine_options
+from govern.cli.policy import engine_options, policy_layers_option
 from govern.errors import UserInputError
 from govern.lifecycle import STAGES
 from govern.output import FAIL_MODES, FORMATS, Target
@@ -107,12 +107,6 @@ class _CheckCommand(click.Command):
     "one). Default: the stage the card declares (registered models: their current stage).",
 )
 @click.option(
-    "--policies",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Policy directory (default: ./policies, else the shipped library).",
-)
-@click.option(
     "--all", "all_", is_flag=True, help="Every registered version at its next (or own) stage."
 )
 @click.option(
@@ -139,6 +133,7 @@ class _CheckCommand(click.Command):
 )
 @click.option("--fail-on-warn", is_flag=True, help="conftest codes: 0 ok, 1 warnings, 2 denials.")
 @click.option("--no-fail", is_flag=True, help="Report only: exit 0 whatever the decisions.")
+@policy_layers_option
 @engine_options
 @click.pass_context
 @pass_app
@@ -148,7 +143,7 @@ def check(
     cards: tuple[Path, ...],
     models: tuple[str, ...],
     stage: str | None,
-    policies: Path | None,
+    policies: tuple[Path, ...],
     all_: bool,
     evidence: tuple[str, ...],
     formats: tuple[str, ...],
@@ -212,19 +207,19 @@ def _write_error_reports(exc: Exception, targets: list[Target], fail_on: str, co
 
 def _check_all(
     app_ctx: AppContext,
-    policies: Path | None,
+    policies: tuple[Path, ...],
     engine: tuple[EngineOptions, tuple[Path, ...]],
     formats: tuple[str, ...],
 ) -> None:
     from govern.cli.policy import prepare, report_check_all
-    from govern.runner.check import check_all, default_policy_dir
+    from govern.runner.check import check_all
     from govern.store import Store
 
     fmt = formats[-1] if formats else "text"
     if fmt not in ("text", "json"):
         raise UserInputError(f"--all supports --format text or json, not {fmt!r}")
     with (
-        prepare(policies or default_policy_dir(), engine) as prepared,
+        prepare(policies, engine) as prepared,
         Store.open(app_ctx.db, lock_timeout=app_ctx.lock_timeout) as store,
     ):
         outcomes = check_all(store, prepared)

@@ -25,7 +25,7 @@ AUDITOR_QUERY = (
 )
 @pass_app
 def demo(ctx: AppContext, out: Path) -> None:
-    """Generate sample data for two models and run init → register → scan → check."""
+    """Generate sample data for three models and run init → register → scan → check."""
     from govern.runner.demo import run_demo
 
     result = run_demo(out)
@@ -39,8 +39,22 @@ def demo(ctx: AppContext, out: Path) -> None:
         )
         for v in d.violations:
             c.print(f"  {v.kind.upper():<4} {v.control:<12} {v.msg}")
+    report = out / "report.html"
+    _write_report(result.db, report)
     c.print(f"\ndatabase: {result.db.resolve()}")
-    c.print("inspect the decisions with the duckdb CLI:")
-    c.print(f'  duckdb -readonly {result.db} "{AUDITOR_QUERY}"', markup=False)
-    c.print("or with govern:")
-    c.print(f"  govern --db {result.db} check --model fraud-detect@7 --stage production")
+    c.print(f"report:   {report.resolve()} (open it in a browser; works offline)")
+    c.print("inspect the decisions (read-only SQL):")
+    c.print(f'  govern --db {result.db} sql "{AUDITOR_QUERY}"', markup=False)
+    c.print("or look at one model in the terminal, or serve the pages:")
+    c.print(f"  govern --db {result.db} show fraud-detect@7")
+    c.print(f"  govern --db {result.db} serve")
+
+
+def _write_report(db: Path, out: Path) -> None:
+    """The demo's HTML report (read-only, after every write has finished)."""
+    from govern.report import build_report, render_html
+    from govern.store.views import open_read_only
+
+    with open_read_only(db) as store:
+        view = build_report(store, None)
+    out.write_text(render_html(view, title="govern demo report"), encoding="utf-8")

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from govern.cli._app import AppContext, app, pass_app
+from govern.cli.policy import policy_layers_option
 from govern.lifecycle import STAGES, ModelRef
 
 INVENTORY_FORMATS = ("table", "json", "csv")
@@ -29,12 +30,7 @@ INVENTORY_COLUMNS = (
     "import_reason",
 )
 
-_policies_option = click.option(
-    "--policies",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Policy directory (default: ./policies).",
-)
+_policies_option = policy_layers_option
 _format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text"
 )
@@ -74,19 +70,18 @@ def promote(
     to: str,
     dry_run: bool,
     actor: str | None,
-    policies: Path | None,
+    policies: tuple[Path, ...],
     fmt: str,
 ) -> None:
     """Move a model version to the next stage if that stage's gate allows it."""
     from govern.lifecycle import check_stage
     from govern.policy import load
-    from govern.runner.check import default_policy_dir
     from govern.runner.lifecycle import promote as run_promote
     from govern.store import Store
 
     check_stage(to)
     ref = ModelRef.parse(model)
-    prepared = load(policies or default_policy_dir())
+    prepared = load(policies)
     read_only = dry_run
     with Store.open(ctx.db, read_only=read_only, lock_timeout=ctx.lock_timeout) as store:
         t = run_promote(store, prepared, ref, to, actor=actor, dry_run=dry_run)
@@ -108,17 +103,16 @@ def retire(
     reason: str | None,
     dry_run: bool,
     actor: str | None,
-    policies: Path | None,
+    policies: tuple[Path, ...],
     fmt: str,
 ) -> None:
     """Retire a model version (from any stage) if the retirement gate allows it."""
     from govern.policy import load
-    from govern.runner.check import default_policy_dir
     from govern.runner.lifecycle import retire as run_retire
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    prepared = load(policies or default_policy_dir())
+    prepared = load(policies)
     with Store.open(ctx.db, read_only=dry_run, lock_timeout=ctx.lock_timeout) as store:
         t = run_retire(store, prepared, ref, reason=reason, actor=actor, dry_run=dry_run)
     _show_transition(ctx, t, fmt)

@@ -91,7 +91,43 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def prepare(policies: Path, engine: tuple[EngineOptions, tuple[Path, ...]]) -> PreparedPolicies:
+POLICIES_HELP = (
+    "Policy directory added on top of the shipped library (repeatable, loaded in order; "
+    "default: ./policies when it exists). See docs/policies.md, Layers."
+)
+NO_LIBRARY_HELP = "Do not load the shipped library: only the --policies directories."
+
+
+def policy_layers_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --policies DIR (repeatable) and --no-default-library; pass `policies` = the layers.
+
+    The command receives the directories to load, in order (policy/_layers.py): the
+    shipped library unless replaced, then the organisation's directories.
+    """
+
+    @click.option(
+        "--policies",
+        "policy_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help=POLICIES_HELP,
+    )
+    @click.option("--no-default-library", is_flag=True, help=NO_LIBRARY_HELP)
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any, policy_dirs: tuple[Path, ...], no_default_library: bool, **kwargs: Any
+    ) -> Any:
+        from govern.policy import policy_layers
+
+        layers = policy_layers(policy_dirs, default_library=not no_default_library)
+        return fn(*args, policies=layers, **kwargs)
+
+    return wrapper
+
+
+def prepare(
+    policies: Path | tuple[Path, ...], engine: tuple[EngineOptions, tuple[Path, ...]]
+) -> PreparedPolicies:
     """Load `policies` with the options gathered by `engine_options`."""
     from govern.policy import load
 
@@ -138,6 +174,7 @@ def policy() -> None:
 
 @policy.command("test")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--no-default-library", is_flag=True, help=NO_LIBRARY_HELP)
 @click.option("--run", "match", default=None, help="Only tests whose package.name contains this.")
 @click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True)
 @click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True)
@@ -156,6 +193,7 @@ def policy() -> None:
 def test_cmd(
     ctx: AppContext,
     directory: Path | None,
+    no_default_library: bool,
     match: str | None,
     timeout: float,
     memory_limit: int,
@@ -164,20 +202,23 @@ def test_cmd(
     fmt: str,
     engine_name: str,
 ) -> None:
-    """Run the test_* rules under DIRECTORY; exit 1 on any failure."""
+    """Run the test_* rules of DIRECTORY (loaded on top of the library); exit 1 on failure.
+
+    Without DIRECTORY, every layer's tests run: the library's and ./policies'.
+    """
     from dataclasses import asdict
 
-    from govern.policy import Limits
+    from govern.policy import Limits, policy_layers
     from govern.policy._testing import run_tests
-    from govern.runner.check import default_policy_dir
 
     report = run_tests(
-        directory or default_policy_dir(),
+        policy_layers([directory] if directory else (), default_library=not no_default_library),
         data=overlays,
         limits=Limits(timeout_s=timeout, memory_mb=memory_limit),
         allow_builtins=allow_builtin,
         match=match,
         engine_name=engine_name,
+        only=[directory] if directory else (),
     )
     if fmt == "json":
         doc = {
@@ -227,13 +268,14 @@ def check_cmd(
     deprecated builtins, input/data as names) and METADATA catalogue problems. For
     pre-commit hooks.
     """
-    from govern.policy import Limits
+    from govern.policy import Limits, policy_layers
     from govern.policy._check import check_policies
-    from govern.runner.check import default_policy_dir
 
-    root = directory or default_policy_dir()
+    # DIRECTORY is checked as it is loaded: on top of the library unless it replaces it
+    layers = policy_layers([directory] if directory else ())
+    root = directory or layers[-1]
     findings = check_policies(
-        root,
+        layers,
         data=overlays,
         limits=Limits(timeout_s=timeout, memory_mb=memory_limit),
         allow_builtins=allow_builtin,
@@ -260,16 +302,18 @@ def _markdown(controls: list[Any]) -> str:
 
 @policy.command("list")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--no-default-library", is_flag=True, help=NO_LIBRARY_HELP)
 @click.option(
     "--format", "fmt", type=click.Choice(LIST_FORMATS), default="table", show_default=True
 )
 @pass_app
-def list_cmd(ctx: AppContext, directory: Path | None, fmt: str) -> None:
-    """The control catalogue from the # METADATA annotations under DIRECTORY."""
+def list_cmd(ctx: AppContext, directory: Path | None, no_default_library: bool, fmt: str) -> None:
+    """The control catalogue (# METADATA) of the library and DIRECTORY (default ./policies)."""
+    from govern.policy import policy_layers
     from govern.policy._catalogue import catalogue
-    from govern.runner.check import default_policy_dir
 
-    controls = catalogue(directory or default_policy_dir())
+    layers = policy_layers([directory] if directory else (), default_library=not no_default_library)
+    controls = catalogue(layers)
     if fmt == "json":
         click.echo(json.dumps([k.to_dict() for k in controls], indent=2, sort_keys=True))
     elif fmt == "markdown":
@@ -284,6 +328,58 @@ def list_cmd(ctx: AppContext, directory: Path | None, fmt: str) -> None:
         ctx.console.print(f"{len(controls)} controls")
 
 
+@policy.command("init")
+@click.argument("directory", type=click.Path(path_type=Path))
+@pass_app
+def init_cmd(ctx: AppContext, directory: Path) -> None:
+    """Copy the shipped library into DIRECTORY for editing; the copy replaces the library."""
+    from govern.policy._layers import init_library
+
+    written = init_library(directory)
+    ctx.console.print(
+        f"{len(written)} files written to {directory}; it replaces the shipped library "
+        f'(.manifest roots ["govern"]): govern check --policies {directory}'
+    )
+
+
+@policy.command("docs")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("docs"),
+    show_default=True,
+    help="Directory for controls.md and model-card.md.",
+)
+@click.option("--check", "check_only", is_flag=True, help="Exit 1 if the files are not current.")
+@click.option("--no-default-library", is_flag=True, help=NO_LIBRARY_HELP)
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@pass_app
+def docs_cmd(
+    ctx: AppContext, out: Path, check_only: bool, no_default_library: bool, directory: Path | None
+) -> None:
+    """Generate docs/controls.md and docs/model-card.md from METADATA and the card schema."""
+    from govern.policy import policy_layers
+    from govern.policy._docs import render_docs
+
+    layers = policy_layers([directory] if directory else (), default_library=not no_default_library)
+    stale = []
+    for name, text in render_docs(layers).items():
+        target = out / name
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current == text:
+            continue
+        stale.append(target)
+        if not check_only:
+            out.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    verb = "out of date" if check_only else "written"
+    for target in stale:
+        ctx.console.print(f"{target}: {verb}")
+    if check_only and stale:
+        ctx.console.print("run `govern policy docs` and commit the result")
+        raise SystemExit(1)
+
+
 @app.group()
 def decision() -> None:
     """Inspect recorded decisions."""
@@ -291,29 +387,27 @@ def decision() -> None:
 
 @decision.command("replay")
 @click.argument("decision_id")
-@click.option("--policies", type=click.Path(path_type=Path), default=None)
+@policy_layers_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @engine_options
 @pass_app
 def replay_cmd(
     ctx: AppContext,
     decision_id: str,
-    policies: Path | None,
+    policies: tuple[Path, ...],
     fmt: str,
     engine: tuple[EngineOptions, tuple[Path, ...]],
 ) -> None:
     """Re-evaluate a stored decision on its stored input; exit 1 if the outcome differs."""
-    from govern.runner.check import default_policy_dir
     from govern.runner.replay import replay, replay_stored
     from govern.store import Store
 
-    root = policies or default_policy_dir()
     with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         if engine[1]:  # overlays given on the command line replace the stored ones
-            with prepare(root, engine) as prepared:
+            with prepare(policies, engine) as prepared:
                 result = replay(store, prepared, decision_id)
         else:
-            result = replay_stored(store, root, engine[0], decision_id)
+            result = replay_stored(store, policies, engine[0], decision_id)
     if fmt == "json":
         doc = {
             "decision_id": decision_id,

@@ -64,6 +64,37 @@ def float_column(arr: pa.Array, name: str) -> Float64Column:
     return Float64Column(values, validity, arr.offset)
 
 
+def mapped_column(arr: pa.Array, name: str, positive: tuple[object, ...]) -> pa.Array:
+    """float64 1.0 where the value is one of `positive`, 0.0 elsewhere, null where null.
+
+    For a categorical prediction or label (`{column, positive}` in the card): strings, their
+    dictionaries, integers or booleans.
+    """
+    t = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    try:
+        value_set = pa.array(list(positive), type=t)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise MetricInputError(
+            f"column {name!r} has type {t}; the positive values {list(positive)!r} of its "
+            "monitoring mapping are not of that type"
+        ) from exc
+    if pa.types.is_dictionary(arr.type):
+        flags = pc.take(pc.is_in(arr.dictionary, value_set=value_set), arr.indices)
+    else:
+        flags = pc.is_in(arr, value_set=value_set)
+    if arr.null_count:
+        flags = pc.if_else(arr.is_valid(), flags, pa.scalar(None, pa.bool_()))
+    out: pa.Array = pc.cast(flags, pa.float64())
+    return out
+
+
+def outcome_column(arr: pa.Array, name: str, positive: tuple[object, ...] | None) -> Float64Column:
+    """A prediction or label for the kernels: numbers as they are, a mapped column as 0/1."""
+    if positive is not None:
+        arr = mapped_column(arr, name, positive)
+    return float_column(arr, name)
+
+
 @dataclass(frozen=True)
 class ScoredRows:
     """A batch's scores and every row's confusion cell at the threshold (read-only)."""
@@ -77,7 +108,13 @@ _last = threading.local()
 
 
 def scored_rows(
-    batch: pa.RecordBatch | pa.Table, prediction: str, label: str | None, threshold: float
+    batch: pa.RecordBatch | pa.Table,
+    prediction: str,
+    label: str | None,
+    threshold: float,
+    *,
+    prediction_positive: tuple[object, ...] | None = None,
+    label_positive: tuple[object, ...] | None = None,
 ) -> ScoredRows:
     """The batch's cells, computed once per batch and thread however many accumulators ask.
 
@@ -86,13 +123,13 @@ def scored_rows(
     last result is kept with a weak reference to its batch (a batch that is gone can never
     match, whatever its id) and returned while the batch and the question are the same.
     """
-    key = (prediction, label, threshold)
+    key = (prediction, label, threshold, prediction_positive, label_positive)
     cached = getattr(_last, "rows", None)
     if cached is not None and cached[0]() is batch and cached[1] == key:
         rows: ScoredRows = cached[2]
         return rows
-    score = float_column(column(batch, prediction), prediction)
-    labels = float_column(column(batch, label), label) if label else None
+    score = outcome_column(column(batch, prediction), prediction, prediction_positive)
+    labels = outcome_column(column(batch, label), label, label_positive) if label else None
     cells, counts = score_cells(score, labels, threshold)
     cells.flags.writeable = False
     counts.flags.writeable = False

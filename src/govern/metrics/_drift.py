@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govern._native import HistCounts, count_dictionary, hist_f64
+from govern._native import HistCounts, count_dictionary, hist
 from govern.metrics._chi2 import chi2_homogeneity, chi2_sf
 from govern.metrics._profile import CategoricalProfile, NumericProfile, ProfileSet
 from govern.metrics._psi import psi
@@ -76,11 +76,9 @@ def _chunks(col: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 
 
 def _update_numeric(p: NumericProfile, state: HistCounts, col: pa.Array | pa.ChunkedArray) -> None:
-    if col.type != pa.float64():
-        # float32 and integer reference columns: the contract checked the type already, so
-        # this widening is exact and explicit (kernel runs on float64).
-        col = pc.cast(col, pa.float64())
-    hist_f64(col, p.fine_edges, into=state)
+    # Any integer or float width (the schema contract checked the family), read in place and
+    # binned by its float64 value: exact up to 2**53, nearest float64 beyond.
+    hist(col, p.fine_edges, into=state)
 
 
 def _update_categorical(
@@ -262,32 +260,58 @@ class _Rows:
             self.add(m, None, status, reason)
 
 
+ONE_BIN = (
+    "the reference's valid values all fall in one bin ({what}), so PSI and chi-square have "
+    "nothing to compare; re-baseline on data where the column varies, or stop monitoring it"
+)
+
+
 def _compare(
-    r: _Rows, ref_bins: np.ndarray, cur_bins: np.ndarray, valid: int, ref_valid: int, min_rows: int
-) -> bool:
-    """PSI, chi2 and p-value over the same bins, or the reason they cannot be computed."""
+    r: _Rows,
+    ref_bins: np.ndarray,
+    cur_bins: np.ndarray,
+    valid: int,
+    ref_valid: int,
+    min_rows: int,
+    *,
+    one_bin: str,
+) -> str | None:
+    """PSI, chi2 and p-value over the same bins; None, or why the comparison failed.
+
+    The reason is "reference" when only the reference is degenerate (one bin): the rates
+    that do not need two bins (out of range, unseen) are still measured then.
+    """
     stats = ("psi", "chi2", "p_value")
     if ref_valid == 0:
         r.fail(stats, "invalid", "the reference has no valid values for this column")
-        return False
+        return "no reference"
     if valid == 0:
         r.fail(stats, "insufficient_data", "no valid values in the current data")
-        return False
+        return "no current"
     if valid < min_rows:
         r.fail(
             stats,
             "insufficient_data",
             f"{valid} valid values, fewer than the minimum of {min_rows}",
         )
-        return False
+        return "few current"
+    if np.count_nonzero(ref_bins) < 2:
+        r.fail(stats, "invalid", ONE_BIN.format(what=one_bin))
+        return "reference"
     r.add("psi", psi(ref_bins, cur_bins))
-    stat, df = chi2_homogeneity(ref_bins, cur_bins)
-    if df < 1:
-        r.fail(("chi2", "p_value"), "insufficient_data", "all values fall in one bin")
+    stat, df = chi2_homogeneity(ref_bins, cur_bins)  # df >= 1: two reference bins hold counts
+    r.add("chi2", stat)
+    r.add("p_value", chi2_sf(stat, df))
+    return None
+
+
+def _rate(r: _Rows, metric: str, failed: str | None, value: float) -> None:
+    """A rate that needs current rows only: measured unless the comparison lacked them."""
+    if failed in (None, "reference"):
+        r.add(metric, value)
     else:
-        r.add("chi2", stat)
-        r.add("p_value", chi2_sf(stat, df))
-    return True
+        last = r.rows[-1]
+        r.add(metric, None, last.status, last.reason)
 
 
 def numeric_rows(
@@ -299,6 +323,7 @@ def numeric_rows(
         "kind": p.kind,
         "role": role,
         "binning": p.strategy,
+        "rule": p.rule,
         "rows": cur.rows,
         "valid": cur.valid,
         "nulls": cur.nulls,
@@ -321,20 +346,19 @@ def numeric_rows(
         reason = "the reference has no finite values for this column"
         r.fail(("psi", "chi2", "p_value", "out_of_range_rate"), "invalid", reason)
         return r.rows
+    ref_bins = p.bins.psi_counts(ref.counts)
     detail["bins"] = p.bins.psi_counts(cur.counts).tolist()
-    ok = _compare(
-        r,
-        p.bins.psi_counts(ref.counts),
-        p.bins.psi_counts(cur.counts),
-        cur.valid,
-        ref.valid,
-        min_rows,
+    detail["reference_bins"] = ref_bins.tolist()
+    one_bin = (
+        f"the column is constant at {p.bins.lo!r}"
+        if p.rule == "constant" or p.bins.lo == float(np.nextafter(p.bins.hi, -np.inf))
+        else f"{p.rule} edges {p.bins.psi_edges.tolist()}"
     )
-    if ok:
-        r.add("out_of_range_rate", p.bins.out_of_range(cur.counts) / cur.valid)
-    else:
-        last = r.rows[-1]
-        r.add("out_of_range_rate", None, last.status, last.reason)
+    failed = _compare(
+        r, ref_bins, p.bins.psi_counts(cur.counts), cur.valid, ref.valid, min_rows, one_bin=one_bin
+    )
+    oor = p.bins.out_of_range(cur.counts) / cur.valid if cur.valid else 0.0
+    _rate(r, "out_of_range_rate", failed, oor)
     return r.rows
 
 
@@ -362,11 +386,18 @@ def categorical_rows(
         r.add("missing_rate_change", missing - p.nulls / p.rows)
     else:
         r.add("missing_rate_change", None, "invalid", "the reference has no rows")
+    detail["bins"] = cur.counts.tolist()  # per category, then unseen (the report's bars)
     ref_bins = np.concatenate([p.counts, [0]]).astype(np.int64)
-    ok = _compare(r, ref_bins, cur.counts, cur.valid, int(p.counts.sum()), min_rows)
-    if ok:
-        r.add("unseen_rate", int(cur.counts[-1]) / cur.valid)
-    else:
-        last = r.rows[-1]
-        r.add("unseen_rate", None, last.status, last.reason)
+    seen = [c for c, n in zip(p.categories, p.counts.tolist(), strict=True) if n]
+    failed = _compare(
+        r,
+        ref_bins,
+        cur.counts,
+        cur.valid,
+        int(p.counts.sum()),
+        min_rows,
+        one_bin=f"the only category is {seen[0]!r}" if seen else "no category",
+    )
+    unseen = int(cur.counts[-1]) / cur.valid if cur.valid else 0.0
+    _rate(r, "unseen_rate", failed, unseen)
     return r.rows

@@ -39,8 +39,11 @@ def accumulators_from_config(
                 prediction=cfg.prediction,
                 label=cfg.label,
                 threshold=cfg.threshold,
+                prediction_positive=cfg.prediction_positive,
+                label_positive=cfg.label_positive,
                 min_group_size=cfg.min_group_size,
                 favourable_outcome=cfg.favourable_outcome,
+                favourable_outcome_declared=cfg.favourable_outcome_declared,
             )
             for attr in cfg.protected
         )
@@ -51,6 +54,8 @@ def accumulators_from_config(
                 label=cfg.label,
                 task=cfg.task,
                 threshold=cfg.threshold,
+                prediction_positive=cfg.prediction_positive,
+                label_positive=cfg.label_positive,
                 score_range=cfg.score_range,
             )
         )
@@ -93,7 +98,8 @@ def check_schema(card: dict[str, Any], schema: pa.Schema, path: str | Path) -> N
     for key in ("prediction", "label", "latency"):
         col = getattr(cfg, key)
         if col:
-            wanted[col] = (key, ("numeric",))
+            mapped = getattr(cfg, f"{key}_positive", None) is not None
+            wanted[col] = (key, ("numeric", "string") if mapped else ("numeric",))
     if cfg.timestamp:
         wanted[cfg.timestamp] = ("timestamp", ("timestamp",))
     if cfg.error_code:
@@ -110,8 +116,15 @@ def check_schema(card: dict[str, Any], schema: pa.Schema, path: str | Path) -> N
         t = schema.field(idx).type
         kind = _kind(t)
         if kind not in kinds or (key == "protected" and pa.types.is_floating(t)):
+            hint = ""
+            if key in ("prediction", "label") and kind == "string":
+                hint = (
+                    f"; for a categorical {key}, map its values in the card: "
+                    f"`{key}: {{column: {col}, positive: [VALUES THAT MEAN 1]}}`"
+                )
             raise MetricInputError(
                 f"column {col!r} (monitoring.{key}) has type {t}; valid types are: "
-                + ", ".join(kinds),
+                + ", ".join(kinds)
+                + hint,
                 path=path,
             )

@@ -107,6 +107,14 @@ def two_proportion_p_value(x1: int, n1: int, x2: int, n2: int) -> float:
     return math.erfc(abs(z) / math.sqrt(2.0))
 
 
+FAVOURABLE_NOTE = (
+    "monitoring.favourable_outcome is not declared, so decision 1 is taken as favourable; "
+    "{what} is 1 for only {share:.1%} of rows, as for an adverse event (default, fraud, "
+    "re-offending): if 1 is adverse, declare favourable_outcome: 0 (the default reverses "
+    "every adverse impact ratio), else declare 1"
+)
+
+
 class FairnessAccumulator:
     """Selection, error and accuracy rates per group of one protected attribute."""
 
@@ -117,13 +125,19 @@ class FairnessAccumulator:
         prediction: str,
         label: str | None = None,
         threshold: float = 0.5,
+        prediction_positive: tuple[Any, ...] | None = None,
+        label_positive: tuple[Any, ...] | None = None,
         min_group_size: int = 30,
         favourable_outcome: int = 1,
+        favourable_outcome_declared: bool = True,
     ) -> None:
         self.attribute = attribute
+        self.favourable_outcome_declared = favourable_outcome_declared
         self.prediction = prediction
         self.label = label
         self.threshold = threshold
+        self.prediction_positive = prediction_positive
+        self.label_positive = label_positive
         self.min_group_size = min_group_size
         self.favourable_outcome = favourable_outcome
         self.cells: dict[tuple[object, ...], np.ndarray] = {}
@@ -146,15 +160,25 @@ class FairnessAccumulator:
             prediction=self.prediction,
             label=self.label,
             threshold=self.threshold,
+            prediction_positive=self.prediction_positive,
+            label_positive=self.label_positive,
             min_group_size=self.min_group_size,
             favourable_outcome=self.favourable_outcome,
+            favourable_outcome_declared=self.favourable_outcome_declared,
         )
 
     def update(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Count the batch's rows into group x cell counts."""
         if batch.num_rows == 0:
             return
-        rows = scored_rows(batch, self.prediction, self.label, self.threshold)
+        rows = scored_rows(
+            batch,
+            self.prediction,
+            self.label,
+            self.threshold,
+            prediction_positive=self.prediction_positive,
+            label_positive=self.label_positive,
+        )
         codes, keys = group_codes(batch, self.attribute)
         counts = group_cell_counts(rows.cells, codes)
         for i in np.flatnonzero(counts.sum(axis=1)):
@@ -180,6 +204,10 @@ class FairnessAccumulator:
             "prediction": self.prediction,
             "label": self.label,
             "threshold": float_to_json(self.threshold),
+            "prediction_positive": None
+            if self.prediction_positive is None
+            else list(self.prediction_positive),
+            "label_positive": None if self.label_positive is None else list(self.label_positive),
             "min_group_size": self.min_group_size,
             "favourable_outcome": self.favourable_outcome,
         }
@@ -323,6 +351,25 @@ class FairnessAccumulator:
             ("accuracy", (g.tp + g.tn) / g.labelled, None),
         ]
 
+    def _favourable_note(self, groups: dict[str, ConfusionCounts]) -> str | None:
+        """A note when decision 1 is taken as favourable by default and the data doubts it.
+
+        A rare label 1 (or, without labels, a rare decision 1) is typical of an adverse
+        event (default, fraud, re-offending); with 1 adverse, the default would reverse every
+        adverse impact ratio, so the note asks for the value to be declared.
+        """
+        if self.favourable_outcome_declared or self.favourable_outcome != 1:
+            return None
+        labelled = sum(g.labelled for g in groups.values())
+        if labelled:
+            rate, what = sum(g.positives for g in groups.values()) / labelled, "the label"
+        else:
+            n = sum(g.n for g in groups.values())
+            rate, what = (sum(g.selected for g in groups.values()) / n if n else 1.0), "decision"
+        if rate >= 0.5:
+            return None
+        return FAVOURABLE_NOTE.format(what=what, share=rate)
+
     def _attribute_rows(
         self,
         groups: dict[str, ConfusionCounts],
@@ -340,7 +387,11 @@ class FairnessAccumulator:
             "most_favoured_group": best,
             "threshold": self.threshold,
             "favourable_outcome": self.favourable_outcome,
+            "favourable_outcome_declared": self.favourable_outcome_declared,
         }
+        note = self._favourable_note(groups)
+        if note:
+            detail["favourable_outcome_note"] = note
         out: list[MetricRow] = [
             MetricRow("fairness", name, "groups", float(len(groups)), detail=detail),
             MetricRow("fairness", name, "eligible_groups", float(len(eligible)), detail=detail),

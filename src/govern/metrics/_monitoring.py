@@ -3,13 +3,18 @@
 Documented in docs/metrics-fairness.md.
 
 Keys (all optional; an accumulator family is built only when its columns are named):
-    prediction: score            score or predicted class column (numeric or boolean)
+    prediction: score            score or predicted class column (numeric or boolean), or
+                                 {column: score_text, positive: [Medium, High]} for a
+                                 categorical prediction: decision 1 for the listed values
     threshold: 0.5               decision = prediction >= threshold
-    label: label                 observed outcome: 0/1 (classification) or a number (regression)
+    label: label                 observed outcome: 0/1 (classification) or a number
+                                 (regression), or {column: income, positive: [">50K"]}
     task: classification         classification | regression
     protected: [sex, [sex, race]]  attributes; a list of columns is an intersection
     min_group_size: 30           groups with fewer scored rows are insufficient_data
-    favourable_outcome: 1        the decision value that favours the subject (1 or 0)
+    favourable_outcome: 1        the decision value that favours the subject (1 or 0); the
+                                 default 1 is stated in the fairness evidence, which also
+                                 notes when the data suggests 1 is the adverse outcome
     score_range: [0, 1]          range of the fine AUC histogram (used past 65,536 distinct scores)
     latency: latency_ms          request latency, non-negative numbers
     error_code: error_code       null (or a value in ok_codes) means success
@@ -50,6 +55,9 @@ class MonitoringConfig:
     prediction: str | None = None
     threshold: float = DEFAULT_THRESHOLD
     label: str | None = None
+    prediction_positive: tuple[Any, ...] | None = None  # values mapped to 1 (else 0)
+    label_positive: tuple[Any, ...] | None = None
+    favourable_outcome_declared: bool = False
     task: str = "classification"
     protected: tuple[tuple[str, ...], ...] = ()
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
@@ -61,8 +69,16 @@ class MonitoringConfig:
     timestamp: str | None = None
 
 
-def _fail(key: str, cause: str) -> ModelCardError:
-    return ModelCardError(f"model card field 'monitoring.{key}': {cause}")
+class MonitoringFieldError(ModelCardError):
+    """A malformed `monitoring` key; `field` is its path, so a card loader can add the line."""
+
+    def __init__(self, key: str, cause: str) -> None:
+        super().__init__(f"model card field 'monitoring.{key}': {cause}")
+        self.field = ("monitoring", *key.split("."))
+
+
+def _fail(key: str, cause: str) -> MonitoringFieldError:
+    return MonitoringFieldError(key, cause)
 
 
 def _column(m: dict[str, Any], key: str) -> str | None:
@@ -72,6 +88,39 @@ def _column(m: dict[str, Any], key: str) -> str | None:
     if not isinstance(value, str) or not value:
         raise _fail(key, f"must be a column name, got {value!r}")
     return value
+
+
+def column_name(value: object) -> str | None:
+    """The column of a `prediction`/`label` entry: a name, or the `column` of a mapping."""
+    if isinstance(value, dict):
+        value = value.get("column")
+    return value if isinstance(value, str) and value else None
+
+
+def _mapped(m: dict[str, Any], key: str) -> tuple[str | None, tuple[Any, ...] | None]:
+    """(column, positive values or None) of `prediction` / `label`."""
+    value = m.get(key)
+    if not isinstance(value, dict):
+        return _column(m, key), None
+    unknown = sorted(set(value) - {"column", "positive"})
+    if unknown:
+        raise _fail(
+            key, f"unknown keys {', '.join(map(str, unknown))}; valid keys are: column, positive"
+        )
+    col = value.get("column")
+    if not isinstance(col, str) or not col:
+        raise _fail(f"{key}.column", f"must be a column name, got {col!r}")
+    positive = value.get("positive")
+    if (
+        not isinstance(positive, list)
+        or not positive
+        or not all(isinstance(v, str | int | float | bool) for v in positive)
+    ):
+        raise _fail(
+            f"{key}.positive",
+            f"must be a non-empty list of the column's values that mean 1, got {positive!r}",
+        )
+    return col, tuple(positive)
 
 
 def _number(m: dict[str, Any], key: str, default: float) -> float:
@@ -125,10 +174,18 @@ def parse_monitoring(card: dict[str, Any]) -> MonitoringConfig:
     ok_codes = m.get("ok_codes", [])
     if not isinstance(ok_codes, list):
         raise _fail("ok_codes", f"must be a list of error-code values, got {ok_codes!r}")
+    prediction, prediction_positive = _mapped(m, "prediction")
+    label, label_positive = _mapped(m, "label")
+    if task == "regression" and (prediction_positive or label_positive):
+        key = "prediction" if prediction_positive else "label"
+        raise _fail(key, "a {column, positive} mapping needs task: classification")
     return MonitoringConfig(
-        prediction=_column(m, "prediction"),
+        prediction=prediction,
         threshold=_number(m, "threshold", DEFAULT_THRESHOLD),
-        label=_column(m, "label"),
+        label=label,
+        prediction_positive=prediction_positive,
+        label_positive=label_positive,
+        favourable_outcome_declared="favourable_outcome" in m,
         task=task,
         protected=_protected(m.get("protected")),
         min_group_size=min_group,

@@ -53,12 +53,16 @@ class PerformanceAccumulator:
         label: str,
         task: str = "classification",
         threshold: float = 0.5,
+        prediction_positive: tuple[Any, ...] | None = None,
+        label_positive: tuple[Any, ...] | None = None,
         score_range: tuple[float, float] = (0.0, 1.0),
     ) -> None:
         self.prediction = prediction
         self.label = label
         self.task = task
         self.threshold = threshold
+        self.prediction_positive = prediction_positive
+        self.label_positive = label_positive
         self.score_range = score_range
         self.rows = 0
         self.cells = np.zeros(N_CELLS, dtype=np.int64)
@@ -85,6 +89,8 @@ class PerformanceAccumulator:
             label=self.label,
             task=self.task,
             threshold=self.threshold,
+            prediction_positive=self.prediction_positive,
+            label_positive=self.label_positive,
             score_range=self.score_range,
         )
 
@@ -98,7 +104,14 @@ class PerformanceAccumulator:
             label, _ = as_float(column(batch, self.label), self.label)
             self._update_regression(pred, label)
             return
-        rows = scored_rows(batch, self.prediction, self.label, self.threshold)
+        rows = scored_rows(
+            batch,
+            self.prediction,
+            self.label,
+            self.threshold,
+            prediction_positive=self.prediction_positive,
+            label_positive=self.label_positive,
+        )
         self.cells += rows.counts
         stats = self.auc.add_columns(rows.score, rows.cells)
         self.outside_unit += stats.outside_unit
@@ -147,6 +160,10 @@ class PerformanceAccumulator:
             "label": self.label,
             "task": self.task,
             "threshold": float_to_json(self.threshold),
+            "prediction_positive": None
+            if self.prediction_positive is None
+            else list(self.prediction_positive),
+            "label_positive": None if self.label_positive is None else list(self.label_positive),
             "score_range": [float_to_json(x) for x in self.score_range],
         }
 
@@ -244,6 +261,21 @@ class PerformanceAccumulator:
         self._calibration(row)
         return out
 
+    def hard_predictions(self) -> bool:
+        """Whether every labelled score is exactly 0 or 1 (or the prediction is a mapping).
+
+        Read from the calibration bins: bin 0 holds scores in [0, 0.1), so a zero sum means
+        only zeros; the last bin holds [0.9, 1], so a sum equal to its count means only ones.
+        """
+        if self.prediction_positive is not None:
+            return True
+        inner = self.ece_n[1:-1].sum()
+        return bool(
+            inner == 0
+            and self.ece_score[0].value == 0.0
+            and self.ece_score[-1].value == float(self.ece_n[-1])
+        )
+
     def _calibration(self, row: Any) -> None:
         n = int(self.ece_n.sum())
         if self.outside_unit:
@@ -258,6 +290,14 @@ class PerformanceAccumulator:
             reason = "no labelled rows with a score"
             row("brier_score", None, reason)
             row("expected_calibration_error", None, reason)
+            return
+        if self.hard_predictions():
+            reason = (
+                "the predictions are hard 0/1 decisions, not probabilities; Brier score and "
+                "calibration error measure probabilities and are not applicable"
+            )
+            row("brier_score", None, reason, "not_applicable")
+            row("expected_calibration_error", None, reason, "not_applicable")
             return
         row("brier_score", self.sq_error.value / n)
         ece = 0.0

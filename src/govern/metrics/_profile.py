@@ -4,6 +4,11 @@ A numeric profile holds the bins (see _binning) and the reference counts over th
 edges; a categorical profile holds the reference categories and their counts. Profiles are
 built once from training data (`govern baseline`), stored as JSON in DuckDB, and compared
 against any amount of inference data without the training data.
+
+The stored document carries a `format` number. Format 2 added the binning `rule` of each
+numeric column (see _binning). A format-1 profile still loads when its edges are distinct;
+one whose decile edges collapsed on tied values (the shape that hid shifts in discrete and
+zero-inflated features) is refused with a message saying to re-run `govern baseline`.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from govern.metrics._binning import (
     DEFAULT_BINS,
     STRATEGIES,
     Bins,
-    decile_edges,
     make_bins,
+    tie_aware_edges,
     uniform_edges,
 )
 
@@ -29,6 +34,17 @@ DECILES = np.linspace(0.1, 0.9, 9)
 MAX_CATEGORIES = 10_000
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+PROFILE_FORMAT = 2
+LEGACY_RULE = "legacy"  # a format-1 profile's decile edges, loaded as they were stored
+STALE_PROFILE = (
+    "the stored reference profile predates tie-aware binning and its decile edges collapse "
+    "on tied values in column(s) {columns}, which hides shifts there; re-run "
+    "`govern baseline` for this model version"
+)
+
+
+class StaleProfileError(ValueError):
+    """A stored profile that cannot be used as it is (the runner names the model)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,7 @@ class NumericProfile:
     strategy: str  # decile | uniform | explicit
     bins: Bins | None  # None when the reference had no finite values
     reference: HistCounts
+    rule: str = "quantile"  # which binning rule applied (_binning.RULES, or "legacy")
     kind: str = field(default=NUMERIC, init=False)
 
     @property
@@ -61,6 +78,7 @@ class NumericProfile:
             "kind": self.kind,
             "dtype": self.dtype,
             "strategy": self.strategy,
+            "rule": self.rule,
             "psi_edges": b.psi_edges.tolist() if b is not None else None,
             "range": [b.lo, b.hi] if b is not None else None,
             "counts": r.counts.tolist(),
@@ -80,7 +98,7 @@ class NumericProfile:
         ref = HistCounts(
             np.asarray(d["counts"], dtype=np.int64), d["nulls"], d["nans"], d["posinf"], d["neginf"]
         )
-        return cls(d["name"], d["dtype"], d["strategy"], bins, ref)
+        return cls(d["name"], d["dtype"], d["strategy"], bins, ref, d.get("rule", LEGACY_RULE))
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,7 @@ class ProfileSet:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the stored document)."""
         return {
+            "format": PROFILE_FORMAT,
             "columns": [c.to_dict() for c in self.columns],
             "output": self.output,
             "min_rows": self.min_rows,
@@ -145,7 +164,23 @@ class ProfileSet:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ProfileSet:
-        """Inverse of to_dict."""
+        """Inverse of to_dict; StaleProfileError for a format-1 profile with collapsed edges."""
+        fmt = int(d.get("format", 1))
+        if fmt > PROFILE_FORMAT:
+            raise StaleProfileError(
+                f"the stored reference profile has format {fmt}, newer than this govern "
+                f"reads ({PROFILE_FORMAT}); upgrade govern or re-run `govern baseline`"
+            )
+        if fmt == 1:
+            collapsed = [
+                str(c["name"])
+                for c in d["columns"]
+                if c["kind"] == NUMERIC
+                and c.get("psi_edges")
+                and len(set(c["psi_edges"])) < len(c["psi_edges"])
+            ]
+            if collapsed:
+                raise StaleProfileError(STALE_PROFILE.format(columns=", ".join(collapsed)))
         cols: list[ColumnProfile] = []
         for c in d["columns"]:
             cols.append(
@@ -190,14 +225,16 @@ def numeric_profile(
             f"unknown binning {strategy!r}; valid strategies are: {', '.join(STRATEGIES)}"
         )
     bins: Bins | None = None
+    rule = strategy if strategy != "decile" else "quantile"
     if finite_values.size:
         lo = float(finite_values.min())
         vmax = float(finite_values.max())
         hi = float(np.nextafter(vmax, np.inf))
         if strategy == "decile":
-            psi_edges = decile_edges(finite_values, n_bins)
+            psi_edges, rule = tie_aware_edges(finite_values, n_bins)
         elif strategy == "uniform":
             psi_edges = uniform_edges(lo, vmax, n_bins)
+            rule = "uniform" if vmax > lo else "constant"
         else:
             if not edges:
                 raise ValueError(f"column {name!r}: explicit binning needs a list of edges")
@@ -205,7 +242,7 @@ def numeric_profile(
         bins = make_bins(psi_edges, lo, hi)
     n_fine = bins.fine_edges.size + 1 if bins is not None else 1
     ref = reference if reference is not None else HistCounts(np.zeros(n_fine, dtype=np.int64))
-    return NumericProfile(name, dtype, strategy, bins, ref), bins
+    return NumericProfile(name, dtype, strategy, bins, ref, rule), bins
 
 
 def fine_edges_from_values(finite_values: np.ndarray) -> np.ndarray:

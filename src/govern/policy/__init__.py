@@ -2,6 +2,7 @@
 
 from govern.policy._bundle import Bundle, read_bundle
 from govern.policy._input import encode_input, input_hash
+from govern.policy._layers import library_dir, policy_layers
 from govern.policy._pool import LimitReached
 from govern.policy._prepared import (
     ENGINES,
@@ -22,6 +23,8 @@ __all__ = [
     "PreparedPolicies",
     "encode_input",
     "input_hash",
+    "library_dir",
     "load",
+    "policy_layers",
     "read_bundle",
 ]

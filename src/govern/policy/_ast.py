@@ -35,6 +35,19 @@ class Call:
     function: str | None = None  # the user function it resolves to, None for a builtin
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A rule whose body starts with `data.govern.lib.applies("ID")` (see policy/_index.py)."""
+
+    package: str
+    rule: str
+    control: str
+    path: str
+    line: int
+    start: int  # byte offsets of the whole rule in the module's source
+    end: int
+
+
 @dataclass
 class BundleInfo:
     """Rule names per package and every call site of a compiled bundle."""
@@ -45,6 +58,9 @@ class BundleInfo:
     locations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     # full paths (`data.pkg.f`) of every user-defined function
     functions: set[str] = field(default_factory=set)
+    # (package, rule) -> number of definitions; rules guarded by an applies() call
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    guards: list[Guard] = field(default_factory=list)
 
 
 def _ref_name(node: Any) -> str | None:
@@ -80,6 +96,30 @@ def _head_name(rule: dict[str, Any]) -> tuple[str, int] | None:
     if not name:
         return None
     return name.split(".")[0], int(node.get("span", {}).get("line", 0))
+
+
+GUARD_FUNCTION = "data.govern.lib.applies"
+
+
+def _guard_of(spec: dict[str, Any], imports: dict[str, str]) -> str | None:
+    """The control id when the rule's only body starts with `applies("ID")`, else None."""
+    bodies = spec.get("bodies") or []
+    if len(bodies) != 1 or bodies[0].get("is_else") or bodies[0].get("assign"):
+        return None
+    stmts = (bodies[0].get("query") or {}).get("stmts") or []
+    if not stmts or stmts[0].get("with_mods"):
+        return None
+    expr = (stmts[0].get("literal") or {}).get("Expr", {}).get("expr", {})
+    call = expr.get("Call") if isinstance(expr, dict) else None
+    if not isinstance(call, dict):
+        return None
+    name = _ref_name(call.get("fcn")) or ""
+    head, _, rest = name.partition(".")
+    full = f"{imports[head]}.{rest}" if head in imports and rest else name
+    params = call.get("params") or []
+    if full != GUARD_FUNCTION or len(params) != 1 or "String" not in params[0]:
+        return None
+    return str(params[0]["String"]["value"])
 
 
 def _call_name(node: Any) -> str | None:
@@ -168,16 +208,24 @@ def analyse(ast_json: str) -> BundleInfo:
         ast = module["ast"]
         package = _ref_name(ast["package"]["refr"]) or ""
         rules = info.rules.setdefault(package, set())
+        source = str(module["source"].get("contents", "")).encode()
+        imports = _imports(ast.get("imports", []), source)
         for rule in ast.get("rules", []):
             head = _head_name(rule)
             if head:
                 rules.add(head[0])
                 info.locations.setdefault((package, head[0]), (path, head[1]))
+                key = (package, head[0])
+                info.counts[key] = info.counts.get(key, 0) + 1
+                control = _guard_of(rule["Spec"], imports) if "Spec" in rule else None
+                if control is not None:
+                    span = rule["Spec"]["span"]
+                    info.guards.append(
+                        Guard(package, head[0], control, path, head[1], span["start"], span["end"])
+                    )
             function = _function_path(rule, package)
             if function:
                 info.functions.add(function)
-        source = str(module["source"].get("contents", "")).encode()
-        imports = _imports(ast.get("imports", []), source)
         pending.append((path, package, imports, _calls(ast.get("rules", []))))
     for path, package, imports, calls in pending:  # functions of every module are known now
         for name, line, col in calls:

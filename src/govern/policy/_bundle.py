@@ -1,9 +1,18 @@
-"""Reading a policy directory: Rego modules, data documents, and the bundle hash."""
+"""Reading policy directories: Rego modules, data documents, and the bundle hash.
+
+A bundle is read from one or more layers (directories) in order; `govern.policy._layers`
+decides which layers a command uses (the shipped library, then the organisation's).
+Within one layer a data key defined twice is an error; a later layer overrides an earlier
+one key by key (deep merge, a list replaced whole), as data overlays do. A module whose
+text is already loaded from an earlier layer is refused: that is a copy of the library
+loaded beside the library, whose rules would conflict.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,15 +28,23 @@ OUTSIDE = (
 NOT_UTF8 = "not UTF-8 text (byte 0x{byte:02x}: {reason}); save the file as UTF-8"
 
 
+DUPLICATE_MODULE = (
+    "the same module is already loaded from {first}: a copy of a policy layer cannot be "
+    "loaded beside it; make the copy replace the shipped library (a .manifest with "
+    '{{"roots": ["govern"]}}, as `govern policy init` writes) or pass --no-default-library'
+)
+
+
 @dataclass(frozen=True)
 class Bundle:
-    """The files of a policy directory, read once."""
+    """The files of one or more policy layers, read once."""
 
-    root: Path
-    modules: tuple[tuple[str, str], ...]  # (path relative to root, source)
+    root: Path  # the first layer
+    modules: tuple[tuple[str, str], ...]  # (path as shown to the user, source)
     data: dict[str, Any]
     sha256: str
     overlays: tuple[tuple[str, str], ...] = ()  # (path, UTF-8 text) of each data overlay
+    layers: tuple[Path, ...] = ()
 
     @property
     def paths(self) -> list[str]:
@@ -101,18 +118,13 @@ def _mapping(doc: Any, rel: str) -> dict[str, Any]:
     return doc
 
 
-def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bundle:
-    """Read `*.rego` and data files under `root` recursively; overlays override data keys.
-
-    The bundle hash is sha256 over the sorted relative paths and contents of every file
-    read (overlays included), so the same policies always give the same hash.
-    """
-    base = Path(root)
+def _read_layer(
+    base: Path, modules: list[tuple[str, str]], digest: Any, prefix: bytes
+) -> dict[str, Any]:
+    """Modules of one layer (appended to `modules`) and its data."""
     if not base.is_dir():
         raise PolicyLoadError("policy directory not found", path=base)
-    modules: list[tuple[str, str]] = []
     data: dict[str, Any] = {}
-    digest = hashlib.sha256()
     files = sorted(p for p in base.rglob("*") if p.is_file())
     inside = base.resolve()
     for p in files:
@@ -126,9 +138,39 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
             _merge(data, _at_directory(rel, _read_data(p, str(p))), str(p))
         else:
             continue
-        digest.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
+        digest.update(prefix + rel.encode() + b"\0" + p.read_bytes() + b"\0")
+    return data
+
+
+def read_bundle(
+    root: str | Path | Sequence[str | Path], overlays: tuple[str | Path, ...] = ()
+) -> Bundle:
+    """Read `*.rego` and data files under each layer recursively; overlays override data keys.
+
+    `root` is one directory or a sequence of layers, read in order. The bundle hash is
+    sha256 over the sorted relative paths and contents of every file read (a layer after
+    the first is marked by its position; overlays included), so the same policies always
+    give the same hash, and a single directory hashes as it always did.
+    """
+    layers = [Path(root)] if isinstance(root, str | Path) else [Path(r) for r in root]
+    if not layers:
+        raise PolicyLoadError("no policy directory given")
+    modules: list[tuple[str, str]] = []
+    data: dict[str, Any] = {}
+    digest = hashlib.sha256()
+    seen: dict[str, str] = {}
+    for i, base in enumerate(layers):
+        prefix = b"" if i == 0 else f"layer {i}\0".encode()
+        first = len(modules)
+        layer_data = _read_layer(base, modules, digest, prefix)
+        for path, source in modules[first:]:
+            if source in seen and seen[source] != path:
+                msg = DUPLICATE_MODULE.format(first=seen[source])
+                raise PolicyLoadError(msg, path=path)
+        seen.update((source, path) for path, source in modules[first:])
+        _deep_override(data, layer_data)
     if not modules:
-        raise PolicyLoadError("no .rego files found", path=base)
+        raise PolicyLoadError("no .rego files found", path=layers[-1])
     kept: list[tuple[str, str]] = []
     for overlay in overlays:
         op = Path(overlay)
@@ -137,7 +179,14 @@ def read_bundle(root: str | Path, overlays: tuple[str | Path, ...] = ()) -> Bund
         _deep_override(data, _read_data(op, str(op)))
         digest.update(b"overlay\0" + op.read_bytes() + b"\0")
         kept.append((str(op), read_text(op, str(op))))  # stored with decisions, for replay
-    return Bundle(base, tuple(modules), data, digest.hexdigest(), tuple(kept))
+    return Bundle(
+        layers[0],
+        tuple(modules),
+        data,
+        digest.hexdigest(),
+        overlays=tuple(kept),
+        layers=tuple(layers),
+    )
 
 
 def _deep_override(into: dict[str, Any], doc: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ only; no engine is involved, so listing the catalogue never evaluates a policy.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,7 @@ def controls_in(path: str, source: str) -> list[Control]:
     return out
 
 
-def catalogue(policies: str | Path) -> list[Control]:
+def catalogue(policies: str | Path | Sequence[str | Path]) -> list[Control]:
     """Every annotated control of a policy directory, ordered by id (tests excluded)."""
     bundle = read_bundle(policies)
     out: list[Control] = []

@@ -17,6 +17,7 @@ passes report everything they find.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def catalogue_findings(bundle: Bundle) -> list[Finding]:
 
 
 def check_policies(
-    policies: str | Path,
+    policies: str | Path | Sequence[str | Path],
     *,
     data: tuple[str | Path, ...] = (),
     limits: Limits | None = None,

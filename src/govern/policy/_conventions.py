@@ -5,14 +5,25 @@
 - Rule names: `deny` (blocks) and `warn` (advisory), each a set.
 - A violation is an object {control, msg, severity, remediation?, evidence?} or a plain
   string (conftest style: control = the package, severity high for deny, medium for warn).
+- Wiring (checked at load, `check_wiring`): every package outside test files that defines
+  `deny` or `warn` is a gate package or the package of a `govern.packs` entry (which
+  lists its `scopes`; `[]` switches the pack off explicitly), and every
+  control a rule guards with `lib.applies("ID")` has an entry in `govern.control_stages`
+  (`[]` switches it off explicitly). A control that could never be evaluated is an error
+  naming its file, never a silent gap in the checks.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from govern.errors import PolicyEvalError
+from govern.errors import PolicyEvalError, PolicyLoadError
+from govern.lifecycle import STAGES
 from govern.results import SEVERITIES, Violation
+
+if TYPE_CHECKING:
+    from govern.policy._ast import BundleInfo
 
 GATE_PACKAGE = "govern.gates.{stage}"
 RULES = ("deny", "warn")
@@ -21,6 +32,20 @@ VIOLATION_FIELDS = {"control", "msg", "severity", "remediation", "evidence"}
 
 PACKS_MALFORMED = "data.govern.packs.{pack}: {problem} (e.g. package: govern.controls.<pack>)"
 MALFORMED = "malformed {kind} entry in {package}: {problem}"
+UNWIRED_PACKAGE = (
+    "package {package} defines {rules} but is wired to no stage or scope, so it would never "
+    "be evaluated: add it to govern.packs in a data file (e.g. `govern: {{packs: {{{pack}: "
+    '{{package: {package}, scopes: ["*"]}}}}}}`), or name it govern.gates.<stage>'
+)
+PACK_NO_SCOPES = (
+    "govern.packs.{pack} ({package}) has no `scopes`, so it would apply to no model: list "
+    'the regulatory scopes it serves, ["*"] for every model, or [] to switch it off'
+)
+UNWIRED_CONTROL = (
+    "control {control} ({package}) has no entry in govern.control_stages, so its rules "
+    "would never be evaluated: list the stages where it applies in a data file (e.g. "
+    "`govern: {{control_stages: {{{control}: [production]}}}}`), or [] to switch it off"
+)
 
 
 def parse_violation(kind: str, package: str, item: Any) -> Violation:
@@ -62,6 +87,46 @@ def parse_package_result(package: str, value: Any) -> list[Violation]:
     for kind in RULES:
         out.extend(parse_rule_value(kind, package, value.get(kind, [])))
     return out
+
+
+def _is_test(path: str) -> bool:
+    return Path(path).name.endswith("_test.rego")
+
+
+def check_wiring(info: BundleInfo, data: dict[str, Any]) -> None:
+    """Refuse a bundle holding a control that no stage or scope would ever evaluate."""
+    raw = data.get("govern")
+    govern: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    packs = govern.get("packs") or {}
+    wired = {GATE_PACKAGE.format(stage=s) for s in STAGES}
+    if isinstance(packs, dict):
+        for key, pack in packs.items():
+            if not isinstance(pack, dict) or "package" not in pack:
+                continue
+            wired.add(pack["package"])
+            if "scopes" not in pack or pack["scopes"] is None:
+                where = info.locations.get((pack["package"], "deny")) or info.locations.get(
+                    (pack["package"], "warn")
+                )
+                msg = PACK_NO_SCOPES.format(pack=key, package=pack["package"])
+                raise PolicyLoadError(msg, path=where[0] if where else None)
+    for package in sorted(info.rules):
+        kinds = [k for k in RULES if k in info.rules[package]]
+        if not kinds or package in wired:
+            continue
+        path, line = info.locations[(package, kinds[0])]
+        if _is_test(path):
+            continue
+        msg = UNWIRED_PACKAGE.format(
+            package=package, rules=" and ".join(kinds), pack=package.rsplit(".", 1)[-1]
+        )
+        raise PolicyLoadError(msg, path=path, line=line)
+    stages = govern.get("control_stages")
+    listed = stages if isinstance(stages, dict) else {}
+    for guard in info.guards:
+        if guard.control not in listed and not _is_test(guard.path):
+            msg = UNWIRED_CONTROL.format(control=guard.control, package=guard.package)
+            raise PolicyLoadError(msg, path=guard.path, line=guard.line)
 
 
 def applicable_packages(data: dict[str, Any], stage: str, scopes: list[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """Many evaluations over one or more sandbox children, in batches, under per-evaluation limits.
 
 One request per evaluation costs a pipe round trip and leaves the child idle while the
-parent builds the next input; `check --all` instead sends batches (`eval_many`) and the
+parent builds the next input; `check --all` instead sends batches (`eval_batch`) and the
 child streams one answer per item. Each answer restarts that child's clock, so the time
 limit still applies to every evaluation, and the memory cap is polled as before. With
 `workers` > 1, extra children compile the bundle while the first one already evaluates,
@@ -66,19 +66,27 @@ def _send_raw(child: _Child, body: bytes, index: int, context: str) -> None:
         raise LimitReached(index, err) from None
 
 
-def _batch_body(jobs: Sequence[tuple[str, str]], batch: list[int]) -> bytes:
-    # inputs are already JSON text; the frame carries them as JSON strings
-    return json.dumps({"op": "eval_many", "items": [jobs[i] for i in batch]}).encode()
+Job = tuple[str, str, str | None]  # (input JSON, query, per-stage variant or None)
+
+
+def _batch_body(jobs: Sequence[Job], batch: list[int]) -> bytes:
+    # inputs are already JSON text: they travel as raw bytes after the header
+    queries: dict[str, int] = {}
+    items = []
+    for i in batch:
+        input_json, query, variant = jobs[i]
+        items.append((input_json.encode(), queries.setdefault(query, len(queries)), variant))
+    return _worker.batch_frame(list(queries), items)
 
 
 def evaluate_many(
     engine: SandboxEngine,
-    jobs: Sequence[tuple[str, str]],
+    jobs: Sequence[Job],
     *,
     workers: int = 1,
     batch: int = DEFAULT_BATCH,
 ) -> list[Any]:
-    """Value (or PolicyEvalError) of each (input_json, query) job, in job order."""
+    """Value (or PolicyEvalError) of each (input_json, query, variant) job, in job order."""
     results: list[Any] = [None] * len(jobs)
     if not jobs:
         return results

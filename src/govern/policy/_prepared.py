@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from govern.clock import rfc3339, utcnow
 from govern.errors import PolicyEvalError, PolicyLimitError, UserInputError
+from govern.lifecycle import STAGES
 from govern.policy._ast import BundleInfo
 from govern.policy._bundle import Bundle, read_bundle
 from govern.policy._capabilities import check_calls, engine_denials
-from govern.policy._conventions import RULES, applicable_packages, parse_rule_value
+from govern.policy._conventions import (
+    RULES,
+    applicable_packages,
+    check_wiring,
+    parse_rule_value,
+)
+from govern.policy._index import StageIndex, build_index
 from govern.policy._input import encode_input, input_hash
 from govern.policy._sandbox import Limits
 from govern.results import Decision, Overlay, Violation
@@ -88,15 +95,22 @@ class PreparedPolicies:
         self.bundle = bundle
         self.options = options or EngineOptions()
         self.engine: Engine = _make_engine(bundle, self.options)
+        self.index: StageIndex | None = None
         try:
             check_calls(self.engine.info.calls, self.options.allow_builtins)
             deferred = getattr(self.engine, "deferred_error", None)
             if deferred is not None:  # OPA's whole-bundle compile error
                 raise deferred
+            check_wiring(self.engine.info, bundle.data)
+            set_variants = getattr(self.engine, "set_variants", None)
+            if set_variants is not None and not self.options.coverage:
+                self.index = build_index(bundle.modules, bundle.data, self.engine.info, STAGES)
+                if self.index is not None:
+                    set_variants(self.index.modules)
         except Exception:
             self.engine.close()
             raise
-        self._queries: dict[tuple[str, ...], tuple[str, list[tuple[str, str]]]] = {}
+        self._queries: dict[tuple[tuple[str, ...], str | None], _Query] = {}
         self._overlays = tuple(
             Overlay(path, hashlib.sha256(text.encode("utf-8")).hexdigest(), text)
             for path, text in bundle.overlays
@@ -121,33 +135,51 @@ class PreparedPolicies:
         """Packages evaluated for a stage and a model's regulatory scopes."""
         return applicable_packages(self.bundle.data, stage, scopes)
 
-    def _query(self, packages: list[str]) -> tuple[str, list[tuple[str, str]]]:
-        """One query gathering every deny/warn rule of `packages` (cached per package list)."""
-        key = tuple(packages)
+    def _variant(self, stage: str, input_doc: dict[str, Any]) -> str | None:
+        """The per-stage copy a decision may use (policy/_index.py), or None."""
+        if self.index is None:
+            return None
+        return self.index.variant_for(stage, input_doc.get("stage"))
+
+    def _query(self, packages: list[str], variant: str | None = None) -> _Query:
+        """One query gathering every deny/warn rule of `packages` (cached per package list).
+
+        On a per-stage variant, rules with no definition left at that stage are not
+        queried (they would be undefined there) and count as empty sets.
+        """
+        key = (tuple(packages), variant)
         if key not in self._queries:
             parts: list[tuple[str, str]] = []
             for package in packages:
                 if package not in self.engine.packages:
-                    raise PolicyEvalError(NO_PACKAGE.format(package=package, root=self.bundle.root))
+                    layers = ", ".join(str(p) for p in self.bundle.layers or (self.bundle.root,))
+                    raise PolicyEvalError(NO_PACKAGE.format(package=package, root=layers))
                 defined = self.engine.info.rules.get(package, set())
                 kinds = [k for k in RULES if k in defined]
                 if not kinds:
                     raise PolicyEvalError(NO_RULES.format(package=package))
                 parts.extend((package, k) for k in kinds)
-            text = "[" + ", ".join(f"data.{p}.{k}" for p, k in parts) + "]"
-            self._queries[key] = (text, parts)
+            emptied: frozenset[tuple[str, str]] = frozenset()
+            if self.index is not None and variant is not None:
+                emptied = self.index.emptied.get(variant, frozenset())
+            asked = [p for p in parts if p not in emptied]
+            text = "[" + ", ".join(f"data.{p}.{k}" for p, k in asked) + "]"
+            self._queries[key] = _Query(text, parts, [p not in emptied for p in parts])
         return self._queries[key]
 
-    def violations_json(self, input_json: str, packages: list[str]) -> list[Violation]:
+    def violations_json(
+        self, input_json: str, packages: list[str], variant: str | None = None
+    ) -> list[Violation]:
         """Gather deny/warn of `packages` in one evaluation; anything odd raises."""
-        query, parts = self._query(packages)
-        values = self.engine.evaluate_json(input_json, query)
-        if not isinstance(values, list) or len(values) != len(parts):
-            raise PolicyEvalError(f"evaluate {query}: unexpected result shape")
-        out: list[Violation] = []
-        for (package, kind), value in zip(parts, values, strict=True):
-            out.extend(parse_rule_value(kind, package, value))
-        return out
+        query = self._query(packages, variant)
+        return query.violations(self._evaluate(input_json, query.text, variant))
+
+    def _evaluate(self, input_json: str, query: str, variant: str | None) -> Any:
+        if variant is None:
+            return self.engine.evaluate_json(input_json, query)
+        # only engines with set_variants (regorus, in-process or sandboxed) get a variant
+        evaluate = cast(Callable[[str, str, str], Any], self.engine.evaluate_json)
+        return evaluate(input_json, query, variant)
 
     def violations(self, input_doc: dict[str, Any], packages: list[str]) -> list[Violation]:
         """Gather deny/warn from each package; a missing package is an error (fail closed)."""
@@ -162,7 +194,7 @@ class PreparedPolicies:
         raw_scopes = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
         scopes = [str(s) for s in raw_scopes] if isinstance(raw_scopes, list) else []
         packages = self.packages_for(stage, scopes)
-        violations = self.violations_json(input_json, packages)
+        violations = self.violations_json(input_json, packages, self._variant(stage, input_doc))
         return self._decision(DecideItem(input_doc, model, version, stage), violations, packages)
 
     def decide_many(
@@ -175,8 +207,8 @@ class PreparedPolicies:
         index of the item that reached it, and nothing else is returned.
         """
         out: list[Decision | PolicyEvalError | UserInputError] = []
-        jobs: list[tuple[str, str]] = []
-        pending: list[tuple[int, list[tuple[str, str]], list[str]]] = []
+        jobs: list[tuple[str, str, str | None]] = []
+        pending: list[tuple[int, _Query, list[str]]] = []
         for item in items:
             try:
                 input_json = encode_input(item.input_doc)
@@ -184,35 +216,31 @@ class PreparedPolicies:
                 raw = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
                 scopes = [str(s) for s in raw] if isinstance(raw, list) else []
                 packages = self.packages_for(item.stage, scopes)
-                query, parts = self._query(packages)
+                variant = self._variant(item.stage, item.input_doc)
+                query = self._query(packages, variant)
             except (PolicyEvalError, UserInputError) as exc:
                 out.append(exc)
                 continue
-            pending.append((len(out), parts, packages))
+            pending.append((len(out), query, packages))
             out.append(PolicyEvalError("not evaluated"))  # replaced below
-            jobs.append((input_json, query))
+            jobs.append((input_json, query.text, variant))
         from govern.policy._pool import LimitReached
 
         try:
             values = self._evaluate_jobs(jobs, workers)
         except LimitReached as stop:  # job index -> item index
             raise LimitReached(pending[stop.index][0], stop.error) from stop.error
-        for (slot, parts, packages), value, (_, query) in zip(pending, values, jobs, strict=True):
+        for (slot, query, packages), value in zip(pending, values, strict=True):
             item = items[slot]
             try:
                 if isinstance(value, PolicyEvalError):
                     raise value
-                if not isinstance(value, list) or len(value) != len(parts):
-                    raise PolicyEvalError(f"evaluate {query}: unexpected result shape")
-                violations: list[Violation] = []
-                for (package, kind), v in zip(parts, value, strict=True):
-                    violations.extend(parse_rule_value(kind, package, v))
-                out[slot] = self._decision(item, violations, packages)
+                out[slot] = self._decision(item, query.violations(value), packages)
             except (PolicyEvalError, UserInputError) as exc:
                 out[slot] = exc
         return out
 
-    def _evaluate_jobs(self, jobs: list[tuple[str, str]], workers: int) -> list[Any]:
+    def _evaluate_jobs(self, jobs: list[tuple[str, str, str | None]], workers: int) -> list[Any]:
         """Value or PolicyEvalError per job; LimitReached(job index) at a limit."""
         from govern.policy._pool import LimitReached
 
@@ -220,9 +248,9 @@ class PreparedPolicies:
         if many is not None:
             return list(many(jobs, workers=workers))
         values: list[Any] = []
-        for input_json, query in jobs:
+        for input_json, query, variant in jobs:
             try:
-                values.append(self.engine.evaluate_json(input_json, query))
+                values.append(self._evaluate(input_json, query, variant))
             except PolicyLimitError as exc:
                 raise LimitReached(len(values), exc) from exc
             except PolicyEvalError as exc:
@@ -250,6 +278,26 @@ class PreparedPolicies:
 
 
 @dataclass(frozen=True)
+class _Query:
+    """A query's text and how its values map back to (package, rule) parts."""
+
+    text: str
+    parts: list[tuple[str, str]]
+    asked: list[bool]  # False: no definition left on this variant, the value is empty
+
+    def violations(self, values: Any) -> list[Violation]:
+        """Violations from the query's value (one entry per asked part); odd shapes raise."""
+        if not isinstance(values, list) or len(values) != sum(self.asked):
+            raise PolicyEvalError(f"evaluate {self.text}: unexpected result shape")
+        it = iter(values)
+        out: list[Violation] = []
+        for (package, kind), asked in zip(self.parts, self.asked, strict=True):
+            if asked:
+                out.extend(parse_rule_value(kind, package, next(it)))
+        return out
+
+
+@dataclass(frozen=True)
 class DecideItem:
     """One input of decide_many: the document and the model/stage it is about."""
 
@@ -260,10 +308,14 @@ class DecideItem:
 
 
 def load(
-    policies: str | Path,
+    policies: str | Path | Sequence[str | Path],
     *,
     data: tuple[str | Path, ...] = (),
     options: EngineOptions | None = None,
 ) -> PreparedPolicies:
-    """Read and compile a policy directory (plus data overlays)."""
+    """Read and compile policy directories, in order (plus data overlays).
+
+    Exactly the directories given: a command's layers (library first, then the
+    organisation's) come from `policy_layers`.
+    """
     return PreparedPolicies(read_bundle(policies, data), options)

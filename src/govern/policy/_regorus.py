@@ -84,16 +84,18 @@ class RegorusEngine:
         coverage: bool = False,
         deny: Sequence[tuple[str, int, str]] = (),
     ) -> None:
+        data_json = json.dumps(data)
         try:
             self._engine, packages, ast = _worker.compile_bundle(
-                modules, json.dumps(data), coverage=coverage, deny=deny
+                modules, data_json, coverage=coverage, deny=deny
             )
         except _worker.CompileFailed as exc:
             raise located(str(exc), PolicyLoadError, "compile policy") from exc
+        self._engines = _worker.Engines(self._engine, data_json, coverage=coverage)
         self.packages = set(packages)
         self.info: BundleInfo = analyse(ast)
         self.deferred_error: PolicyLoadError | None = None
-        opa_error = _worker.opa_compile_error(modules, json.dumps(data))
+        opa_error = _worker.opa_compile_error(modules, data_json)
         if opa_error:
             from govern.policy._opa import opa_located
 
@@ -106,10 +108,17 @@ class RegorusEngine:
         """Engine version string."""
         return engine_version()
 
-    def evaluate_json(self, input_json: str, query: str) -> Any:
+    def set_variants(self, variants: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Per-stage copies of the bundle (policy/_index.py), compiled when first used."""
+        self._engines.set_variants(variants)
+
+    def evaluate_json(self, input_json: str, query: str, variant: str | None = None) -> Any:
         """Value of `query` for an input given as JSON text; raises if undefined or on error."""
         try:
-            raw = _worker.evaluate(self._engine, input_json, query)
+            engine = self._engines.get(variant)
+            raw = _worker.evaluate(engine, input_json, query)
+        except _worker.CompileFailed as exc:
+            raise located(str(exc), PolicyLoadError, "compile policy") from exc
         except (RuntimeError, ValueError) as exc:
             raise located(str(exc), PolicyEvalError, f"evaluate {query}") from exc
         return first_value(raw, query)

@@ -273,6 +273,16 @@ class SandboxEngine:
         """The request that compiles this bundle in a child (for pool children)."""
         return self._load
 
+    def set_variants(self, variants: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Per-stage copies of the bundle (policy/_index.py), for every child now and later."""
+        self._load["variants"] = {k: [list(m) for m in v] for k, v in variants.items()}
+        for child in (self._child, *self._extra):
+            if child is not None and child.proc.poll() is None:
+                message = {"op": "variants", "variants": self._load["variants"]}
+                answer = child.request(message, self.limits, "compile policy")
+                if not answer["ok"]:
+                    raise located(answer["error"], PolicyLoadError, "compile policy")
+
     def child(self) -> _Child:
         """The main child, restarted if a limit killed it."""
         if self._child is None or self._child.proc.poll() is not None:
@@ -290,8 +300,10 @@ class SandboxEngine:
         self._extra = [c for c in self._extra if c.proc.poll() is None]
         return list(self._extra)
 
-    def evaluate_json_many(self, jobs: list[tuple[str, str]], *, workers: int = 1) -> list[Any]:
-        """Value or PolicyEvalError per (input_json, query), batched over `workers` children.
+    def evaluate_json_many(
+        self, jobs: list[tuple[str, str, str | None]], *, workers: int = 1
+    ) -> list[Any]:
+        """Value or PolicyEvalError per (input_json, query, variant), over `workers` children.
 
         Raises LimitReached (policy/_pool.py) naming the job that reached a limit.
         """
@@ -299,15 +311,17 @@ class SandboxEngine:
 
         return evaluate_many(self, jobs, workers=workers)
 
-    def evaluate_json(self, input_json: str, query: str) -> Any:
-        """Value of `query`; a killed child is restarted on the next call."""
+    def evaluate_json(self, input_json: str, query: str, variant: str | None = None) -> Any:
+        """Value of `query` (on a per-stage variant, if named); a killed child restarts."""
         if self._child is None or self._child.proc.poll() is not None:
             self._start()
         assert self._child is not None
         context = f"evaluate {query}"
         try:
             answer = self._child.request(
-                {"op": "eval", "input": input_json, "query": query}, self.limits, context
+                {"op": "eval", "input": input_json, "query": query, "variant": variant},
+                self.limits,
+                context,
             )
         except PolicyLimitError:
             self._child = None

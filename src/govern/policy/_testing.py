@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from govern.errors import PolicyError
 from govern.policy._bundle import read_bundle
 from govern.policy._capabilities import check_calls, engine_denials
+from govern.policy._conventions import check_wiring
 from govern.policy._sandbox import Limits, SandboxEngine
 
 TEST_PREFIX = "test_"
@@ -72,23 +74,33 @@ class TestReport:
         return 0 if self.tests and not self.failed else 1
 
 
+def _under(path: str, directory: str | Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(directory).resolve())
+    except ValueError:
+        return False
+    return True
+
+
 def _is_test_file(path: str) -> bool:
     return Path(path).name.endswith("_test.rego")
 
 
 def run_tests(
-    policies: str | Path,
+    policies: str | Path | Sequence[str | Path],
     *,
     data: tuple[str | Path, ...] = (),
     limits: Limits | None = None,
     allow_builtins: tuple[str, ...] = (),
     match: str | None = None,
     engine_name: str = "regorus",
+    only: Sequence[str | Path] = (),
 ) -> TestReport:
     """Run every `test_*` rule under `policies` (those containing `match`, if given).
 
     `engine_name="opa"` runs them on real OPA in-process (what `opa test` would report);
-    coverage is then not reported.
+    coverage is then not reported. With `only`, just the tests defined in files under those
+    directories run (the other layers are loaded for the rules the tests exercise).
     """
     bundle = read_bundle(policies, data)
     engine = SandboxEngine(
@@ -103,10 +115,13 @@ def run_tests(
         check_calls(engine.info.calls, allow_builtins)
         if engine.deferred_error is not None:
             raise engine.deferred_error
+        check_wiring(engine.info, bundle.data)  # a control no stage reaches fails the run
         found = sorted(
             (loc, package, rule)
             for (package, rule), loc in engine.info.locations.items()
-            if rule.startswith(TEST_PREFIX) and (match is None or match in f"{package}.{rule}")
+            if rule.startswith(TEST_PREFIX)
+            and (match is None or match in f"{package}.{rule}")
+            and (not only or any(_under(loc[0], d) for d in only))
         )
         results = []
         for (path, line), package, rule in found:

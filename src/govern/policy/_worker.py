@@ -1,4 +1,4 @@
-"""The regorus core, shared by the in-process adapter and the sandbox worker process.
+r"""The regorus core, shared by the in-process adapter and the sandbox worker process.
 
 This file is also run as a script (`python -I _worker.py`) inside the sandbox child, so it
 imports nothing from govern: only the standard library and `regorus`. The child talks to the
@@ -14,12 +14,20 @@ Requests:  {"op": "load", "modules": [[path, source], ...], "data": JSON-text, "
             "opa_check": b (regorus: answer with "opa_error", OPA's compile error or null;
                       also compile the whole bundle with OPA when the
                       bindings are installed, so that a rule no query reaches is still
-                      checked for safety and types as OPA would; regorus compiles lazily)}
-           {"op": "eval", "input": JSON-text, "query": text}
-           {"op": "eval_many", "items": [[JSON-text, query], ...]}   (one answer per item,
-                                         {"ok": true, "doc": engine result} or an error)
+                      checked for safety and types as OPA would; regorus compiles lazily),
+            "variants": {name: [[path, source], ...]} (optional, see Engines)}
+           {"op": "variants", "variants": {name: [[path, source], ...]}}
+           {"op": "eval", "input": JSON-text, "query": text, "variant": name|null}
+           {"op": "eval_batch", "queries": [text, ...], "items": [[n, query index, variant],
+            ...]} + "\n" + the items' inputs, n bytes of JSON each, back to back: one
+                                         answer per item, {"ok": true, "doc": engine result}
+                                         or an error. The inputs travel as the parent
+                                         encoded them, never re-escaped inside a JSON string.
            {"op": "coverage"}            (coverage report of everything evaluated so far)
 Responses: {"ok": true, ...} or {"ok": false, "stage": "load"|"eval", "error": text}
+
+A frame is a 4-byte length and a JSON header; `eval_batch` frames add a newline and raw
+bytes after the header (json.dumps never writes a raw newline, so the first one ends it).
 """
 
 from __future__ import annotations
@@ -197,6 +205,51 @@ def compile_bundle(
     return engine, packages, engine.get_ast_as_json() if ast else ""
 
 
+class Engines:
+    """The full bundle's engine plus named variants (policy/_index.py), compiled on first use.
+
+    A variant is a copy of the bundle with rules that cannot apply left out; it shares the
+    data document. Compiling one costs about as much as compiling the bundle (~10 ms), so
+    only the variants a batch actually names are compiled.
+    """
+
+    def __init__(
+        self,
+        full: Any,
+        data_json: str,
+        *,
+        coverage: bool = False,
+        deny: Sequence[Sequence[Any]] | None = None,
+    ) -> None:
+        self.full = full
+        self._data_json = data_json
+        self._coverage = coverage
+        self._deny = list(deny or [])  # refused builtins: every variant refuses them too
+        self._sources: dict[str, Any] = {}
+        self._compiled: dict[str, Any] = {}
+
+    def set_variants(self, variants: dict[str, Any]) -> None:
+        """Replace the variants' module lists (each compiled when first used)."""
+        self._sources = dict(variants)
+        self._compiled = {}
+
+    def get(self, name: str | None) -> Any:
+        """The engine of variant `name` (the full one for None or an unknown name)."""
+        if name is None or name not in self._sources:
+            return self.full
+        engine = self._compiled.get(name)
+        if engine is None:
+            engine, _, _ = compile_bundle(
+                self._sources[name],
+                self._data_json,
+                coverage=self._coverage,
+                ast=False,
+                deny=self._deny,
+            )
+            self._compiled[name] = engine
+        return engine
+
+
 def evaluate(engine: Any, input_json: str, query: str) -> str:
     """Raw JSON result of `query`; prints gathered during evaluation are discarded."""
     if isinstance(engine, OpaBundle):
@@ -225,6 +278,24 @@ def read_frame(fd: int) -> Any:
     return json.loads(_read_exact(fd, size))
 
 
+def read_frame_parts(fd: int) -> tuple[Any, bytes]:
+    """One frame: its JSON header and the raw bytes after the first newline (if any)."""
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    body = _read_exact(fd, size)
+    header, _, payload = body.partition(b"\n")
+    return json.loads(header), payload
+
+
+def batch_frame(queries: list[str], items: list[tuple[bytes, int, str | None]]) -> bytes:
+    """The body of an `eval_batch` request: header, newline, the inputs back to back."""
+    header = {
+        "op": "eval_batch",
+        "queries": queries,
+        "items": [[len(raw), q, variant] for raw, q, variant in items],
+    }
+    return json.dumps(header).encode() + b"\n" + b"".join(raw for raw, _, _ in items)
+
+
 def write_frame(fd: int, message: Any) -> None:
     """Write one length-prefixed JSON message to `fd`."""
     body = json.dumps(message).encode()
@@ -240,55 +311,69 @@ def write_raw_frame(fd: int, body: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _eval_many(engine: Any, items: list[list[str]], fd_out: int) -> None:
-    """One answer frame per [input, query] item, written as soon as it is evaluated.
+def _eval_batch(engines: Engines, req: Any, payload: bytes, fd_out: int) -> None:
+    """One answer frame per item, written as soon as it is evaluated.
 
     The engine's result text is embedded as is (`doc`), so it is parsed once, by the parent.
     Streaming lets the parent apply the time limit to each evaluation, not to the batch.
     """
-    for input_json, query in items:
+    queries = req["queries"]
+    pos = 0
+    for size, q, variant in req["items"]:
+        input_json = payload[pos : pos + size].decode()
+        pos += size
         try:
-            result = evaluate(engine, input_json, query)
-        except (RuntimeError, ValueError) as exc:
+            result = evaluate(engines.get(variant), input_json, queries[q])
+        except (RuntimeError, ValueError, CompileFailed) as exc:
             write_frame(fd_out, {"ok": False, "stage": "eval", "error": str(exc)})
             continue
         write_raw_frame(fd_out, b'{"ok":true,"doc":' + result.encode() + b"}")
 
 
 def _serve(fd_in: int, fd_out: int) -> None:
-    engine: Any = None
+    engines: Any = None
     while True:
         try:
-            req = read_frame(fd_in)
+            req, payload = read_frame_parts(fd_in)
         except EOFError:
             return
         op = req.get("op")
         try:
             if op == "load":
                 # pool children skip the AST (9 MB of JSON for the default library)
+                coverage = bool(req.get("coverage"))
                 engine, packages, ast = compile_bundle(
                     req["modules"],
                     req["data"],
-                    coverage=bool(req.get("coverage")),
+                    coverage=coverage,
                     ast=bool(req.get("ast", True)),
                     deny=req.get("deny", []),
                 )
                 opa_error = None
-                if req.get("engine") == "opa":
-                    engine = OpaBundle(req["modules"], req["data"])
-                elif req.get("opa_check"):
-                    opa_error = opa_compile_error(req["modules"], req["data"])
+                if req.get("engine") == "opa":  # variants are regorus bundles: not used
+                    engines = Engines(OpaBundle(req["modules"], req["data"]), req["data"])
+                else:
+                    if req.get("opa_check"):
+                        opa_error = opa_compile_error(req["modules"], req["data"])
+                    engines = Engines(engine, req["data"], coverage=coverage, deny=req.get("deny"))
+                    engines.set_variants(req.get("variants") or {})
                 answer = {"ok": True, "packages": packages, "ast": ast, "opa_error": opa_error}
                 write_frame(fd_out, answer)
+            elif op == "variants":
+                if not isinstance(engines.full, OpaBundle):
+                    engines.set_variants(req["variants"])
+                write_frame(fd_out, {"ok": True})
             elif op == "eval":
+                engine = engines.get(req.get("variant"))
                 result = evaluate(engine, req["input"], req["query"])
                 write_frame(fd_out, {"ok": True, "result": result})
-            elif op == "eval_many":
-                _eval_many(engine, req["items"], fd_out)
-            elif op == "coverage" and isinstance(engine, OpaBundle):
+            elif op == "eval_batch":
+                _eval_batch(engines, req, payload, fd_out)
+            elif op == "coverage" and isinstance(engines.full, OpaBundle):
                 write_frame(fd_out, {"ok": False, "stage": op, "error": "opa: no coverage"})
             elif op == "coverage":
-                write_frame(fd_out, {"ok": True, "report": engine.get_coverage_report_as_json()})
+                report = engines.full.get_coverage_report_as_json()
+                write_frame(fd_out, {"ok": True, "report": report})
             else:
                 write_frame(fd_out, {"ok": False, "stage": "protocol", "error": f"bad op {op!r}"})
         except CompileFailed as exc:

@@ -96,8 +96,35 @@ def logical_type(t: pa.DataType) -> pa.DataType:
     return t.value_type if pa.types.is_dictionary(t) else t
 
 
+def _family(t: pa.DataType) -> str:
+    """What a column holds for drift: numbers, text, or (anything else) its exact type."""
+    t = logical_type(t)
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return "number"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    return str(t)
+
+
+def compatible(expected: str, actual: pa.DataType) -> bool:
+    """Whether a column of type `actual` can be counted against a reference of `expected`.
+
+    The same type always is. Beyond that, two logical types are equal (docs/metrics-drift.md,
+    "Schema contract"): string and large_string (and their dictionaries) hold the same text,
+    and every integer and float width holds numbers that are binned by their float64 value,
+    which no conversion here narrows. Everything else (text vs number, bool vs int) is not.
+    """
+    if str(logical_type(actual)) == expected:
+        return True
+    try:
+        ref = pa.type_for_alias(expected)
+    except (ValueError, KeyError):
+        return False
+    return _family(ref) == _family(actual) and _family(ref) in ("number", "text")
+
+
 def check_columns(pf: pq.ParquetFile, path: str | Path, expected: dict[str, str]) -> None:
-    """Every expected column exists with exactly the expected Arrow type (no implicit casts)."""
+    """Every expected column exists with a type compatible with the reference's (see above)."""
     schema = pf.schema_arrow
     for name, dtype in expected.items():
         idx = schema.get_field_index(name)
@@ -107,11 +134,13 @@ def check_columns(pf: pq.ParquetFile, path: str | Path, expected: dict[str, str]
                 "map it in the model card's monitoring.columns if it was renamed",
                 path=path,
             )
-        actual = str(logical_type(schema.field(idx).type))
-        if actual != dtype:
+        actual = schema.field(idx).type
+        if not compatible(dtype, actual):
             raise MetricInputError(
-                f"column {name!r} has type {actual}, the reference has {dtype}; "
-                "govern does not cast implicitly",
+                f"column {name!r} has type {logical_type(actual)}, the reference has {dtype}; "
+                "govern does not cast implicitly (numbers of any width match numbers, strings "
+                "match large strings): convert the column where the log is written, or "
+                "re-run `govern baseline` on data of the new type",
                 path=path,
             )
 

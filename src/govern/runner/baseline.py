@@ -23,6 +23,7 @@ from govern._native import hist_f64
 from govern.errors import MetricInputError, ModelCardError, UserInputError
 from govern.lifecycle import ModelRef
 from govern.metrics._binning import DEFAULT_BINS, STRATEGIES
+from govern.metrics._monitoring import column_name
 from govern.metrics._profile import (
     MAX_CATEGORIES,
     CategoricalProfile,
@@ -70,7 +71,7 @@ def monitored_columns(
 ) -> tuple[list[str], str | None]:
     """(columns, output column) from the card, else every numeric/categorical column."""
     mon = card.get("monitoring") or {}
-    output = mon.get("prediction")
+    output = column_name(mon.get("prediction"))
     names = [str(n) for n in mon.get("features") or []]
     if not names:
         skip = {mon.get("timestamp")}
@@ -178,10 +179,10 @@ def build_profiles(
                 raise MetricInputError(
                     f"cannot decode column {n!r}: {reader_message(exc)}", path=p
                 ) from exc
-        arr = pa.chunked_array(chunks, type=chunks[0].type if chunks else types[n])
         t = types[n]
+        arr = _same_type(chunks, t)
         if is_numeric(t):
-            f64 = arr if t == pa.float64() else pc.cast(arr, pa.float64())
+            f64 = arr
             finite = np.asarray(
                 f64.filter(pc.is_finite(f64)).to_numpy() if len(f64) else np.empty(0),
                 dtype=np.float64,
@@ -209,6 +210,26 @@ def build_profiles(
             }
         )
     return ProfileSet(tuple(cols), output, min_rows, tuple(sources)), rows
+
+
+def _same_type(chunks: list[pa.Array], t: pa.DataType) -> pa.ChunkedArray:
+    """One column of every training file, in one type (files may differ within a family).
+
+    Numbers become float64, the values the kernel bins (integers beyond 2**53 round to the
+    nearest float64, as in a scan); text becomes large_string when the files mix string and
+    large_string; dictionaries are decoded when they are mixed with plain arrays.
+    """
+    if is_numeric(t):
+        return pa.chunked_array(
+            [c if c.type == pa.float64() else pc.cast(c, pa.float64(), safe=False) for c in chunks],
+            type=pa.float64(),
+        )
+    kinds = {c.type for c in chunks}
+    if len(kinds) > 1:
+        target = pa.large_string() if not pa.types.is_boolean(t) else pa.bool_()
+        chunks = [c.cast(target) for c in chunks]
+        return pa.chunked_array(chunks, type=target)
+    return pa.chunked_array(chunks, type=chunks[0].type if chunks else t)
 
 
 def _categorical(name: str, t: pa.DataType, arr: pa.ChunkedArray, path: Path) -> CategoricalProfile:

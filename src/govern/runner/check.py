@@ -348,14 +348,11 @@ def all_exit_code(outcomes: list[CheckOutcome]) -> int:
     return 1 if any(o.decision is not None and not o.decision.allowed for o in outcomes) else 0
 
 
-def default_policy_dir() -> Path:
-    """`./policies` when present, else the library shipped inside the package."""
-    local = Path("policies")
-    if local.is_dir():
-        return local
-    from govern._bundled import POLICIES
+def default_policy_dir() -> tuple[Path, ...]:
+    """The layers a command loads by default: the shipped library, then `./policies`."""
+    from govern.policy import policy_layers
 
-    return POLICIES
+    return policy_layers()
 
 
 @dataclass(frozen=True)
@@ -365,7 +362,7 @@ class CheckRequest:
     cards: tuple[Path, ...] = ()
     models: tuple[str, ...] = ()
     stage: str | None = None
-    policies: Path | None = None
+    policies: Path | tuple[Path, ...] | None = None  # exactly these; None: default_policy_dir()
     data: tuple[Path, ...] = ()
     evidence: tuple[str, ...] = ()
     db: str | None = None  # None: no database, unless `models` asks for the default one

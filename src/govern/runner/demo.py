@@ -1,8 +1,10 @@
 """`govern demo`: deterministic sample data, then init → register → baseline → scan → check.
 
-Two models: `credit-risk` (stable inference data, passes its production gate) and
-`fraud-detect` (two features shifted, fails on drift). Everything is seeded, so every run
-writes the same parquet files and reaches the same decisions.
+Three models: `credit-risk` (stable inference data, passes its production gate),
+`fraud-detect` (two features shifted, fails on drift) and `loan-approval` (a categorical
+risk band and a "yes"/"no" outcome mapped by its card, with protected attributes, so the
+scan stores fairness and performance evidence beside drift). Everything is seeded, so every
+run writes the same parquet files and reaches the same decisions.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ DEMO_IMPORT = "demo: sample models already in deployment before govern was adopt
 DEMO_APPROVALS = (
     ("credit-risk", "deployment", "committee", "mrc@example.com"),
     ("fraud-detect", "deployment", "owner", "ops-ml@example.com"),
+    ("loan-approval", "deployment", "committee", "mrc@example.com"),
 )
 
 # name -> (version, feature generators, shift applied to the current window per feature)
@@ -56,7 +59,16 @@ _MODELS: dict[str, tuple[str, list[str], dict[str, float]]] = {
         ["amount", "merchant_risk", "velocity_1h", "distance_km", "account_age_days"],
         {"amount": 0.35, "velocity_1h": 0.2},
     ),
+    "loan-approval": (
+        "2",
+        ["income", "debt_ratio", "utilisation", "age_of_file", "inquiries"],
+        {},
+    ),
 }
+DEMO_VERSIONS = {name: version for name, (version, _, _) in _MODELS.items()}
+# Models whose logs also hold decisions, outcomes and protected attributes.
+_LENDING = {"loan-approval"}
+AGE_BANDS = np.array(["18-24", "25-44", "45-64", "65+"])
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,26 @@ def _table(rng: np.random.Generator, features: list[str], shift: dict[str, float
     return pa.table(cols)
 
 
+def _lending(rng: np.random.Generator, table: pa.Table) -> pa.Table:
+    """Add a risk band, a "yes"/"no" default outcome and two protected attributes.
+
+    The band follows the table's score; the outcome follows the score with noise, so the band
+    ranks outcomes (AUC about 0.7) and both sexes and all age bands see similar band shares.
+    """
+    score = table.column("score").to_numpy()
+    n = table.num_rows
+    band = np.where(score < 0.55, "Low", np.where(score < 0.8, "Medium", "High"))
+    defaulted = rng.random(n) < 0.04 + 0.3 * score**3
+    return (
+        table.append_column("risk_band", pa.array(band.tolist(), type=pa.string()))
+        .append_column("defaulted", pa.array(np.where(defaulted, "yes", "no").tolist()))
+        .append_column("sex", pa.array(rng.choice(["F", "M"], n).tolist()))
+        .append_column(
+            "age_band", pa.array(rng.choice(AGE_BANDS, n, p=[0.1, 0.4, 0.35, 0.15]).tolist())
+        )
+    )
+
+
 def write_sample_data(out: Path) -> dict[str, tuple[Path, Path]]:
     """Baseline and current parquet per demo model: {name: (baseline, current)}."""
     out.mkdir(parents=True, exist_ok=True)
@@ -88,8 +120,11 @@ def write_sample_data(out: Path) -> dict[str, tuple[Path, Path]]:
         rng = np.random.default_rng([SEED, k])
         baseline = out / f"{name}-baseline.parquet"
         current = out / f"{name}-2026-11.parquet"
-        pq.write_table(_table(rng, features, {}), baseline, compression="zstd")
-        pq.write_table(_table(rng, features, shift), current, compression="zstd")
+        train, now = _table(rng, features, {}), _table(rng, features, shift)
+        if name in _LENDING:
+            train, now = _lending(rng, train), _lending(rng, now)
+        pq.write_table(train, baseline, compression="zstd")
+        pq.write_table(now, current, compression="zstd")
         files[name] = (baseline, current)
     return files
 

@@ -14,7 +14,9 @@ from govern.results import MetricRow
 from govern.store import Store
 from govern.store import evidence as evidence_store
 
-_STATUS_ORDER = {"ok": 0, "insufficient_data": 1, "invalid": 2}
+# not_applicable (Brier on hard 0/1 predictions) is a fact about the model, not a failure to
+# measure: the metric is null but the section's status stays as the others make it.
+_STATUS_ORDER = {"ok": 0, "not_applicable": 0, "insufficient_data": 1, "invalid": 2}
 # Stored metric name -> policy input key (short names as the control catalogue uses them).
 _GROUP_KEYS = {
     "group_size": "n",
@@ -51,7 +53,7 @@ def _fold(obj: dict[str, Any], key: str, m: MetricRow) -> None:
 
 
 def fairness_section(metrics: list[MetricRow]) -> dict[str, Any] | None:
-    """{attributes: [{name, ..., groups: [{group, n, selection_rate, ...}]}], by_attr} or None.
+    """{attributes: [{name, ..., groups: [...]}], by_attr, favourable_outcome, ...} or None.
 
     The shape is the policy library's contract (policies/controls/fairness.rego reads
     `attributes[].groups[].adverse_impact_ratio`); tests/runner/test_scan_all_families.py
@@ -91,7 +93,16 @@ def fairness_section(metrics: list[MetricRow]) -> dict[str, Any] | None:
     attributes = [attrs[k] for k in sorted(attrs)]
     for a in attributes:
         a.setdefault("groups", [])
-    return {"attributes": attributes, "by_attr": {a["name"]: a for a in attributes}}
+    out: dict[str, Any] = {"attributes": attributes, "by_attr": {a["name"]: a for a in attributes}}
+    # Which decision counts as favourable, stated with every fairness section (issue 13).
+    for m in rows:
+        if "favourable_outcome" in m.detail:
+            out["favourable_outcome"] = m.detail["favourable_outcome"]
+            out["favourable_outcome_declared"] = m.detail.get("favourable_outcome_declared", True)
+            note = m.detail.get("favourable_outcome_note")
+            out["notes"] = [note] if note else []
+            break
+    return out
 
 
 def performance_section(metrics: list[MetricRow]) -> dict[str, Any] | None:

@@ -78,7 +78,7 @@ def replay(store: Store, prepared: PreparedPolicies, decision_id: str) -> Replay
 
 
 def replay_stored(
-    store: Store, policies: str | Path, options: EngineOptions, decision_id: str
+    store: Store, policies: Path | tuple[Path, ...], options: EngineOptions, decision_id: str
 ) -> ReplayResult:
     """Replay with `policies` and the data overlays stored with the decision, in their order."""
     stored = decision_store.get_decision(store, decision_id)

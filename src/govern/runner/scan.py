@@ -33,7 +33,7 @@ from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
 from govern.metrics._factory import accumulators_from_card, check_schema
 from govern.metrics._monitoring import MonitoringConfig, parse_monitoring
-from govern.metrics._profile import CategoricalProfile, ProfileSet
+from govern.metrics._profile import CategoricalProfile, ProfileSet, StaleProfileError
 from govern.results import MetricRow, ScanResult, SourceFile
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, scan_files
 from govern.runner._identity import identify
@@ -131,7 +131,10 @@ def load_profiles(
     if stored is None:
         raise UserInputError(NO_BASELINE.format(model=f"{name}@{version}"))
     meta = {"profile_id": stored["profile_id"], "profile_rows": stored["rows"]}
-    return ProfileSet.from_dict(stored["profile"]), meta
+    try:
+        return ProfileSet.from_dict(stored["profile"]), meta
+    except StaleProfileError as exc:
+        raise UserInputError(f"{name}@{version}: {exc}") from exc
 
 
 def scan(
