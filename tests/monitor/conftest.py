@@ -27,6 +27,7 @@ from govern.store import Store
 from govern.store.registry import upsert_card
 
 MODEL = "credit-risk"
+SAMPLES = ("credit-risk", "fraud-detect")  # the two demo models with float features only
 REF = "credit-risk@3"
 
 
@@ -64,11 +65,12 @@ def make_env(
     env = Env(root, db, cards, logs)
     rng = np.random.default_rng([SEED, 0])
     with Store.open(db, create=True) as store:
-        for name in sorted(_MODELS):
+        for name in SAMPLES:
             upsert_card(store, load_card(cards / f"{name}.yaml"), import_reason=DEMO_IMPORT)
-        for name, stage, role, by in DEMO_APPROVALS:
+        for name, stage, role, by in (a for a in DEMO_APPROVALS if a[0] in SAMPLES):
             approve(store, ModelRef(name, _MODELS[name][0]), stage=stage, role=role, by=by)
-        for name, (version, features, _) in sorted(_MODELS.items()):
+        for name in SAMPLES:
+            version, features, _ = _MODELS[name]
             base = root / f"{name}-baseline.parquet"
             pq.write_table(_table(rng, features, {}), base)
             build_baseline(store, ModelRef(name, version), data=[base])
