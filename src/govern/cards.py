@@ -145,6 +145,7 @@ SCHEMA: dict[str, Field] = {
             "error_code": _f(str, doc="error code column"),
             "ok_codes": _f(list, doc="error codes that count as success"),
             "timestamp": _f(str, doc="timestamp column"),
+            "source": _f(str, doc="inference logs `govern monitor` scans ({date}: today, UTC)"),
         },
     ),
     "retirement": _f(

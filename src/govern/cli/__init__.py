@@ -14,6 +14,7 @@ from govern.cli import commands as _commands  # noqa: F401
 from govern.cli import demo as _demo  # noqa: F401
 from govern.cli import drift as _drift  # noqa: F401
 from govern.cli import lifecycle as _lifecycle  # noqa: F401
+from govern.cli import monitor as _monitor  # noqa: F401
 from govern.cli import policy as _policy  # noqa: F401
 from govern.cli import report as _report  # noqa: F401
 from govern.cli import serve as _serve  # noqa: F401

@@ -42,6 +42,8 @@ ACTIONS = (
     "retire",
     "approve",
     "migrate",
+    "event",
+    "event_ack",
 )
 
 # Message templates (tests compare them exactly).
