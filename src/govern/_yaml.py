@@ -360,3 +360,22 @@ def read_text(path: Path) -> str:
 
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "parse", "read_text"]
+
+
+def line_of(node: Node | None, path: list[str | int]) -> int | None:
+    """1-based line of the key (or item) at `path`, descending through the nodes, or None."""
+    line = None
+    for key in path:
+        if isinstance(key, int) and isinstance(node, SequenceNode) and key < len(node.value):
+            node = node.value[key]
+            line = int(node.start_mark.line) + 1
+            continue
+        if not isinstance(node, MappingNode):
+            return line
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key:
+                line, node = int(k.start_mark.line) + 1, v
+                break
+        else:
+            return line
+    return line

@@ -283,25 +283,6 @@ def _dotted(where: Where) -> str:
     return out
 
 
-def _line_of(node: Node | None, path: Where) -> int | None:
-    """1-based line of the key (or item) at `path`, descending through the nodes, or None."""
-    line = None
-    for key in path:
-        if isinstance(key, int) and isinstance(node, SequenceNode) and key < len(node.value):
-            node = node.value[key]
-            line = int(node.start_mark.line) + 1
-            continue
-        if not isinstance(node, MappingNode):
-            return line
-        for k, v in node.value:
-            if isinstance(k, ScalarNode) and k.value == key:
-                line, node = int(k.start_mark.line) + 1, v
-                break
-        else:
-            return line
-    return line
-
-
 def _type_name(types: tuple[type, ...]) -> str:
     """The expected type(s) with an article: "an integer", "a string or mapping"."""
     text = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
@@ -325,11 +306,11 @@ class _Validator:
     def error(self, where: Where, message: str) -> ModelCardError:
         dotted = _dotted(where)
         return ModelCardError(
-            f"field {dotted!r}: {message}", path=self.path, line=_line_of(self.node, where)
+            f"field {dotted!r}: {message}", path=self.path, line=_yaml.line_of(self.node, where)
         )
 
     def warn(self, where: Where, message: str) -> None:
-        line = _line_of(self.node, where)
+        line = _yaml.line_of(self.node, where)
         loc = ":".join(str(x) for x in (self.path or "<card>", line) if x is not None)
         self.warnings.append(f"{loc}: field {_dotted(where)!r}: {message}")
 
@@ -450,7 +431,7 @@ def _identity(node: Node | None, data: dict[str, Any], key: str, path: str | Non
                     raise ModelCardError(
                         f"field {key!r}: {IDENTITY_NOT_TEXT.format(kind=kind)}",
                         path=path,
-                        line=_line_of(node, where),
+                        line=_yaml.line_of(node, where),
                     )
                 text = str(v.value)
     if text is None:
@@ -459,7 +440,7 @@ def _identity(node: Node | None, data: dict[str, Any], key: str, path: str | Non
         return check_name(text) if key == "name" else check_version(text)
     except UserInputError as exc:
         raise ModelCardError(
-            f"field {key!r}: {exc.message}", path=path, line=_line_of(node, where)
+            f"field {key!r}: {exc.message}", path=path, line=_yaml.line_of(node, where)
         ) from None
 
 

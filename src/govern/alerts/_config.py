@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from govern import _yaml
 from govern.errors import UserInputError
 
@@ -47,24 +45,6 @@ class SinkConfig:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-def _line(node: Node | None, path: list[str | int]) -> int | None:
-    line = None
-    for key in path:
-        if isinstance(key, int) and isinstance(node, SequenceNode) and key < len(node.value):
-            node = node.value[key]
-            line = int(node.start_mark.line) + 1
-            continue
-        if not isinstance(node, MappingNode):
-            return line
-        for k, v in node.value:
-            if isinstance(k, ScalarNode) and k.value == key:
-                line, node = int(k.start_mark.line) + 1, v
-                break
-        else:
-            return line
-    return line
-
-
 def default_sinks_path() -> Path | None:
     """`$GOVERN_SINKS`, else ./govern-sinks.yaml when it exists, else None (no sinks)."""
     env = os.environ.get(SINKS_ENV)
@@ -86,7 +66,7 @@ def load_sinks(path: Path) -> list[SinkConfig]:
         raise UserInputError(str(exc), path=path, line=exc.line) from None
 
     def fail(msg: str, where: list[str | int]) -> UserInputError:
-        return UserInputError(msg, path=path, line=_line(root, where))
+        return UserInputError(msg, path=path, line=_yaml.line_of(root, where))
 
     if not isinstance(data, dict) or not isinstance(data.get("sinks"), list):
         raise fail("expected a mapping with a `sinks:` list", [])
