@@ -22,6 +22,8 @@ from govern.errors import UserInputError
 
 SINKS_FILE = "govern-sinks.yaml"
 SINKS_ENV = "GOVERN_SINKS"
+# A jsonl sink's `path` meaning standard output (`govern monitor` then prints to stderr).
+STDOUT = "-"
 TYPES = ("webhook", "slack", "smtp", "jsonl")
 _KEYS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
     "webhook": ({"url"}, {"url_env", "secret_env", "timeout", "headers"}),

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from govern.alerts._config import SinkConfig
+from govern.alerts._config import STDOUT, SinkConfig
 
 SIGNATURE_HEADER = "X-Govern-Signature"
 DEFAULT_TIMEOUT = 10.0
@@ -96,7 +96,7 @@ def send(sink: SinkConfig, doc: dict[str, Any]) -> None:
         _mail(sink, doc, timeout)
     else:
         line = json.dumps(doc, sort_keys=True) + "\n"
-        if o["path"] == "-":
+        if o["path"] == STDOUT:
             sys.stdout.write(line)
             sys.stdout.flush()
             return

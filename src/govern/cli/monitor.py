@@ -12,6 +12,8 @@ import click
 from govern.cli._app import AppContext, app, pass_app
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from govern.alerts import SinkConfig
     from govern.lifecycle import ModelRef
 
@@ -78,9 +80,9 @@ def monitor(
     refs = [ModelRef.parse(m) for m in models]
     path = sinks or default_sinks_path()
     configured = load_sinks(path) if path is not None else []  # before anything is scanned
-    c = ctx.console
+    c = _human(ctx, configured)
     if dry_run:
-        _dry_run(ctx, refs, configured)
+        _dry_run(c, ctx, refs, configured)
         return
     from govern.policy import load
     from govern.runner.check import default_policy_dir
@@ -112,7 +114,21 @@ def monitor(
         c.print(line)
 
 
-def _dry_run(ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> None:
+def _human(ctx: AppContext, sinks: list[SinkConfig]) -> Console:
+    """Where the human summary goes: stderr when a JSON lines sink owns stdout.
+
+    An orchestrator reading `path: "-"` then gets one JSON document per stdout line.
+    """
+    from rich.console import Console
+
+    from govern.alerts import STDOUT
+
+    if any(s.type == "jsonl" and s.options.get("path") == STDOUT for s in sinks):
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+    return ctx.console
+
+
+def _dry_run(c: Console, ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> None:
     from govern.clock import utcnow
     from govern.errors import UserInputError
     from govern.runner._parquet import discover
@@ -120,7 +136,6 @@ def _dry_run(ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> 
     from govern.store import Store
     from govern.store import events as event_store
 
-    c = ctx.console
     with Store.open(ctx.db, read_only=True, lock_timeout=ctx.lock_timeout) as store:
         for row in targets(store, refs):
             source = resolve_source(row, utcnow())
