@@ -202,3 +202,31 @@ def test_link_refuses_other_events_and_closed_triggers(
     assert _run(env, "events", "link", trig, "--replaced-by", "credit-risk@4", "--by", "a") == 2
     assert "already acknowledged by a" in capsys.readouterr().err
     assert _run(env, "events", "link", "nope", "--replaced-by", "credit-risk@4", "--by", "a") == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "shift", "trigger"),
+    [
+        (100, {}, False),  # too few rows: drift could not be measured (a monitoring problem)
+        (100, {"income": 0.5}, False),  # drifted, but not measurable either
+        (None, {"income": 0.5}, True),  # measured in the deny band: retrain
+    ],
+    ids=["few-rows", "few-rows-drifted", "measured-drift"],
+)
+def test_only_measured_deny_band_findings_raise_a_trigger(
+    env: Env,
+    capsys: pytest.CaptureFixture[str],
+    rows: int | None,
+    shift: dict[str, float],
+    trigger: bool,
+) -> None:
+    import pyarrow.parquet as pq
+
+    path = env.write_logs(shift)
+    if rows is not None:
+        pq.write_table(pq.read_table(path).slice(0, rows), path)
+    assert _run(env, "monitor", REF) == 0
+    capsys.readouterr()
+    assert _run(env, "events", "--model", REF, "--json") == 0
+    types = sorted(json.loads(x)["type"] for x in capsys.readouterr().out.splitlines())
+    assert types == (["gate_denied", "retraining_required"] if trigger else ["gate_denied"])
