@@ -95,7 +95,8 @@ def test_open_trigger_blocks_promotion_until_linked(
 
     code, out = _promote(env, "credit-risk@5", capsys)
     assert code == 1
-    assert "MON-RTR-01" in out and f"predecessor version 3 has an open trigger {trigger['event_id']}" in out
+    assert "MON-RTR-01" in out
+    assert f"predecessor version 3 has an open trigger {trigger['event_id']}" in out
     seen = _last_input(env, "credit-risk@5")["retraining"]
     assert seen == {
         "open": [],

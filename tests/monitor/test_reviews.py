@@ -58,8 +58,7 @@ def test_monitor_runs_do_not_hide_the_no_review_flag(
     assert [(e["type"], e["reasons"]) for e in events] == [("zombie_flagged", [NO_REVIEW])]
     with Store.open(stale.db, read_only=True) as store:
         [(decided, reviewed)] = store.query(
-            "SELECT last_decision_at, last_review_at FROM v_model_status "
-            "WHERE name = 'credit-risk'"
+            "SELECT last_decision_at, last_review_at FROM v_model_status WHERE name = 'credit-risk'"
         )
     assert reviewed < utcnow() - timedelta(days=399) < decided
 

@@ -104,9 +104,7 @@ def _ca_file(value: Any, base: Path, i: int, where: list[str | int], fail: Any) 
     return str(ca)
 
 
-def _sink(
-    raw: dict[str, Any], i: int, where: list[str | int], fail: Any, base: Path
-) -> SinkConfig:
+def _sink(raw: dict[str, Any], i: int, where: list[str | int], fail: Any, base: Path) -> SinkConfig:
     kind = raw.get("type")
     if kind not in TYPES:
         raise fail(

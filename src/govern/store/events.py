@@ -319,7 +319,9 @@ def link_replacement(
             raise UserInputError(ALREADY_ACKED.format(event_id=event_id, by=acked_by, at=acked_at))
         if model == replacement:
             raise UserInputError(SELF_REPLACEMENT.format(event_id=event_id, model=model))
-        conn.execute("UPDATE events SET replaced_by = ? WHERE event_id = ?", [replacement, event_id])
+        conn.execute(
+            "UPDATE events SET replaced_by = ? WHERE event_id = ?", [replacement, event_id]
+        )
         audit.append(
             conn,
             action="event_link",
