@@ -231,3 +231,41 @@ def test_only_measured_deny_band_findings_raise_a_trigger(
     assert _run(env, "events", "--model", REF, "--json") == 0
     types = sorted(json.loads(x)["type"] for x in capsys.readouterr().out.splitlines())
     assert types == (["gate_denied", "retraining_required"] if trigger else ["gate_denied"])
+
+
+def test_every_input_path_sees_the_same_triggers(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check CARD (with the database), check --model, and check --all's bulk snapshot."""
+    from govern.cards import load_card
+    from govern.lifecycle import ModelRef
+    from govern.policy import load
+    from govern.runner.bulk_input import RegistrySnapshot
+    from govern.runner.check import check, check_card
+    from govern.store import Store, registry
+
+    from ..conftest import POLICIES, TODAY_NOON
+
+    card4 = _new_version(env, "4")
+    env.write_logs({"income": 0.5})
+    assert _run(env, "monitor", REF) == 0
+    trigger = _trigger(env, capsys)
+    prepared = load(POLICIES)
+    try:
+        with Store.open(env.db) as store:
+            snapshot = RegistrySnapshot.read(store)
+            rows = {(r["name"], r["version"]): r for r in registry.versions_with_cards(store)}
+            for path, version in ((env.cards / "credit-risk.yaml", "3"), (card4, "4")):
+                card = load_card(path)
+                _, from_file = check_card(prepared, card, store=store, record=False, now=TODAY_NOON)
+                ref = ModelRef("credit-risk", version)
+                _, from_model = check(store, prepared, ref, None, record=False, now=TODAY_NOON)
+                row = rows[("credit-risk", version)]
+                bulk = snapshot.input_for(row, str(row["stage"]), now=TODAY_NOON)
+                assert from_file["retraining"] == from_model["retraining"] == bulk["retraining"]
+                mine = from_model["retraining"]
+                where = "open" if version == "3" else "predecessors"
+                assert [t["event_id"] for t in mine[where]] == [trigger["event_id"]]
+                assert mine["open" if where == "predecessors" else "predecessors"] == []
+    finally:
+        prepared.close()
