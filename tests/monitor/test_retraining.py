@@ -269,3 +269,21 @@ def test_every_input_path_sees_the_same_triggers(
                 assert mine["open" if where == "predecessors" else "predecessors"] == []
     finally:
         prepared.close()
+
+
+def test_registration_gates_see_the_predecessors_triggers(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new version registered straight into deployment passes the same gate as a promotion."""
+    env.write_logs({"income": 0.5})
+    assert _run(env, "monitor", REF) == 0
+    trigger = _trigger(env, capsys)
+    text = (env.cards / "credit-risk.yaml").read_text(encoding="utf-8")
+    text = text.replace('\nversion: "3"\n', '\nversion: "4"\n')
+    card = env.cards / "credit-risk-4.yaml"
+    card.write_text(text.replace("\nstage: production\n", "\nstage: deployment\n"), "utf-8")
+    capsys.readouterr()
+    assert _run(env, "register", str(card)) == 1
+    assert "MON-RTR-01" in capsys.readouterr().out
+    seen = _last_input(env, "credit-risk@4")["retraining"]
+    assert [t["event_id"] for t in seen["predecessors"]] == [trigger["event_id"]]  # type: ignore[index]
