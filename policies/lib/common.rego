@@ -100,16 +100,19 @@ get(obj, path) := object.get(obj, split(path, "."), null)
 
 day_ns := 86400000000000
 
-ts_re := `^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$`
+# A real calendar day is checked by the pattern itself: 31-day months, 30-day months,
+# February to the 28th, and 29 February in leap years only (1900-2099: every fourth year
+# but 1900). One regex match per check: helper functions called on every timestamp
+# (digits, month lengths) were most of a decision's evaluation time in regorus, which
+# does not memoise function calls.
+ts_date_re := `((19|20)[0-9]{2}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(19|20)[0-9]{2}-(0[469]|11)-(0[1-9]|[12][0-9]|30)|(19|20)[0-9]{2}-02-(0[1-9]|1[0-9]|2[0-8])|(19(0[48]|[2468][048]|[13579][26])|20(0[048]|[2468][048]|[13579][26]))-02-29)`
+
+ts_re := concat("", ["^", ts_date_re, `(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$`])
 
 valid_ts(ts) if {
 	is_string(ts)
 	regex.match(ts_re, ts)
-	digits(substring(ts, 8, 2)) <= month_days(digits(substring(ts, 0, 4)), digits(substring(ts, 5, 2)))
 }
-
-# A run of decimal digits (not all zeros) as a number: regorus' to_number refuses "08".
-digits(text) := to_number(trim_left(text, "0"))
 
 leap_year(y) if {
 	y % 4 == 0
@@ -118,24 +121,11 @@ leap_year(y) if {
 
 leap_year(y) if y % 400 == 0
 
-month_days(y, 2) := 29 if leap_year(y)
-
-month_days(y, 2) := 28 if not leap_year(y)
-
-month_days(_, mo) := 30 if mo in {4, 6, 9, 11}
-
-month_days(_, mo) := 31 if mo in {1, 3, 5, 7, 8, 10, 12}
-
 # Nanoseconds since the epoch; a bare date means midnight UTC. Undefined when invalid.
-ts_ns(ts) := time.parse_rfc3339_ns(ts) if {
-	valid_ts(ts)
-	count(ts) > 10
-}
+ts_ns(ts) := time.parse_rfc3339_ns(rfc3339_text(ts)) if valid_ts(ts)
 
-ts_ns(ts) := time.parse_rfc3339_ns(concat("", [ts, "T00:00:00Z"])) if {
-	valid_ts(ts)
-	count(ts) == 10
-}
+# A valid timestamp as time.parse_rfc3339_ns reads it: a bare date gets midnight UTC.
+rfc3339_text(ts) := concat("", [ts, "T00:00:00Z"]) if count(ts) == 10 else := ts
 
 now_ns := ts_ns(object.get(input, "now", null))
 

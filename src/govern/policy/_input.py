@@ -46,12 +46,17 @@ def encode_input(input_doc: dict[str, Any]) -> str:
         raise UserInputError(f"policy input is not JSON data: {exc}") from exc
 
 
-def input_hash(input_doc: dict[str, Any]) -> str:
-    """sha256 of the RFC 8785 canonical JSON of the input (NaN/inf refused)."""
+def canonical_input(input_doc: dict[str, Any]) -> bytes:
+    """RFC 8785 canonical JSON of the input (NaN/inf refused): what input_hash hashes."""
     try:
-        return hashlib.sha256(canonical_json(input_doc)).hexdigest()
+        return canonical_json(input_doc)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         found = _non_finite_path(input_doc)
         if found is not None:
             raise UserInputError(NON_FINITE.format(path=found[0], value=found[1])) from exc
         raise UserInputError(f"policy input cannot be canonicalised: {exc}") from exc
+
+
+def input_hash(input_doc: dict[str, Any]) -> str:
+    """sha256 of the RFC 8785 canonical JSON of the input (NaN/inf refused)."""
+    return hashlib.sha256(canonical_input(input_doc)).hexdigest()

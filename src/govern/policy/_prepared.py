@@ -268,7 +268,11 @@ class PreparedPolicies:
             allowed=not any(v.kind == "deny" for v in violations),
             violations=tuple(violations),
             bundle_hash=self.bundle_hash,
-            input_hash=input_hash(item.input_doc),
+            input_hash=(
+                hashlib.sha256(item.canonical).hexdigest()
+                if item.canonical is not None
+                else input_hash(item.input_doc)
+            ),
             engine=self.engine.name,
             engine_version=self.engine.version,
             decided_at=rfc3339(utcnow()),
@@ -305,6 +309,7 @@ class DecideItem:
     model: str
     version: str
     stage: str
+    canonical: bytes | None = None  # canonical_input(input_doc), when the caller has it
 
 
 def load(

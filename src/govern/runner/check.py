@@ -15,6 +15,7 @@ and evidence. Every path builds the input with runner/policy_input.build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,6 +306,7 @@ def check_all(
     and decisions with their audit records are written in one transaction of bulk inserts.
     """
     from govern.policy import DecideItem, LimitReached
+    from govern.policy._input import canonical_input
     from govern.runner.bulk_input import RegistrySnapshot
     from govern.store import decisions as decision_store
     from govern.store import registry
@@ -320,8 +322,17 @@ def check_all(
             built.append((name, version, stage, snapshot.input_for(row, stage, now=now)))
         except (PolicyError, UserInputError) as exc:
             built.append((name, version, stage, exc))
-    positions = [i for i, b in enumerate(built) if isinstance(b[3], dict)]
-    items = [DecideItem(built[i][3], *built[i][:3]) for i in positions]  # type: ignore[arg-type]
+    positions: list[int] = []
+    items: list[DecideItem] = []
+    for i, (name, version, stage, doc) in enumerate(built):
+        if isinstance(doc, dict):
+            canon: bytes | None = None
+            # once: hashed for the decision and spliced into its content digest; on an
+            # error decide_many reports this input's error as before
+            with contextlib.suppress(UserInputError):
+                canon = canonical_input(doc)
+            positions.append(i)
+            items.append(DecideItem(doc, name, version, stage, canon))
     try:
         decided = prepared.decide_many(items, workers=workers)
     except LimitReached as stop:
@@ -336,21 +347,24 @@ def check_all(
             total=len(rows),
         )
         raise PolicyLimitError(msg, reason=stop.error.reason) from stop.error
-    results = iter(decided)
+    results = iter(zip(decided, items, strict=True))
     outcomes: list[CheckOutcome] = []
     recorded: list[tuple[Decision, dict[str, Any]]] = []
+    canonical: list[bytes] = []
     for name, version, stage, doc in built:
         if not isinstance(doc, dict):
             outcomes.append(CheckOutcome(name, version, stage, None, doc))
             continue
-        result = next(results)
+        result, item = next(results)
         if isinstance(result, Decision):
             outcomes.append(CheckOutcome(name, version, stage, result))
             recorded.append((result, doc))
+            assert item.canonical is not None  # no decision without a canonical input
+            canonical.append(item.canonical)
         else:
             outcomes.append(CheckOutcome(name, version, stage, None, result))
     if record and recorded:
-        decision_store.record_decisions(store, recorded)
+        decision_store.record_decisions(store, recorded, canonical=canonical)
     return outcomes
 
 

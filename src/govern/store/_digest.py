@@ -199,9 +199,21 @@ def scan_digest(scan_row: Sequence[Any], evidence_rows: Iterable[Sequence[Any]])
     return _sha(b'{"evidence":[' + b",".join(rows) + b'],"scan":' + head + b"}")
 
 
-def decision_digest(row: Sequence[Any]) -> str:
-    """sha256 of the canonical decisions row (DECISION_COLUMNS order)."""
-    return _sha(row_canon(DECISION_COLUMNS, row))
+_INPUT = DECISION_COLUMNS.index("input")
+
+
+def decision_digest(row: Sequence[Any], input_canonical: bytes | None = None) -> str:
+    """sha256 of the canonical decisions row (DECISION_COLUMNS order).
+
+    `input_canonical`, the RFC 8785 bytes of the row's input document (those its
+    input_hash is taken over), saves canonicalising the input a second time: a JCS array
+    is its members' canonical bytes joined by commas, so the row is spliced around them.
+    """
+    if input_canonical is None:
+        return _sha(row_canon(DECISION_COLUMNS, row))
+    head = row_canon(DECISION_COLUMNS[:_INPUT], row[:_INPUT])
+    tail = row_canon(DECISION_COLUMNS[_INPUT + 1 :], row[_INPUT + 1 :])
+    return _sha(head[:-1] + b"," + input_canonical + b"," + tail[1:])
 
 
 def profile_digest(row: Sequence[Any]) -> str:

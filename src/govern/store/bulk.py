@@ -93,21 +93,32 @@ def latest_scan_metrics(store: Store, kind: str) -> dict[str, list[MetricRow]]:
     return out
 
 
+def _column_types(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table]
+    ).fetchall()
+    return {str(name): str(kind) for name, kind in rows}
+
+
 def insert_rows(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    *,
-    chunk: int = 250,
 ) -> None:
-    """INSERT `rows` with one multi-row statement per `chunk` rows, in the caller's transaction.
+    """INSERT `rows` in one statement, in the caller's transaction: one list per column.
 
-    DuckDB's executemany costs ~0.5-1.7 ms a row; a VALUES list of 250 rows costs ~20 us a
-    row, and unlike an Arrow batch it needs neither pyarrow nor pandas imported (~0.5 s).
+    Each column travels as one list parameter cast to the column's type, and the rows are
+    rebuilt by UNNEST (several UNNESTs in one SELECT advance together). DuckDB's
+    executemany costs ~0.5-1.7 ms a row, a VALUES list with one parameter per cell ~0.25
+    ms a row (1,000 decisions); a list per column ~0.04 ms, and like the VALUES list it
+    needs neither pyarrow nor pandas imported (~0.5 s).
     """
-    one = "(" + ", ".join(["?"] * len(columns)) + ")"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    for start in range(0, len(rows), chunk):
-        batch = rows[start : start + chunk]
-        conn.execute(head + ", ".join([one] * len(batch)), [v for row in batch for v in row])
+    if not rows:
+        return
+    types = _column_types(conn, table)
+    cells = ", ".join(f"UNNEST(?::{types[c]}[])" for c in columns)
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {cells}",
+        [[row[i] for row in rows] for i in range(len(columns))],
+    )
