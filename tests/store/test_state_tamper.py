@@ -1,9 +1,9 @@
 """Every governed table x (update, delete, insert) through direct SQL fails `audit verify`.
 
 The database is built by govern itself (demo: register, baseline, incremental scan, check;
-then approve and promote), copied per case, edited with plain DuckDB SQL, and verified with
-the CLI, with and without an anchor taken before the edit. Verify must exit 1 and name the
-table of the edited row.
+then monitor, approve and promote), copied per case, edited with plain DuckDB SQL, and
+verified with the CLI, with and without an anchor taken before the edit. Verify must exit 1
+and name the table of the edited row.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ GOVERNED = {
     "lifecycle_events": ("event_id", "actor = 'mallory'"),
     "approvals": ("approval_id", "approved_by = 'mallory'"),
     "scan_partials": ("path", "rows = rows + 1"),
+    "monitor_decisions": ("decision_id", "decision_id = decision_id || '-x'"),
     "scans": ("scan_id", "rows = rows + 1"),
     "evidence": (None, "value = 0.0"),
     "decisions": ("decision_id", "result = CASE result WHEN 'allow' THEN 'deny' ELSE 'allow' END"),
@@ -52,6 +53,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                  "validator", "--by", "val"]) == 0  # fmt: skip
     assert main([*base, "approve", "credit-risk@3", "--stage", "production", "--role",
                  "approver", "--by", "boss"]) == 0  # fmt: skip
+    assert main([*base, "monitor", "--all"]) == 0  # monitor decisions (not reviews)
     assert main([*base, "retire", "fraud-detect@7"]) in (0, 1)
     anchor = out / "head.json"
     assert main([*base, "audit", "head", "-o", str(anchor)]) == 0
