@@ -67,7 +67,8 @@ def case(draw: st.DrawFn) -> tuple[pa.Array, np.ndarray]:
             st.floats(-1e4, 1e4),
         )
     raw = draw(st.lists(seed, max_size=18))
-    edges = sorted({float(x) for x in raw} | {float(np.nextafter(float(x), np.inf)) for x in raw[:3]})
+    ups = {float(np.nextafter(float(x), np.inf)) for x in raw[:3]}  # off-grid edges
+    edges = sorted({float(x) for x in raw} | ups)
     edges = [e for e in edges if np.isfinite(e)]
     near = [v for e in edges for v in _near_edge(e, t)]
     specials = [0.0, -0.0, np.nan, np.inf, -np.inf] if pa.types.is_floating(t) else [0]
