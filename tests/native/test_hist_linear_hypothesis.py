@@ -137,3 +137,11 @@ def test_values_next_to_edges(t: pa.DataType, values: list[float], edge: float) 
     arr = pa.array(values, type=t)
     edges = np.asarray([edge])
     assert hist(arr, edges).counts.tolist() == _numpy_bins(arr, edges)
+
+
+@pytest.mark.parametrize("edges", [[2.0, 1.0], [0.0, float("nan")], [float("inf")]], ids=str)
+@pytest.mark.parametrize("t", [pa.float64(), pa.float32(), pa.int64()], ids=str)
+def test_bad_edge_arrays_are_refused_by_the_kernel(t: pa.DataType, edges: list[float]) -> None:
+    # float64 arrays skip the Python-side checks; the kernel's own check must refuse them.
+    with pytest.raises(ValueError, match="finite and sorted"):
+        hist(pa.array([1, 2, 3], type=t), np.asarray(edges, dtype=np.float64))
