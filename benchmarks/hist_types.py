@@ -1,9 +1,10 @@
 """The histogram kernel per value type: in place (`hist`) against cast-to-float64 then count.
 
 In one process, on one decoded column of N values with 1% nulls and 11 fine edges: the time
-of `hist(column)` (the kernel reads the type's own buffer) and of `hist_f64(cast(column))`
-(what the scan did before: a column-sized float64 copy, then the float64 kernel). Both must
-give the same counts. Run by hand (see benchmarks/README.md):
+of `hist(column)` (the comparison kernel over the type's own buffer, native/govern_linear.c)
+and of `hist_f64(cast(column))` (what the scan did before issue 13: a column-sized float64
+copy, then the per-value search; for a float64 column, the search alone). Both must give
+the same counts. Run by hand (see benchmarks/README.md):
 
     .venv/bin/python benchmarks/hist_types.py --rows 1e7 --reps 7
 """

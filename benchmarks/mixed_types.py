@@ -22,6 +22,7 @@ or the script exits non-zero. Run by hand (see benchmarks/README.md):
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -246,6 +247,9 @@ def main() -> int:
     ap.add_argument("--codecs", default="snappy,zstd")
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
+    # Byte-compile govern as `pip install` does for a wheel: with PYTHONDONTWRITEBYTECODE set,
+    # every run would otherwise time the compiler on govern's own modules.
+    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "src" / "govern"), quiet=1)
     rows = _rows(args.rows)
     base = write(
         DATA / f"mixed-baseline-{args.baseline_rows}.parquet",

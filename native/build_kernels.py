@@ -52,7 +52,7 @@ ffibuilder.cdef(
 ffibuilder.set_source(
     "govern._kernels",
     '#include "govern_kernels.h"\n#include "govern_scores.h"',
-    sources=["native/govern_kernels.c", "native/govern_scores.c"],
+    sources=["native/govern_kernels.c", "native/govern_linear.c", "native/govern_scores.c"],
     include_dirs=["native"],
     extra_compile_args=["-O3", "-std=c99", "-fno-math-errno", *_ARCH],
 )

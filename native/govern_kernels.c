@@ -2,6 +2,7 @@
  * padded with +inf to a power of two, with 4 split counter arrays so that consecutive values
  * landing in the same bin do not serialise on one memory location. */
 #include "govern_kernels.h"
+#include "govern_linear.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -163,11 +164,17 @@ typedef struct {
     int64_t local[4][MAX_FAST_EDGES + 2];
 } hist_ctx;
 
-static int hist_init(hist_ctx *c, const double *edges, int64_t nedges) {
+static int check_edges(const double *edges, int64_t nedges) {
     for (int64_t k = 0; k < nedges; k++) {
         if (!isfinite(edges[k])) return GOVERN_ERR_BAD_EDGES;
         if (k > 0 && edges[k] < edges[k - 1]) return GOVERN_ERR_BAD_EDGES;
     }
+    return GOVERN_OK;
+}
+
+static int hist_init(hist_ctx *c, const double *edges, int64_t nedges) {
+    int rc = check_edges(edges, nedges);
+    if (rc != GOVERN_OK) return rc;
     c->edges = edges;
     c->nedges = nedges;
     c->slots = 0;
@@ -278,6 +285,13 @@ int govern_hist_typed(const void *values, int type, const uint8_t *validity, int
                       int64_t *specials) {
     int rc = hist_args(values, offset, length, edges, nedges, counts, specials);
     if (rc != GOVERN_OK) return rc;
+    if (type < GOVERN_T_F64 || type > GOVERN_T_U64) return GOVERN_ERR_BAD_TYPE;
+    rc = check_edges(edges, nedges);
+    if (rc != GOVERN_OK) return rc;
+    /* A few edges (the usual fine edges): compare in the type's own domain, no search. */
+    if (govern_hist_linear(values, type, validity, offset, length, edges, nedges, counts, specials)) {
+        return GOVERN_OK;
+    }
     if (type == GOVERN_T_F64) {
         return govern_hist_f64((const double *)values, validity, offset, length, edges, nedges,
                                counts, specials);

@@ -54,7 +54,12 @@ class HistCounts:
         )
 
 
+_ERR_BAD_EDGES = 3  # native/govern_kernels.h
+
+
 def _check(rc: int, what: str) -> None:
+    if rc == _ERR_BAD_EDGES:
+        raise ValueError("edges must be finite and sorted non-decreasing")
     if rc != 0:
         msg = _ffi.string(_lib.govern_strerror(rc)).decode()
         raise NativeError(f"native kernel {what}: {msg} (code {rc})")
@@ -68,6 +73,15 @@ def _validity_ptr(arr: pa.Array) -> object:
 
 
 def _as_edges(edges: np.ndarray | list[float]) -> np.ndarray:
+    if (
+        isinstance(edges, np.ndarray)
+        and edges.dtype == np.float64
+        and edges.ndim == 1
+        and edges.flags.c_contiguous
+    ):
+        # The kernel checks these edges on every call (GOVERN_ERR_BAD_EDGES, raised as the
+        # ValueError below): checking them here too cost half of a row group's call.
+        return edges
     e = np.ascontiguousarray(edges, dtype=np.float64)
     if e.ndim != 1:
         raise ValueError("edges must be one-dimensional")
@@ -111,6 +125,16 @@ def hist(
     the counts equal `hist_f64` of the column cast to float64. Other types (float16) are cast
     to float64 first.
     """
+    return _count(column, edges, into, typed=True)
+
+
+def _count(
+    column: pa.Array | pa.ChunkedArray,
+    edges: np.ndarray | list[float],
+    into: HistCounts | None,
+    *,
+    typed: bool,
+) -> HistCounts:
     e = _as_edges(edges)
     out = into if into is not None else HistCounts(np.zeros(e.size + 1, dtype=np.int64))
     if out.counts.shape != (e.size + 1,):
@@ -132,17 +156,17 @@ def hist(
         if arr.null_count == len(arr):
             specials[0] += len(arr)
             continue
-        rc = _lib.govern_hist_typed(
-            _ffi.cast("const void *", arr.buffers()[1].address),
-            code,
-            _validity_ptr(arr),
-            arr.offset,
-            len(arr),
-            edges_ptr,
-            e.size,
-            counts_ptr,
-            specials_ptr,
-        )
+        data = _ffi.cast("const void *", arr.buffers()[1].address)
+        if typed:
+            rc = _lib.govern_hist_typed(
+                data, code, _validity_ptr(arr), arr.offset, len(arr), edges_ptr, e.size,
+                counts_ptr, specials_ptr,
+            )  # fmt: skip
+        else:
+            rc = _lib.govern_hist_f64(
+                data, _validity_ptr(arr), arr.offset, len(arr), edges_ptr, e.size,
+                counts_ptr, specials_ptr,
+            )  # fmt: skip
         _check(rc, "hist")
     out.nulls += int(specials[0])
     out.nans += int(specials[1])
@@ -157,12 +181,16 @@ def hist_f64(
     *,
     into: HistCounts | None = None,
 ) -> HistCounts:
-    """Count a float64 Arrow array (or chunked array) into len(edges)+1 left-closed bins."""
+    """Count a float64 Arrow array (or chunked array) into len(edges)+1 left-closed bins.
+
+    Always by the per-value binary search over the edges (govern_hist_f64): the reference
+    path that `hist`'s per-type comparison kernels are tested against.
+    """
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     for arr in chunks:
         if arr.type != pa.float64():
             raise TypeError(f"hist_f64 needs float64, got {arr.type}")
-    return hist(column, edges, into=into)
+    return _count(column, edges, into, typed=False)
 
 
 def count_dictionary(column: pa.DictionaryArray, ndict: int) -> tuple[np.ndarray, int]:

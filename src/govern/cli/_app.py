@@ -16,10 +16,12 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
+
+if TYPE_CHECKING:  # rich is imported by the commands that print with it (~30 ms)
+    from rich.console import Console
 
 
 class Seconds(click.FloatRange):
@@ -53,6 +55,8 @@ class AppContext:
     @property
     def console(self) -> Console:
         """Human output (stdout); colour only on a terminal."""
+        from rich.console import Console
+
         return Console(highlight=False, soft_wrap=True)
 
     @property

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from govern._native import Float64Column, GroupCodes, score_cells
 from govern.errors import MetricInputError
@@ -38,6 +37,8 @@ def column(batch: pa.RecordBatch | pa.Table, name: str) -> pa.Array:
 
 def as_float(arr: pa.Array, name: str) -> tuple[np.ndarray, int]:
     """float64 values with nulls as NaN, and the null count."""
+    import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
     t = arr.type
     _check_numeric(t, name)
     if t != pa.float64():
@@ -70,6 +71,8 @@ def mapped_column(arr: pa.Array, name: str, positive: tuple[object, ...]) -> pa.
     For a categorical prediction or label (`{column, positive}` in the card): strings, their
     dictionaries, integers or booleans.
     """
+    import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
     t = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
     try:
         value_set = pa.array(list(positive), type=t)
@@ -145,6 +148,8 @@ def _check_numeric(t: pa.DataType, name: str) -> None:
 
 def dictionary_codes(arr: pa.Array) -> tuple[np.ndarray, list[object]]:
     """Codes 0..k-1 into the batch's distinct values, k for null, and those values."""
+    import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr)
     values = arr.dictionary.to_pylist()

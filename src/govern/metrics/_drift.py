@@ -14,7 +14,6 @@ from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from govern._native import HistCounts, count_dictionary, hist
 from govern.metrics._chi2 import chi2_homogeneity, chi2_sf
@@ -93,6 +92,8 @@ def _update_categorical(
         if len(chunk) == 0:
             continue
         if pa.types.is_boolean(chunk.type):
+            import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
             nulls = chunk.null_count
             trues = int(pc.sum(chunk).as_py() or 0)
             falses = len(chunk) - nulls - trues
@@ -148,6 +149,12 @@ class DriftAccumulator:
             for p in profiles.columns
             if isinstance(p, CategoricalProfile)
         }
+        # Looked up once here, not per column and row group (the scan calls `update` and
+        # `columns` ~24 times per row group, and `empty` once per row group).
+        self._columns = tuple(self.physical(p.name) for p in profiles.columns)
+        self._by_physical: dict[str, list[NumericProfile | CategoricalProfile]] = {}
+        for p in profiles.columns:
+            self._by_physical.setdefault(self.physical(p.name), []).append(p)
 
     def physical(self, name: str) -> str:
         """Column name of a profiled column in the scanned data."""
@@ -156,29 +163,31 @@ class DriftAccumulator:
     @property
     def columns(self) -> tuple[str, ...]:
         """Data columns read (after the column mapping)."""
-        return tuple(self.physical(p.name) for p in self.profiles.columns)
+        return self._columns
 
     def update(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Count one batch; the batch is not retained."""
-        names = set(batch.schema.names)
-        if self.profiles.columns and self.physical(self.profiles.columns[0].name) in names:
+        names = batch.schema.names
+        if self._columns and self._columns[0] in names:
             self.rows += batch.num_rows
-        for p in self.profiles.columns:
-            physical = self.physical(p.name)
-            if physical not in names:
-                continue
-            col = batch.column(physical)
-            state = self.states[p.name]
-            if isinstance(p, NumericProfile):
-                assert isinstance(state, HistCounts)
-                _update_numeric(p, state, col)
-            else:
-                assert isinstance(state, CategoryCounts)
-                _update_categorical(p, self._index[p.name], state, col)
+        for physical in dict.fromkeys(names):
+            for p in self._by_physical.get(physical, ()):
+                col = batch.column(physical)
+                state = self.states[p.name]
+                if isinstance(p, NumericProfile):
+                    assert isinstance(state, HistCounts)
+                    _update_numeric(p, state, col)
+                else:
+                    assert isinstance(state, CategoryCounts)
+                    _update_categorical(p, self._index[p.name], state, col)
 
     def empty(self) -> Self:
-        """A fresh state over the same profiles and mapping."""
-        return type(self)(self.profiles, self.column_map)
+        """A fresh state over the same profiles and mapping (lookups shared, not rebuilt)."""
+        out = object.__new__(type(self))
+        out.__dict__.update(self.__dict__)
+        out.rows = 0
+        out.states = {p.name: _fresh(p) for p in self.profiles.columns}
+        return out
 
     def merge(self, other: Self) -> Self:
         """Exact merge of two states (a new object; both inputs are left untouched)."""

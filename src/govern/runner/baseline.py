@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from govern._native import hist_f64
 from govern.errors import MetricInputError, ModelCardError, UserInputError
@@ -138,6 +137,8 @@ def build_profiles(
     n_bins: int | None = None,
 ) -> tuple[ProfileSet, int]:
     """Profile the monitored columns of the training files; returns (profiles, rows)."""
+    import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
     files = discover(data)
     first = open_parquet(files[0])
     names, output = monitored_columns(card, first.schema_arrow, files[0])
@@ -219,6 +220,8 @@ def _same_type(chunks: list[pa.Array], t: pa.DataType) -> pa.ChunkedArray:
     nearest float64, as in a scan); text becomes large_string when the files mix string and
     large_string; dictionaries are decoded when they are mixed with plain arrays.
     """
+    import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
     if is_numeric(t):
         return pa.chunked_array(
             [c if c.type == pa.float64() else pc.cast(c, pa.float64(), safe=False) for c in chunks],
@@ -233,6 +236,8 @@ def _same_type(chunks: list[pa.Array], t: pa.DataType) -> pa.ChunkedArray:
 
 
 def _categorical(name: str, t: pa.DataType, arr: pa.ChunkedArray, path: Path) -> CategoricalProfile:
+    import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
+
     nulls = arr.null_count
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)

@@ -50,13 +50,15 @@ class SchemaOutdated(StoreError):
 
 
 def current_version(conn: duckdb.DuckDBPyConnection) -> int:
-    """Schema version of an open database (0 for an empty file)."""
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchall()[0][0]
-    if not exists:
+    """Schema version of an open database (0 for an empty file).
+
+    The table is read directly, its absence caught: asking information_schema first cost
+    ~40 ms of every command's start-up, against ~1 ms for the read.
+    """
+    try:
+        row = conn.execute("SELECT max(version) FROM main.schema_version").fetchall()[0][0]
+    except duckdb.CatalogException:
         return 0
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
     return int(row or 0)
 
 

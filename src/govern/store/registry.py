@@ -6,11 +6,10 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from govern.cards import ModelCard
 from govern.clock import utcnow
 from govern.errors import ModelNotFoundError, UserInputError
 from govern.lifecycle import ModelRef, registration_gates
@@ -18,6 +17,9 @@ from govern.results import Decision
 from govern.store import audit
 from govern.store._connection import Store
 from govern.store.decisions import insert_decision
+
+if TYPE_CHECKING:  # the card parser (and YAML) is not needed to look a model up
+    from govern.cards import ModelCard
 
 GATE_BYPASS = (
     "{model}: the card declares stage {stage!r}, but a new version enters the registry at "
