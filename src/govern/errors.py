@@ -126,6 +126,16 @@ class StoreLockedError(StoreError):
     code = "store_locked"
 
 
+class EngineError(GovernError):
+    """A Dask or Spark run failed (a worker died, the cluster went away); nothing was stored.
+
+    Exit 2: the user can act (restart the cluster, give workers more memory, run again).
+    """
+
+    code = "engine_error"
+    exit_code = EXIT_USAGE
+
+
 class NativeError(GovernError):
     """The C kernel returned an error code: a bug in govern, not in the user's input."""
 

@@ -91,7 +91,25 @@ def baseline(
 
 @app.command()
 @click.argument("model")
-@click.option("--data", "data", cls=PathsOption, required=True, help=_DATA_HELP)
+@click.option("--data", "data", cls=PathsOption, help=_DATA_HELP)
+@click.option(
+    "--table",
+    default=None,
+    metavar="TABLE",
+    help="A table version instead of --data: delta:PATH[@VERSION] or "
+    "iceberg:CATALOG.NAMESPACE.TABLE[@SNAPSHOT_ID] (docs/scale.md).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask", "spark"]),
+    default="local",
+    help="Where the files are counted (default local threads); the evidence is the same.",
+)
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:PORT).")
+@click.option(
+    "--workers", type=int, default=None, help="Without --scheduler: local Dask worker processes."
+)
+@click.option("--master", default=None, help="Spark master URL (local[4], spark://..., sc://...).")
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),
@@ -107,6 +125,11 @@ def scan(
     ctx: AppContext,
     model: str,
     data: tuple[str, ...],
+    table: str | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int | None,
+    master: str | None,
     baseline: Path | None,
     since: str | None,
     until: str | None,
@@ -118,21 +141,26 @@ def scan(
 
     from govern.runner._engine import DEFAULT_THREADS
     from govern.runner._parquet import parse_when
-    from govern.runner.scan import scan as run_scan
+    from govern.runner.engines import scan_with
     from govern.store import Store
 
     ref = ModelRef.parse(model)
     t0 = parse_when(since, "--since") if since else None
     t1 = parse_when(until, "--until") if until else None
-    bar = _Bar() if ctx.progress else None
+    bar = _Bar() if ctx.progress and engine == "local" else None
     with (
         Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
         bar if bar is not None else nullcontext(),
     ):
-        result = run_scan(
+        result = scan_with(
             store,
             ref,
             data=list(data),
+            table=table,
+            engine=engine,
+            scheduler=scheduler,
+            workers=workers,
+            master=master,
             baseline=baseline,
             since=t0,
             until=t1,

@@ -1,0 +1,208 @@
+"""`govern scan --table`: a real Delta table (deltalake) and a real Iceberg table (pyiceberg,
+SQL catalog on sqlite), two versions each; the evidence equals `govern scan` over the same
+parquet files, and what the reader cannot honour is refused (exit 2, nothing stored)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from govern.cli import main
+
+from .conftest import copy_db, evidence, log_table, scans
+
+
+def _parquet(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.parquet"))
+
+
+def _params(db: Path) -> dict[str, Any]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute("SELECT params FROM scans ORDER BY finished_at DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return dict(json.loads(row[0]))
+
+
+def _scan(db: Path, *args: str) -> int:
+    return main(["--db", str(db), "-q", "scan", "m@1", *args])
+
+
+def _same_as_files(model: dict[str, Any], name: str, table: str, files: list[Path]) -> None:
+    """Scan the table into one copy of the store, the files into another: same evidence."""
+    by_table, by_files = copy_db(model, f"{name}-table"), copy_db(model, f"{name}-files")
+    assert _scan(by_table, "--table", table) == 0
+    assert _scan(by_files, "--data", *map(str, files)) == 0
+    assert evidence(by_table) == evidence(by_files)
+
+
+# ---------------------------------------------------------------- Delta Lake
+
+
+@pytest.fixture
+def delta(tmp_path: Path) -> dict[str, Any]:
+    """A Delta table with version 0 (day 1) and version 1 (day 1 + an append of day 2)."""
+    deltalake = pytest.importorskip("deltalake", reason="needs govern-mrm[delta] (deltalake)")
+    path = tmp_path / "lake" / "inference"
+    deltalake.write_deltalake(str(path), log_table(21, 4_000, day=1))
+    v0 = _parquet(path)
+    deltalake.write_deltalake(str(path), log_table(22, 4_000, day=2, shift=0.4), mode="append")
+    v1 = _parquet(path)
+    assert len(v0) == 1 and len(v1) == 2
+    return {"path": path, "v0": v0, "v1": v1}
+
+
+def test_delta_versions_scan_like_their_files(model: dict, delta: dict) -> None:
+    _same_as_files(model, "v0", f"delta:{delta['path']}@0", delta["v0"])
+    _same_as_files(model, "v1", f"delta:{delta['path']}", delta["v1"])  # latest: version 1
+
+
+def test_delta_version_is_in_the_provenance(model: dict, delta: dict) -> None:
+    db = copy_db(model, "prov")
+    assert _scan(db, "--table", f"delta:{delta['path']}@0") == 0
+    assert _params(db)["table"] == {"format": "delta", "name": str(delta["path"]), "version": 0}
+    assert _scan(db, "--table", f"delta:{delta['path']}") == 0
+    assert _params(db)["table"]["version"] == 1
+
+
+def test_delta_column_mapping_is_refused(
+    model: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deltalake = pytest.importorskip("deltalake", reason="needs govern-mrm[delta] (deltalake)")
+    path = tmp_path / "mapped"
+    deltalake.write_deltalake(
+        str(path), log_table(3, 500), configuration={"delta.columnMapping.mode": "name"}
+    )
+    before = scans(model["db"])
+    assert _scan(model["db"], "--table", f"delta:{path}") == 2
+    err = capsys.readouterr().err
+    assert f"table delta:{path}: the table uses column mapping" in err
+    assert "Traceback" not in err
+    assert scans(model["db"]) == before
+
+
+@pytest.mark.parametrize(
+    ("suffix", "message"),
+    [
+        ("@7", "cannot load version 7"),
+        ("/missing", "no Delta table there"),
+    ],
+)
+def test_delta_bad_versions_and_paths(
+    model: dict, delta: dict, suffix: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = f"delta:{delta['path']}{suffix}"
+    before = scans(model["db"])
+    assert _scan(model["db"], "--table", spec) == 2
+    err = capsys.readouterr().err
+    assert f"table {spec}: {message}" in err and "nothing was scanned" in err
+    assert scans(model["db"]) == before
+
+
+# ---------------------------------------------------------------- Apache Iceberg
+
+
+@pytest.fixture
+def iceberg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """An Iceberg table in a SQL catalog (sqlite), configured as pyiceberg reads it (env)."""
+    pytest.importorskip("pyiceberg", reason="needs govern-mrm[iceberg] (pyiceberg)")
+    pytest.importorskip("sqlalchemy", reason="needs govern-mrm[iceberg] (pyiceberg[sql-sqlite])")
+    from pyiceberg.catalog import load_catalog
+
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    monkeypatch.setenv("PYICEBERG_CATALOG__LAKE__TYPE", "sql")
+    monkeypatch.setenv("PYICEBERG_CATALOG__LAKE__URI", f"sqlite:///{tmp_path / 'catalog.db'}")
+    monkeypatch.setenv("PYICEBERG_CATALOG__LAKE__WAREHOUSE", warehouse.as_uri())
+    catalog = load_catalog("lake")
+    catalog.create_namespace("logs")
+    first = log_table(31, 4_000, day=1)
+    table = catalog.create_table("logs.inference", schema=first.schema)
+    table.append(first)
+    s1 = table.current_snapshot().snapshot_id
+    v1 = _parquet(warehouse)
+    table.append(log_table(32, 4_000, day=2, shift=0.4))
+    s2 = table.current_snapshot().snapshot_id
+    v2 = _parquet(warehouse)
+    assert len(v1) == 1 and len(v2) == 2 and s1 != s2
+    return {"table": table, "s1": s1, "s2": s2, "v1": v1, "v2": v2}
+
+
+def test_iceberg_snapshots_scan_like_their_files(model: dict, iceberg: dict) -> None:
+    _same_as_files(model, "s1", f"iceberg:lake.logs.inference@{iceberg['s1']}", iceberg["v1"])
+    _same_as_files(model, "s2", "iceberg:lake.logs.inference", iceberg["v2"])
+
+
+def test_iceberg_snapshot_is_in_the_provenance(model: dict, iceberg: dict) -> None:
+    db = copy_db(model, "prov")
+    assert _scan(db, "--table", f"iceberg:lake.logs.inference@{iceberg['s1']}") == 0
+    assert _params(db)["table"] == {
+        "format": "iceberg",
+        "name": "lake.logs.inference",
+        "snapshot_id": iceberg["s1"],
+    }
+
+
+def test_iceberg_renamed_column_is_refused(
+    model: dict, iceberg: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with iceberg["table"].update_schema() as update:
+        update.rename_column("z", "z_old")
+    before = scans(model["db"])
+    assert _scan(model["db"], "--table", "iceberg:lake.logs.inference") == 2
+    err = capsys.readouterr().err
+    assert "table iceberg:lake.logs.inference: column 'z' (field id 3) was renamed" in err
+    assert scans(model["db"]) == before
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("iceberg:lake.logs.inference@12345", "no snapshot 12345; the table has: "),
+        ("iceberg:lake.logs.missing", "no such table in catalog 'lake'"),
+        ("iceberg:nocatalog.logs.inference", "cannot load it from catalog 'nocatalog'"),
+    ],
+)
+def test_iceberg_bad_snapshots_and_tables(
+    model: dict, iceberg: dict, spec: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = scans(model["db"])
+    assert _scan(model["db"], "--table", spec) == 2
+    err = capsys.readouterr().err
+    assert f"table {spec}: {message}" in err and "Traceback" not in err
+    assert scans(model["db"]) == before
+
+
+# ---------------------------------------------------------------- usage
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--table", "parquet:x"], "expected delta:PATH[@VERSION] or iceberg:"),
+        (["--table", "iceberg:only.two"], "expected iceberg:CATALOG.NAMESPACE.TABLE"),
+        ([], "no data given; pass --data PARQUET (one or more) or --table TABLE"),
+        (["--data", "x.parquet", "--table", "delta:x"], "pass either --data or --table"),
+    ],
+)
+def test_table_usage_errors(
+    model: dict, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _scan(model["db"], *args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_empty_table_version_is_refused(
+    model: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deltalake = pytest.importorskip("deltalake", reason="needs govern-mrm[delta] (deltalake)")
+    path = tmp_path / "empty"
+    deltalake.write_deltalake(str(path), log_table(4, 0).cast(log_table(4, 1).schema))
+    assert _scan(model["db"], "--table", f"delta:{path}") == 2
+    assert "the version has no data files" in capsys.readouterr().err
+
