@@ -24,4 +24,6 @@ def require(module: str, *, extra: str, what: str) -> ModuleType:
     except ImportError as exc:
         reason = f"cannot import it: {exc}"
         top = module.split(".")[0]
-        raise UserInputError(MISSING.format(what=what, module=top, reason=reason, extra=extra)) from exc
+        raise UserInputError(
+            MISSING.format(what=what, module=top, reason=reason, extra=extra)
+        ) from exc

@@ -53,9 +53,7 @@ class _Count:
         from govern.scanplan import scan_units
 
         plan = ScanPlan.from_json(self.plan_json)
-        schema = pa.schema(
-            [("task", pa.int64()), ("blob", pa.binary()), ("error", pa.binary())]
-        )
+        schema = pa.schema([("task", pa.int64()), ("blob", pa.binary()), ("error", pa.binary())])
         for batch in batches:
             for task in batch.column(0).to_pylist():
                 units = [WorkUnit.from_dict(d) for d in json.loads(self.tasks[task])]

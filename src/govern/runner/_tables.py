@@ -112,7 +112,10 @@ def _delta(spec: str, path: str, version: int | None) -> TableFiles:
             f"the table uses column mapping (delta.columnMapping.mode = {mode}): the parquet "
             "files hold physical column names govern does not translate",
         )
-    deleted = _with_deletion_vectors(table)
+    try:
+        deleted = _with_deletion_vectors(table)
+    except Exception as exc:  # a deletion vector that cannot be read is not one to ignore
+        raise _refuse(spec, f"cannot read its deletion vectors ({exc})") from exc
     if deleted:
         raise _refuse(
             spec,
@@ -136,7 +139,8 @@ def _delta(spec: str, path: str, version: int | None) -> TableFiles:
         rel = next((uri[len(r) :] for r in roots if uri.startswith(r)), None)
         size = sizes.get(rel) if rel is not None else None
         files.append((local_path(uri), size))
-    return TableFiles(spec, "delta", path, int(table.version()), tuple(sorted(files)))
+    name = local_path(table.table_uri).rstrip("/")
+    return TableFiles(spec, "delta", name, int(table.version()), tuple(sorted(files)))
 
 
 def _delta_message(exc: Exception, version: int | None) -> str:
@@ -149,7 +153,7 @@ def _delta_message(exc: Exception, version: int | None) -> str:
 
 
 def _arrow_table(obj: Any) -> Any:
-    """deltalake returns arro3 tables/readers: convert through the Arrow C stream interface."""
+    """A pyarrow Table of deltalake's arro3 tables and readers (Arrow C stream interface)."""
     import pyarrow as pa
 
     return pa.table(obj)
@@ -158,7 +162,7 @@ def _arrow_table(obj: Any) -> Any:
 def _with_deletion_vectors(table: Any) -> list[str]:
     """Files of the version that carry a deletion vector."""
     dv = _arrow_table(table.deletion_vectors())
-    return sorted(str(p) for p in dv.column("filepath").to_pylist())
+    return sorted(local_path(str(p)) for p in dv.column("filepath").to_pylist())
 
 
 def _iceberg(spec: str, name: str, snapshot_id: int | None) -> TableFiles:

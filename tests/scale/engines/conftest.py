@@ -109,9 +109,12 @@ def evidence(db: Path, scan_id: str | None = None) -> list[tuple[Any, ...]]:
     """
     con = duckdb.connect(str(db), read_only=True)
     try:
-        sid = scan_id or con.execute(
-            "SELECT scan_id FROM scans ORDER BY finished_at DESC LIMIT 1"
-        ).fetchone()[0]
+        sid = (
+            scan_id
+            or con.execute(
+                "SELECT scan_id FROM scans ORDER BY finished_at DESC LIMIT 1"
+            ).fetchone()[0]
+        )
         rows = con.execute(
             "SELECT subject, metric, value, status, reason, detail FROM evidence "
             "WHERE scan_id = ? ORDER BY subject, metric",

@@ -161,9 +161,7 @@ def fragile_cluster(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.mark.parametrize("fragile_cluster", [0], indirect=True)
-def test_a_killed_worker_fails_the_scan_naming_the_units(
-    model: dict, fragile_cluster: Any
-) -> None:
+def test_a_killed_worker_fails_the_scan_naming_the_units(model: dict, fragile_cluster: Any) -> None:
     fragile_cluster.register_plugin(_kill_plugin(None))
     before = scans(model["db"])
     with pytest.raises(EngineError) as info:

@@ -5,10 +5,13 @@ parquet files, and what the reader cannot honour is refused (exit 2, nothing sto
 from __future__ import annotations
 
 import json
+import struct
+import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from govern.cli import main
@@ -83,6 +86,85 @@ def test_delta_column_mapping_is_refused(
     err = capsys.readouterr().err
     assert f"table delta:{path}: the table uses column mapping" in err
     assert "Traceback" not in err
+    assert scans(model["db"]) == before
+
+
+_Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+
+
+def _z85(data: bytes) -> str:
+    """Z85 (ZeroMQ RFC 32), which Delta uses for inline deletion vectors."""
+    out = []
+    for i in range(0, len(data), 4):
+        v = int.from_bytes(data[i : i + 4], "big")
+        digits = []
+        for _ in range(5):
+            v, r = divmod(v, 85)
+            digits.append(_Z85[r])
+        out.append("".join(reversed(digits)))
+    return "".join(out)
+
+
+def _inline_deletion_vector(rows: list[int]) -> dict[str, Any]:
+    """A Delta deletion vector descriptor, stored inline, deleting `rows` (all < 65536).
+
+    Delta protocol, "Deletion Vector Format": magic 1681511377 (LE), then a RoaringTreemap
+    (u64 bitmap count, per bitmap a u32 key and a portable Roaring bitmap: cookie 12346,
+    container count, key and cardinality-1 per container, offsets, sorted u16 values).
+    """
+    rows = sorted(rows)
+    bitmap = struct.pack("<IIHHI", 12346, 1, 0, len(rows) - 1, 16)
+    bitmap += b"".join(struct.pack("<H", r) for r in rows)
+    raw = struct.pack("<IQI", 1681511377, 1, 0) + bitmap
+    encoded = _z85(raw + b"\0" * (-len(raw) % 4))
+    return {
+        "storageType": "i",
+        "pathOrInlineDv": encoded,
+        "sizeInBytes": len(raw),
+        "cardinality": len(rows),
+    }
+
+
+def test_delta_deletion_vectors_are_refused(
+    model: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Version 1 deletes rows 3 and 7 of the only file by a deletion vector: refused.
+
+    Version 0 of the same table (the feature on, no vector yet) scans like its file.
+    """
+    deltalake = pytest.importorskip("deltalake", reason="needs govern-mrm[delta] (deltalake)")
+    path = tmp_path / "dv"
+    deltalake.write_deltalake(
+        str(path), log_table(5, 2_000), configuration={"delta.enableDeletionVectors": "true"}
+    )
+    log = path / "_delta_log"
+    first = [json.loads(line) for line in (log / f"{0:020d}.json").read_text().splitlines()]
+    add = next(a["add"] for a in first if "add" in a)
+    now = int(time.time() * 1000)
+    remove = {
+        "path": add["path"],
+        "deletionTimestamp": now,
+        "dataChange": True,
+        "extendedFileMetadata": True,
+        "partitionValues": {},
+        "size": add["size"],
+    }
+    readd = {**add, "modificationTime": now, "deletionVector": _inline_deletion_vector([3, 7])}
+    (log / f"{1:020d}.json").write_text(
+        json.dumps({"remove": remove}) + "\n" + json.dumps({"add": readd}) + "\n"
+    )
+    # The vector is real: Delta's own reader decodes it (rows 3 and 7 unselected).
+    dv = pa.table(deltalake.DeltaTable(str(path)).deletion_vectors())
+    selected = dv.column("selection_vector").to_pylist()[0]
+    assert [i for i, keep in enumerate(selected) if not keep] == [3, 7]
+
+    _same_as_files(model, "dv0", f"delta:{path}@0", _parquet(path))
+    before = scans(model["db"])
+    assert _scan(model["db"], "--table", f"delta:{path}") == 2
+    err = capsys.readouterr().err
+    assert (
+        f"table delta:{path}: 1 file(s) carry deletion vectors (e.g. {path / add['path']})" in err
+    )
     assert scans(model["db"]) == before
 
 
@@ -205,4 +287,3 @@ def test_an_empty_table_version_is_refused(
     deltalake.write_deltalake(str(path), log_table(4, 0).cast(log_table(4, 1).schema))
     assert _scan(model["db"], "--table", f"delta:{path}") == 2
     assert "the version has no data files" in capsys.readouterr().err
-
