@@ -169,6 +169,7 @@ def _iceberg(spec: str, name: str, snapshot_id: int | None) -> TableFiles:
     require("pyiceberg", extra="iceberg", what="--table iceberg:")
     from pyiceberg.catalog import load_catalog
     from pyiceberg.exceptions import NoSuchTableError
+    from pyiceberg.utils.config import Config
 
     parts = name.split(".")
     if len(parts) < 3:
@@ -178,7 +179,10 @@ def _iceberg(spec: str, name: str, snapshot_id: int | None) -> TableFiles:
         )
     catalog_name, identifier = parts[0], tuple(parts[1:])
     try:
-        catalog = load_catalog(catalog_name)
+        # pyiceberg reads its configuration once, at import; read it again (the file and the
+        # PYICEBERG_CATALOG__* variables) so a long-lived process sees the current one.
+        properties = Config().get_catalog_config(catalog_name) or {}
+        catalog = load_catalog(catalog_name, **properties)
         table = catalog.load_table(identifier)
     except NoSuchTableError as exc:
         raise _refuse(spec, f"no such table in catalog {catalog_name!r}") from exc

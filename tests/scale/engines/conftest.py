@@ -39,6 +39,7 @@ monitoring:
   threshold: 0.5
   label: label
   protected: [group]
+  favourable_outcome: 1
   min_group_size: 10
   latency: latency_ms
   error_code: error_code
@@ -156,7 +157,7 @@ def dask_client() -> Iterator[Any]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
     client = distributed.Client(cluster)

@@ -198,10 +198,14 @@ def iceberg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     warehouse = tmp_path / "warehouse"
     warehouse.mkdir()
-    monkeypatch.setenv("PYICEBERG_CATALOG__LAKE__TYPE", "sql")
-    monkeypatch.setenv("PYICEBERG_CATALOG__LAKE__URI", f"sqlite:///{tmp_path / 'catalog.db'}")
-    monkeypatch.setenv("PYICEBERG_CATALOG__LAKE__WAREHOUSE", warehouse.as_uri())
-    catalog = load_catalog("lake")
+    config = {
+        "type": "sql",
+        "uri": f"sqlite:///{tmp_path / 'catalog.db'}",
+        "warehouse": warehouse.as_uri(),
+    }
+    for key, value in config.items():  # how govern finds the catalog: pyiceberg's variables
+        monkeypatch.setenv(f"PYICEBERG_CATALOG__LAKE__{key.upper()}", value)
+    catalog = load_catalog("lake", **config)
     catalog.create_namespace("logs")
     first = log_table(31, 4_000, day=1)
     table = catalog.create_table("logs.inference", schema=first.schema)
