@@ -197,3 +197,35 @@ def test_missing_dask_names_the_extra(
     assert "--engine dask needs the Python package 'distributed'" in err
     assert "pip install 'govern-mrm[dask]'" in err
     assert scans(model["db"]) == before
+
+
+def test_dask_scan_over_s3_equals_the_local_scan(model: dict, s3_env: Any) -> None:
+    """Workers read the objects themselves, credentials and endpoint from their environment.
+
+    The cluster is started after the AWS variables point at the moto server, so the worker
+    processes inherit them, as workers on a real cluster have their own.
+    """
+    distributed = pytest.importorskip("distributed", reason="needs govern-mrm[dask]")
+    s3_env.make_bucket("lake")
+    for f in model["files"]:
+        s3_env.upload(f, f"s3://lake/churn/logs/{f.name}")
+    local = _local(model, str(model["logs"]))
+    db = copy_db(model, "s3")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = govern.dask.scan(
+            db, "m@1", "s3://lake/churn/logs/", client=client, target_bytes=SMALL_TASKS
+        )
+    assert [s.path for s in result.sources] == [
+        f"s3://lake/churn/logs/{f.name}" for f in model["files"]
+    ]
+    assert evidence(db) == evidence(local)
