@@ -132,7 +132,7 @@ def run_on_cluster(
     distributed = require("distributed", extra="dask", what="--engine dask")
     if scheduler is not None:
         try:
-            client = distributed.Client(scheduler, timeout="30s")
+            client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise EngineError(
                 f"cannot reach the Dask scheduler at {scheduler}: {exc}; nothing was scanned"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
 from govern._optional import require
@@ -181,8 +181,8 @@ def _iceberg(spec: str, name: str, snapshot_id: int | None) -> TableFiles:
     try:
         # pyiceberg reads its configuration once, at import; read it again (the file and the
         # PYICEBERG_CATALOG__* variables) so a long-lived process sees the current one.
-        properties = Config().get_catalog_config(catalog_name) or {}
-        catalog = load_catalog(catalog_name, **properties)
+        properties = cast("dict[str, str | None]", Config().get_catalog_config(catalog_name))
+        catalog = load_catalog(catalog_name, **(properties or {}))
         table = catalog.load_table(identifier)
     except NoSuchTableError as exc:
         raise _refuse(spec, f"no such table in catalog {catalog_name!r}") from exc

@@ -229,3 +229,37 @@ def test_dask_scan_over_s3_equals_the_local_scan(model: dict, s3_env: Any) -> No
         f"s3://lake/churn/logs/{f.name}" for f in model["files"]
     ]
     assert evidence(db) == evidence(local)
+
+
+def test_cli_engine_dask_on_a_delta_table(model: dict, dask_client: Any, tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake", reason="needs govern-mrm[delta] (deltalake)")
+    path = tmp_path / "inference"
+    deltalake.write_deltalake(str(path), log_table(41, 3_000, day=1))
+    deltalake.write_deltalake(str(path), log_table(42, 3_000, day=2), mode="append")
+    local = _local(model, str(path))  # the directory: both versions' parquet files
+    db = copy_db(model, "dask")
+    args = ["--table", f"delta:{path}", "--engine", "dask", "--scheduler"]
+    assert main(["--db", str(db), "-q", "scan", "m@1", *args, dask_client.scheduler.address]) == 0
+    assert evidence(db) == evidence(local)
+    con = duckdb.connect(str(db), read_only=True)
+    params = json.loads(con.execute("SELECT params FROM scans").fetchone()[0])
+    con.close()
+    assert params["engine"] == "dask" and params["workers"] == 2
+    assert params["table"] == {"format": "delta", "name": str(path), "version": 1}
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(
+    model: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("distributed", reason="needs govern-mrm[dask]")
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    before = scans(model["db"])
+    args = ["--data", str(model["logs"]), "--engine", "dask", "--scheduler", address]
+    assert main(["--db", str(model["db"]), "-q", "scan", "m@1", *args]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot reach the Dask scheduler at {address}" in err and "Traceback" not in err
+    assert scans(model["db"]) == before

@@ -274,9 +274,12 @@ def test_iceberg_bad_snapshots_and_tables(
         (["--table", "iceberg:only.two"], "expected iceberg:CATALOG.NAMESPACE.TABLE"),
         ([], "no data given; pass --data PARQUET (one or more) or --table TABLE"),
         (["--data", "x.parquet", "--table", "delta:x"], "pass either --data or --table"),
+        (["--data", "x.parquet", "--workers", "2"], "--scheduler and --workers go with"),
+        (["--data", "x.parquet", "--master", "local[2]"], "--master goes with --engine spark"),
+        (["--data", "x.parquet", "--engine", "ray"], "Invalid value for '--engine'"),
     ],
 )
-def test_table_usage_errors(
+def test_scan_usage_errors(
     model: dict, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _scan(model["db"], *args) == 2
