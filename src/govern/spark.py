@@ -78,7 +78,14 @@ def run_plan(
         return [], info
     payload = [json.dumps([u.to_dict() for u in t]) for t in tasks]
     frame = spark.range(0, len(tasks), 1, len(tasks))  # one task per partition
-    rows = frame.mapInArrow(_Count(plan.to_json(), payload), RESULT_SCHEMA).collect()
+    try:
+        rows = frame.mapInArrow(_Count(plan.to_json(), payload), RESULT_SCHEMA).collect()
+    except Exception as exc:  # Py4J / Spark Connect errors: an executor lost, a job aborted
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        raise EngineError(
+            f"the Spark job failed ({type(exc).__name__}: {lines[0] if lines else exc!r}); "
+            "nothing was stored; see the Spark logs, then run the scan again"
+        ) from exc
     blobs: dict[int, bytes] = {}
     for row in rows:
         if row["error"] is not None:
