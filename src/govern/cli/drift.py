@@ -37,7 +37,7 @@ class _Bar:
         )
         self.task: TaskID | None = None
         self.files = 0
-        self.seen: set[Path] = set()
+        self.seen: set[Path | str] = set()
 
     def __enter__(self) -> _Bar:
         self.progress.start()
@@ -52,11 +52,12 @@ class _Bar:
         self.files = files
         self.task = self.progress.add_task("row groups", total=row_groups)
 
-    def advance(self, path: Path, rows: int) -> None:
+    def advance(self, path: Path | str, rows: int) -> None:
         if self.task is None:
             return
         self.seen.add(path)
-        desc = f"file {len(self.seen)}/{self.files} {path.name}"
+        name = path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]
+        desc = f"file {len(self.seen)}/{self.files} {name}"
         self.progress.update(self.task, advance=1, description=desc)
 
 
