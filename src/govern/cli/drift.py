@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -15,9 +19,33 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 _DATA_HELP = (
-    "Parquet files, globs, or (hive-partitioned) directories: several after one --data, "
-    "or --data repeated."
+    "Parquet files, globs, (hive-partitioned) directories, or s3:// gs:// abfs:// URIs "
+    "(prefixes and globs): several after one --data, or --data repeated."
 )
+
+
+@contextmanager
+def _debug_object_store(ctx: AppContext) -> Iterator[None]:
+    """With --debug, the S3 client's retries (and their back-off) are printed on stderr.
+
+    The AWS SDK writes its log to the process's C-level stdout; while the command reads,
+    file descriptor 1 points at stderr, so stdout keeps only govern's own output.
+    """
+    if not ctx.debug:
+        yield
+        return
+    from govern.runner._fs import log_retries
+
+    log_retries()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _Bar:
@@ -80,7 +108,10 @@ def baseline(
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
+    with (
+        _debug_object_store(ctx),
+        Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
+    ):
         result = run_baseline(store, ref, data=list(data), strategy=binning, n_bins=bins)
     kinds = [c.kind for c in result.profiles.columns]
     ctx.console.print(
@@ -95,9 +126,9 @@ def baseline(
 @click.option("--data", "data", cls=PathsOption, required=True, help=_DATA_HELP)
 @click.option(
     "--baseline",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Reference parquet to profile on the fly (default: the stored `govern baseline`).",
+    help="Reference parquet (path or URI) to profile on the fly (default: the stored "
+    "`govern baseline`).",
 )
 @click.option("--since", default=None, help="Only rows at or after this ISO time (UTC).")
 @click.option("--until", default=None, help="Only rows before this ISO time (UTC).")
@@ -108,7 +139,7 @@ def scan(
     ctx: AppContext,
     model: str,
     data: tuple[str, ...],
-    baseline: Path | None,
+    baseline: str | None,
     since: str | None,
     until: str | None,
     threads: int | None,
@@ -127,6 +158,7 @@ def scan(
     t1 = parse_when(until, "--until") if until else None
     bar = _Bar() if ctx.progress else None
     with (
+        _debug_object_store(ctx),
         Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
         bar if bar is not None else nullcontext(),
     ):

@@ -22,6 +22,7 @@ filesystem instead (runner/_identity.py), as for local files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -57,6 +58,16 @@ CONNECT_TIMEOUT = 5.0
 
 _lock = threading.Lock()
 _filesystems: dict[tuple[str, str], pafs.FileSystem] = {}
+
+
+def log_retries() -> None:
+    """Print the S3 client's warnings (each retry with its back-off) on stderr: --debug.
+
+    Only at the Warn level, which logs failures and retries but no request headers. Takes
+    effect only before the first S3 request of the process.
+    """
+    with contextlib.suppress(pa.ArrowException, OSError):  # already initialised: keep it
+        pafs.initialize_s3(pafs.S3LogLevel.Warn)
 
 
 def reset() -> None:
@@ -183,17 +194,20 @@ def uri_of(uri: str, path: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme.lower() == "s3":
         return f"s3://{path}"
-    # gs://BUCKET/KEY: the path starts with the bucket; abfs: with the container.
-    if parts.scheme.lower() in ("gs", "gcs"):
+    if parts.scheme.lower() in ("gs", "gcs"):  # gs://BUCKET/KEY: the path starts with the bucket
         return f"gs://{path}"
-    return f"{parts.scheme}://{parts.netloc}/{path.split('/', 1)[1] if '/' in path else ''}"
+    # abfs: the path starts with the container, named in the URI before "@ACCOUNT" or first
+    # in its path (abfs://ACCOUNT.dfs.core.windows.net/CONTAINER/...).
+    if "@" in parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}/{path.split('/', 1)[1] if '/' in path else ''}"
+    return f"{parts.scheme}://{parts.netloc}/{path}"
 
 
 def store_error(uri: str, exc: BaseException, doing: str) -> MetricInputError:
     """An object-store failure as a clear error naming the URI (never a credential)."""
     text = " ".join(str(exc).split())
     low = text.lower()
-    if "access denied" in low or "accessdenied" in low or "forbidden" in low or "403" in low:
+    if any(k in low for k in ("access denied", "access_denied", "accessdenied", "forbidden")):
         cause = "permission denied; check the credentials and the bucket policy"
     elif "nosuchbucket" in low or "bucket does not exist" in low:
         cause = "the bucket does not exist"
@@ -237,6 +251,13 @@ def list_objects(uri: str, suffixes: tuple[str, ...]) -> list[str]:
     if fi.type == pafs.FileType.File:
         return [uri]
     if fi.type == pafs.FileType.NotFound:
+        bucket = path.split("/", 1)[0]
+        if (
+            urlsplit(uri).scheme.lower() in ("s3", "gs", "gcs")
+            and "/" in path.strip("/")
+            and info(uri_of(uri, bucket)).type == pafs.FileType.NotFound
+        ):
+            raise MetricInputError(f"the bucket {bucket!r} does not exist", path=redact(uri))
         raise MetricInputError("no such object or prefix", path=redact(uri))
     try:
         found = fs.get_file_info(pafs.FileSelector(path, recursive=True))

@@ -38,6 +38,7 @@ from govern.results import MetricRow, ScanResult, SourceFile
 from govern.runner import _blob
 from govern.runner._blob import UnitState
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, scan_files
+from govern.runner._fs import is_uri
 from govern.runner._identity import identify
 from govern.runner._inmemory import IN_MEMORY
 from govern.runner._parquet import Source, Window, check_columns, discover, open_parquet
@@ -132,7 +133,8 @@ def load_profiles(
     """The stored profile of the version, or one built on the fly from `baseline`."""
     if baseline is not None:
         profiles, rows = build_profiles([baseline], card)
-        return profiles, {"baseline": str(Path(baseline).resolve()), "profile_rows": rows}
+        where = str(baseline) if is_uri(baseline) else str(Path(baseline).resolve())
+        return profiles, {"baseline": where, "profile_rows": rows}
     stored = profile_store.latest_profile(store, name, version)
     if stored is None:
         raise UserInputError(NO_BASELINE.format(model=f"{name}@{version}"))
