@@ -1,6 +1,8 @@
 """govern: policy-as-code compliance engine for the AI model lifecycle.
 
 The library is usable without the CLI: every command is a function returning typed results.
+Scans for clusters and notebooks (plan, work units, merge) are in `govern.scanplan`, imported
+on its own so that `import govern` stays light.
 """
 
 from importlib import metadata
@@ -14,6 +16,7 @@ from govern.errors import (
     PolicyError,
     PolicyEvalError,
     PolicyLoadError,
+    ScanPlanError,
     StoreError,
     UnknownStageError,
     UserInputError,
@@ -46,6 +49,7 @@ __all__ = [
     "PolicyError",
     "PolicyEvalError",
     "PolicyLoadError",
+    "ScanPlanError",
     "StoreError",
     "UnknownStageError",
     "UserInputError",

@@ -85,6 +85,12 @@ class MetricInputError(UserInputError):
     code = "metric_input_error"
 
 
+class ScanPlanError(UserInputError):
+    """A scan plan or a worker's state blob is malformed, incomplete or from another plan."""
+
+    code = "scan_plan_error"
+
+
 class PolicyError(UserInputError):
     """A policy bundle could not be loaded, compiled or evaluated. Never means 'allowed'."""
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -15,9 +19,33 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 _DATA_HELP = (
-    "Parquet files, globs, or (hive-partitioned) directories: several after one --data, "
-    "or --data repeated."
+    "Parquet files, globs, (hive-partitioned) directories, or s3:// gs:// abfs:// URIs "
+    "(prefixes and globs): several after one --data, or --data repeated."
 )
+
+
+@contextmanager
+def _debug_object_store(ctx: AppContext) -> Iterator[None]:
+    """With --debug, the S3 client's retries (and their back-off) are printed on stderr.
+
+    The AWS SDK writes its log to the process's C-level stdout; while the command reads,
+    file descriptor 1 points at stderr, so stdout keeps only govern's own output.
+    """
+    if not ctx.debug:
+        yield
+        return
+    from govern.runner._fs import log_retries
+
+    log_retries()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _Bar:
@@ -37,7 +65,7 @@ class _Bar:
         )
         self.task: TaskID | None = None
         self.files = 0
-        self.seen: set[Path] = set()
+        self.seen: set[Path | str] = set()
 
     def __enter__(self) -> _Bar:
         self.progress.start()
@@ -52,11 +80,12 @@ class _Bar:
         self.files = files
         self.task = self.progress.add_task("row groups", total=row_groups)
 
-    def advance(self, path: Path, rows: int) -> None:
+    def advance(self, path: Path | str, rows: int) -> None:
         if self.task is None:
             return
         self.seen.add(path)
-        desc = f"file {len(self.seen)}/{self.files} {path.name}"
+        name = path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]
+        desc = f"file {len(self.seen)}/{self.files} {name}"
         self.progress.update(self.task, advance=1, description=desc)
 
 
@@ -79,7 +108,10 @@ def baseline(
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
+    with (
+        _debug_object_store(ctx),
+        Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
+    ):
         result = run_baseline(store, ref, data=list(data), strategy=binning, n_bins=bins)
     kinds = [c.kind for c in result.profiles.columns]
     ctx.console.print(
@@ -112,9 +144,9 @@ def baseline(
 @click.option("--master", default=None, help="Spark master URL (local[4], spark://..., sc://...).")
 @click.option(
     "--baseline",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Reference parquet to profile on the fly (default: the stored `govern baseline`).",
+    help="Reference parquet (path or URI) to profile on the fly (default: the stored "
+    "`govern baseline`).",
 )
 @click.option("--since", default=None, help="Only rows at or after this ISO time (UTC).")
 @click.option("--until", default=None, help="Only rows before this ISO time (UTC).")
@@ -130,7 +162,7 @@ def scan(
     scheduler: str | None,
     workers: int | None,
     master: str | None,
-    baseline: Path | None,
+    baseline: str | None,
     since: str | None,
     until: str | None,
     threads: int | None,
@@ -149,6 +181,7 @@ def scan(
     t1 = parse_when(until, "--until") if until else None
     bar = _Bar() if ctx.progress and engine == "local" else None
     with (
+        _debug_object_store(ctx),
         Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
         bar if bar is not None else nullcontext(),
     ):

@@ -67,7 +67,7 @@ def is_categorical(t: pa.DataType) -> bool:
 
 
 def monitored_columns(
-    card: dict[str, Any], schema: pa.Schema, path: Path
+    card: dict[str, Any], schema: pa.Schema, path: Path | str
 ) -> tuple[list[str], str | None]:
     """(columns, output column) from the card, else every numeric/categorical column."""
     mon = card.get("monitoring") or {}
@@ -232,7 +232,9 @@ def _same_type(chunks: list[pa.Array], t: pa.DataType) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=chunks[0].type if chunks else t)
 
 
-def _categorical(name: str, t: pa.DataType, arr: pa.ChunkedArray, path: Path) -> CategoricalProfile:
+def _categorical(
+    name: str, t: pa.DataType, arr: pa.ChunkedArray, path: Path | str
+) -> CategoricalProfile:
     nulls = arr.null_count
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
