@@ -27,6 +27,7 @@ from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._plan import ScanPlan, WorkUnit
 from govern.runner.engines import sources
+from govern.runner.scan import DEFAULT_SPLIT_BYTES
 from govern.store import Store
 
 __all__ = ["DEFAULT_TASK_BYTES", "run_plan", "scan"]
@@ -98,11 +99,14 @@ def scan(
     until: datetime | None = None,
     incremental: bool = True,
     target_bytes: int = DEFAULT_TASK_BYTES,
+    split_bytes: int | None = DEFAULT_SPLIT_BYTES,
 ) -> ScanResult:
     """Plan, count on Dask (`client`, or the current default client), merge and store.
 
     `store_or_path`: an open Store, or the DuckDB file (None: $GOVERN_DB, ./govern.duckdb).
     `data`: paths, globs, directories or object-store URIs; or `table="delta:..."`.
+    Tasks hold about `target_bytes` of parquet; files over `split_bytes` are split into
+    row-group ranges (None: never), so one large file keeps several workers busy.
     """
     distributed = require("distributed", extra="dask", what="the Dask engine")
     from govern.scanplan import finish_scan, prepare_scan
@@ -114,7 +118,14 @@ def scan(
 
     def run(store: Store) -> ScanResult:
         plan = prepare_scan(
-            store, ref, inputs, baseline=baseline, since=since, until=until, incremental=incremental
+            store,
+            ref,
+            inputs,
+            baseline=baseline,
+            since=since,
+            until=until,
+            incremental=incremental,
+            split_bytes=split_bytes,
         )
         blobs, info = run_plan(client, plan, target_bytes=target_bytes)
         return finish_scan(store, plan, blobs, engine={**info, **provenance})

@@ -28,6 +28,7 @@ from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._plan import ScanPlan, WorkUnit
 from govern.runner.engines import sources
+from govern.runner.scan import DEFAULT_SPLIT_BYTES
 from govern.store import Store
 
 __all__ = ["DEFAULT_TASK_BYTES", "run_plan", "scan"]
@@ -112,12 +113,14 @@ def scan(
     until: datetime | None = None,
     incremental: bool = True,
     target_bytes: int = DEFAULT_TASK_BYTES,
+    split_bytes: int | None = DEFAULT_SPLIT_BYTES,
 ) -> ScanResult:
     """Plan on the driver, count on `spark`'s executors, merge and store in `db`.
 
     `db`: an open Store, or the DuckDB file on the driver (None: $GOVERN_DB, ./govern.duckdb).
     `data`: paths, globs, directories or object-store URIs the executors can read; or
-    `table="delta:..."` / `"iceberg:..."`.
+    `table="delta:..."` / `"iceberg:..."`. Tasks hold about `target_bytes` of parquet;
+    files over `split_bytes` are split into row-group ranges (None: never).
     """
     from govern.scanplan import finish_scan, prepare_scan
 
@@ -126,7 +129,14 @@ def scan(
 
     def run(store: Store) -> ScanResult:
         plan = prepare_scan(
-            store, ref, inputs, baseline=baseline, since=since, until=until, incremental=incremental
+            store,
+            ref,
+            inputs,
+            baseline=baseline,
+            since=since,
+            until=until,
+            incremental=incremental,
+            split_bytes=split_bytes,
         )
         blobs, info = run_plan(spark, plan, target_bytes=target_bytes)
         return finish_scan(store, plan, blobs, engine={**info, **provenance})

@@ -26,6 +26,7 @@ from govern.store import Store
 from .conftest import copy_db, evidence, log_table, scans
 
 SMALL_TASKS = 60_000  # bytes: several tasks per scan, so both workers count
+SPLIT = 40_000  # bytes: every log file becomes several row-group ranges
 
 
 def _local(model: dict[str, Any], *args: str) -> Path:
@@ -47,10 +48,15 @@ def test_dask_scan_equals_the_local_scan(model: dict, dask_client: Any) -> None:
     files = [str(f) for f in model["files"]]
     local = _local(model, *files)
     db = copy_db(model, "dask")
-    result = govern.dask.scan(db, "m@1", files, client=dask_client, target_bytes=SMALL_TASKS)
+    result = govern.dask.scan(
+        db, "m@1", files, client=dask_client, target_bytes=SMALL_TASKS, split_bytes=SPLIT
+    )
     assert result.rows == 12_000
     assert evidence(db) == evidence(local)
     assert _sources(db) == _sources(local)
+    with Store.open(local) as store:  # the same plan, to see what the workers were given
+        plan = prepare_scan(store, ModelRef("m", "1"), files, incremental=False, split_bytes=SPLIT)
+    assert all(u.row_groups is not None for u in plan.units) and len(plan.units) > len(files)
 
 
 def test_dask_scan_with_a_time_window(model: dict, dask_client: Any) -> None:

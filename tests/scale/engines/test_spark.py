@@ -39,7 +39,9 @@ def test_spark_scan_equals_the_local_scan(model: dict, spark: Any) -> None:
     files = [str(f) for f in model["files"]]
     local = _local(model, "--data", *files)
     db = copy_db(model, "spark")
-    result = govern.spark.scan(spark, "m@1", files, db=db, target_bytes=SMALL_TASKS)
+    result = govern.spark.scan(
+        spark, "m@1", files, db=db, target_bytes=SMALL_TASKS, split_bytes=40_000
+    )
     assert result.rows == 12_000
     assert evidence(db) == evidence(local)
 
