@@ -137,15 +137,6 @@ def evidence(db: Path, scan_id: str | None = None) -> list[tuple[Any, ...]]:
     return out
 
 
-def scans(db: Path) -> int:
-    """How many scans the store holds."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return int(con.execute("SELECT count(*) FROM scans").fetchone()[0])
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="session")
 def dask_client() -> Iterator[Any]:
     """A real Dask LocalCluster: 2 worker processes, one thread each, on 127.0.0.1."""

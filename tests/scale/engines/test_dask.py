@@ -23,7 +23,8 @@ from govern.lifecycle import ModelRef
 from govern.scanplan import prepare_scan
 from govern.store import Store
 
-from .conftest import copy_db, evidence, log_table, scans
+from ..conftest import counts
+from .conftest import copy_db, evidence, log_table
 
 SMALL_TASKS = 60_000  # bytes: several tasks per scan, so both workers count
 SPLIT = 40_000  # bytes: every log file becomes several row-group ranges
@@ -112,7 +113,7 @@ def test_cli_engine_dask_starts_a_local_cluster(model: dict) -> None:
 
 
 def test_a_file_changed_after_planning_fails_on_the_worker(model: dict, dask_client: Any) -> None:
-    before = scans(model["db"])
+    before = counts(model["db"])
     target = model["files"][2]
     with Store.open(model["db"]) as store:
         plan = prepare_scan(store, ModelRef("m", "1"), [model["logs"]])
@@ -120,7 +121,7 @@ def test_a_file_changed_after_planning_fails_on_the_worker(model: dict, dask_cli
         with pytest.raises(MetricInputError) as info:
             govern.dask.run_plan(dask_client, plan, target_bytes=SMALL_TASKS)
     assert str(target) in str(info.value) and "changed while it was read" in str(info.value)
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 def _kill_plugin(marker: Path | None) -> Any:
@@ -169,7 +170,7 @@ def fragile_cluster(request: pytest.FixtureRequest) -> Any:
 @pytest.mark.parametrize("fragile_cluster", [0], indirect=True)
 def test_a_killed_worker_fails_the_scan_naming_the_units(model: dict, fragile_cluster: Any) -> None:
     fragile_cluster.register_plugin(_kill_plugin(None))
-    before = scans(model["db"])
+    before = counts(model["db"])
     with pytest.raises(EngineError) as info:
         govern.dask.scan(
             model["db"], "m@1", model["logs"], client=fragile_cluster, target_bytes=SMALL_TASKS
@@ -177,7 +178,7 @@ def test_a_killed_worker_fails_the_scan_naming_the_units(model: dict, fragile_cl
     message = str(info.value)
     assert message.startswith("a Dask worker died while counting ")
     assert str(model["logs"]) in message and "nothing was stored" in message
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 @pytest.mark.parametrize("fragile_cluster", [3], indirect=True)
@@ -196,13 +197,13 @@ def test_missing_dask_names_the_extra(
     model: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    before = scans(model["db"])
+    before = counts(model["db"])
     args = ["-q", "scan", "m@1", "--data", str(model["logs"]), "--engine", "dask"]
     assert main(["--db", str(model["db"]), *args]) == 2
     err = capsys.readouterr().err
     assert "--engine dask needs the Python package 'distributed'" in err
     assert "pip install 'govern-mrm[dask]'" in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 def test_dask_scan_over_s3_equals_the_local_scan(model: dict, s3_env: Any) -> None:
@@ -263,9 +264,9 @@ def test_an_unreachable_scheduler_is_a_clear_error(
     with socket.socket() as s:  # a loopback port nobody listens on
         s.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
-    before = scans(model["db"])
+    before = counts(model["db"])
     args = ["--data", str(model["logs"]), "--engine", "dask", "--scheduler", address]
     assert main(["--db", str(model["db"]), "-q", "scan", "m@1", *args]) == 2
     err = capsys.readouterr().err
     assert f"cannot reach the Dask scheduler at {address}" in err and "Traceback" not in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before

@@ -19,7 +19,8 @@ from govern.lifecycle import ModelRef
 from govern.scanplan import prepare_scan
 from govern.store import Store
 
-from .conftest import copy_db, evidence, log_table, scans
+from ..conftest import counts
+from .conftest import copy_db, evidence, log_table
 
 # pyspark 4.3 warns that it does not fully support pandas 3 when mapInArrow is set up; govern
 # hands it Arrow batches only (no pandas on either side).
@@ -71,7 +72,7 @@ def test_cli_engine_spark(model: dict, spark: Any) -> None:
 
 
 def test_a_govern_error_on_an_executor_reaches_the_driver(model: dict, spark: Any) -> None:
-    before = scans(model["db"])
+    before = counts(model["db"])
     target = model["files"][1]
     with Store.open(model["db"]) as store:
         plan = prepare_scan(store, ModelRef("m", "1"), [model["logs"]])
@@ -79,7 +80,7 @@ def test_a_govern_error_on_an_executor_reaches_the_driver(model: dict, spark: An
         with pytest.raises(MetricInputError) as info:
             govern.spark.run_plan(spark, plan, target_bytes=SMALL_TASKS)
     assert str(target) in str(info.value) and "changed while it was read" in str(info.value)
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 def test_missing_pyspark_names_the_extra(
@@ -87,10 +88,10 @@ def test_missing_pyspark_names_the_extra(
 ) -> None:
     monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark -> ImportError
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
-    before = scans(model["db"])
+    before = counts(model["db"])
     args = ["-q", "scan", "m@1", "--data", str(model["logs"]), "--engine", "spark"]
     assert main(["--db", str(model["db"]), *args]) == 2
     err = capsys.readouterr().err
     assert "--engine spark needs the Python package 'pyspark'" in err
     assert "pip install 'govern-mrm[spark]'" in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before

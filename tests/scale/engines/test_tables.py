@@ -16,7 +16,8 @@ import pytest
 
 from govern.cli import main
 
-from .conftest import copy_db, evidence, log_table, scans
+from ..conftest import counts
+from .conftest import copy_db, evidence, log_table
 
 
 def _parquet(folder: Path) -> list[Path]:
@@ -81,12 +82,12 @@ def test_delta_column_mapping_is_refused(
     deltalake.write_deltalake(
         str(path), log_table(3, 500), configuration={"delta.columnMapping.mode": "name"}
     )
-    before = scans(model["db"])
+    before = counts(model["db"])
     assert _scan(model["db"], "--table", f"delta:{path}") == 2
     err = capsys.readouterr().err
     assert f"table delta:{path}: the table uses column mapping" in err
     assert "Traceback" not in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 _Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
@@ -159,13 +160,13 @@ def test_delta_deletion_vectors_are_refused(
     assert [i for i, keep in enumerate(selected) if not keep] == [3, 7]
 
     _same_as_files(model, "dv0", f"delta:{path}@0", _parquet(path))
-    before = scans(model["db"])
+    before = counts(model["db"])
     assert _scan(model["db"], "--table", f"delta:{path}") == 2
     err = capsys.readouterr().err
     assert (
         f"table delta:{path}: 1 file(s) carry deletion vectors (e.g. {path / add['path']})" in err
     )
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 @pytest.mark.parametrize(
@@ -179,11 +180,11 @@ def test_delta_bad_versions_and_paths(
     model: dict, delta: dict, suffix: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = f"delta:{delta['path']}{suffix}"
-    before = scans(model["db"])
+    before = counts(model["db"])
     assert _scan(model["db"], "--table", spec) == 2
     err = capsys.readouterr().err
     assert f"table {spec}: {message}" in err and "nothing was scanned" in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 # ---------------------------------------------------------------- Apache Iceberg
@@ -239,11 +240,11 @@ def test_iceberg_renamed_column_is_refused(
 ) -> None:
     with iceberg["table"].update_schema() as update:
         update.rename_column("z", "z_old")
-    before = scans(model["db"])
+    before = counts(model["db"])
     assert _scan(model["db"], "--table", "iceberg:lake.logs.inference") == 2
     err = capsys.readouterr().err
     assert "table iceberg:lake.logs.inference: column 'z' (field id 3) was renamed" in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 @pytest.mark.parametrize(
@@ -257,11 +258,11 @@ def test_iceberg_renamed_column_is_refused(
 def test_iceberg_bad_snapshots_and_tables(
     model: dict, iceberg: dict, spec: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = scans(model["db"])
+    before = counts(model["db"])
     assert _scan(model["db"], "--table", spec) == 2
     err = capsys.readouterr().err
     assert f"table {spec}: {message}" in err and "Traceback" not in err
-    assert scans(model["db"]) == before
+    assert counts(model["db"]) == before
 
 
 # ---------------------------------------------------------------- usage
