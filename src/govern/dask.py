@@ -26,7 +26,7 @@ from govern.errors import EngineError
 from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._plan import ScanPlan, WorkUnit
-from govern.runner.engines import sources
+from govern.runner.engines import sources, worker_plan
 from govern.runner.scan import DEFAULT_SPLIT_BYTES
 from govern.store import Store
 
@@ -39,11 +39,11 @@ WORKER_DIED = (
 )
 
 
-def _count(plan_json: str, units: Sequence[WorkUnit]) -> bytes:
+def _count(plan_id: str, plan_json: str, units: Sequence[WorkUnit]) -> bytes:
     """The task: one blob with the states of `units` (runs on a worker)."""
     from govern.scanplan import scan_units
 
-    return scan_units(ScanPlan.from_json(plan_json), units)
+    return scan_units(worker_plan(plan_id, plan_json), units)
 
 
 def describe(units: Sequence[WorkUnit]) -> str:
@@ -67,7 +67,8 @@ def run_plan(
         return [], info
     keys = [f"govern-scan-{plan.plan_id}-{i}" for i in range(len(tasks))]
     shared = client.scatter(plan.to_json(), broadcast=True, hash=False)
-    futures = client.map(_count, [shared] * len(tasks), tasks, key=keys, pure=False)
+    n = len(tasks)
+    futures = client.map(_count, [plan.plan_id] * n, [shared] * n, tasks, key=keys, pure=False)
     try:
         blobs = client.gather(futures)
     except distributed.KilledWorker as exc:

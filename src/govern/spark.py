@@ -27,7 +27,7 @@ from govern.errors import EngineError, GovernError
 from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._plan import ScanPlan, WorkUnit
-from govern.runner.engines import sources
+from govern.runner.engines import sources, worker_plan
 from govern.runner.scan import DEFAULT_SPLIT_BYTES
 from govern.store import Store
 
@@ -44,7 +44,8 @@ class _Count:
     with its message and file); anything else fails the Spark task as usual.
     """
 
-    def __init__(self, plan_json: str, tasks: list[str]) -> None:
+    def __init__(self, plan_id: str, plan_json: str, tasks: list[str]) -> None:
+        self.plan_id = plan_id
         self.plan_json = plan_json
         self.tasks = tasks
 
@@ -53,7 +54,7 @@ class _Count:
 
         from govern.scanplan import scan_units
 
-        plan = ScanPlan.from_json(self.plan_json)
+        plan = worker_plan(self.plan_id, self.plan_json)
         schema = pa.schema([("task", pa.int64()), ("blob", pa.binary()), ("error", pa.binary())])
         for batch in batches:
             for task in batch.column(0).to_pylist():
@@ -80,7 +81,9 @@ def run_plan(
     payload = [json.dumps([u.to_dict() for u in t]) for t in tasks]
     frame = spark.range(0, len(tasks), 1, len(tasks))  # one task per partition
     try:
-        rows = frame.mapInArrow(_Count(plan.to_json(), payload), RESULT_SCHEMA).collect()
+        rows = frame.mapInArrow(
+            _Count(plan.plan_id, plan.to_json(), payload), RESULT_SCHEMA
+        ).collect()
     except Exception as exc:  # Py4J / Spark Connect errors: an executor lost, a job aborted
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         raise EngineError(

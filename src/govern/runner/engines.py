@@ -19,10 +19,27 @@ from govern.errors import UserInputError
 from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink
+from govern.runner._plan import ScanPlan
 from govern.runner._tables import resolve_table
 from govern.store import Store
 
 ENGINES = ("local", "dask", "spark")
+_plans: dict[str, ScanPlan] = {}  # on a worker: plans parsed, by plan id
+
+
+def worker_plan(plan_id: str, plan_json: str) -> ScanPlan:
+    """The plan on a worker, parsed once per process.
+
+    A plan lists every unit of the scan: parsing it again for each of thousands of tasks
+    would cost more than the tasks.
+    """
+    plan = _plans.get(plan_id)
+    if plan is None:
+        plan = ScanPlan.from_json(plan_json)
+        if len(_plans) >= 4:
+            _plans.clear()
+        _plans[plan_id] = plan
+    return plan
 
 
 def sources(
