@@ -9,6 +9,8 @@ Then, for `--reps` rounds, full scans (no partial reuse) of all the files:
 - local: `govern.scanplan.scan` on 2 reader threads (what `govern scan` runs);
 - dask: `govern.dask.scan` on a LocalCluster of 2 worker processes x 1 thread, end to end
   (plan, `Client.map`, gather, merge and store); the cluster's start-up is timed apart;
+  CPU seconds of the driver plus both workers are reported too (on a shared machine, wall
+  time depends on what else runs; CPU time much less);
 - spark: `prepare_scan`, then `govern.spark.run_plan` on a `local[2]` session (the
   distributed part, timed), then `finish_scan`; session start-up timed apart.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -82,6 +85,17 @@ def data(folder: Path, files: int, rows: int) -> tuple[list[Path], Path]:
     return paths, ref
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process (all its threads) so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def dask_cpu(client: Any) -> float:
+    """CPU so far of this process plus every Dask worker process."""
+    return cpu_seconds() + sum(client.run(cpu_seconds).values())
+
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
     out = fn()
@@ -138,6 +152,7 @@ def main() -> None:
             spark.sparkContext.setLogLevel("ERROR")
             print(f"spark: local[2] session started in {t:.1f} s")
         times: dict[str, list[float]] = {"local": [], "dask": [], "spark": [], "spark-e2e": []}
+        cpu: dict[str, list[float]] = {"local": [], "dask": []}
         for rep in range(a.reps):
             t, local = timed(lambda: scan(store, REF, data=files, threads=2, incremental=False))
             times["local"].append(t)
@@ -145,9 +160,11 @@ def main() -> None:
             if client is not None:
                 import govern.dask
 
+                c0 = dask_cpu(client)
                 t, res = timed(
                     lambda: govern.dask.scan(store, REF, files, client=client, incremental=False)
                 )
+                cpu["dask"].append(dask_cpu(client) - c0)
                 assert values(res) == expected, "dask evidence differs from the local scan"
                 times["dask"].append(t)
             if spark is not None:
@@ -174,6 +191,9 @@ def main() -> None:
             if times[name]:
                 m = statistics.median(times[name])
                 print(f"{label}: median {m:.2f} s = {m / base:.2f}x the local scan")
+        for name, v in cpu.items():
+            if v:
+                print(f"{name}: median CPU {statistics.median(v):.2f} s (all its processes)")
         if client is not None:
             client.close()
             cluster.close()
