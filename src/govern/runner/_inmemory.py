@@ -89,11 +89,25 @@ class _Hasher:
         self.closed = True
 
 
+DIGEST_ROWS = 65_536  # rows per hashed batch: the digest does not depend on the chunking
+
+
 def digest(table: pa.Table) -> str:
-    """sha256 of the table's Arrow IPC stream (schema and every value, slice-normalised)."""
+    """sha256 of the table's content, whatever its chunks and dictionary encodings.
+
+    The Arrow IPC stream of the table in batches of DIGEST_ROWS rows with dictionaries
+    decoded, hashed as it is written (one batch in memory at a time).
+    """
+    plain = pa.schema(
+        f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+        for f in table.schema
+    )
     sink = _Hasher()
-    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
-        writer.write_table(table)
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), plain) as writer:
+        for start in range(0, table.num_rows, DIGEST_ROWS):
+            part = table.slice(start, DIGEST_ROWS).cast(plain).combine_chunks()
+            for batch in part.to_batches():
+                writer.write_batch(batch)
     return "sha256:" + sink.h.hexdigest()
 
 
