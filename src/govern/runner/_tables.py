@@ -199,18 +199,24 @@ def _iceberg(spec: str, name: str, snapshot_id: int | None) -> TableFiles:
             known = ", ".join(str(s.snapshot_id) for s in table.snapshots()) or "none"
             raise _refuse(spec, f"no snapshot {snapshot_id}; the table has: {known}")
     _check_iceberg_names(spec, table.metadata.schemas, table.schema())
+    try:
+        tasks = list(table.scan(snapshot_id=snapshot.snapshot_id).plan_files())
+    except Exception as exc:  # e.g. equality deletes, which pyiceberg does not plan
+        text = " ".join(str(exc).split())
+        raise _refuse(spec, f"cannot plan snapshot {snapshot.snapshot_id}: {text}") from exc
     files = []
-    for task in table.scan(snapshot_id=snapshot.snapshot_id).plan_files():
+    for task in tasks:
         f = task.file
         if task.delete_files:
             raise _refuse(
                 spec,
-                f"{f.file_path} has {len(task.delete_files)} delete file(s): its deleted rows "
-                "are still in the parquet file and would be counted; compact the table "
-                "(rewrite_data_files) or scan a snapshot without them",
+                f"{local_path(f.file_path)} has {len(task.delete_files)} delete file(s): its "
+                "deleted rows are still in the parquet file and would be counted; compact the "
+                "table (rewrite_data_files) or scan a snapshot without them",
             )
         if str(f.file_format.name).upper() != "PARQUET":
-            raise _refuse(spec, f"{f.file_path} is {f.file_format.name}; govern reads parquet")
+            where = local_path(f.file_path)
+            raise _refuse(spec, f"{where} is {f.file_format.name}; govern reads parquet")
         files.append((local_path(f.file_path), int(f.file_size_in_bytes)))
     return TableFiles(spec, "iceberg", name, int(snapshot.snapshot_id), tuple(sorted(files)))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from govern.cli import main
@@ -245,6 +246,73 @@ def test_iceberg_renamed_column_is_refused(
     err = capsys.readouterr().err
     assert "table iceberg:lake.logs.inference: column 'z' (field id 3) was renamed" in err
     assert counts(model["db"]) == before
+
+
+def _commit_position_delete(table: Any, data_file: str, positions: list[int]) -> str:
+    """Commit a real Iceberg position delete file for `data_file`, in a delete manifest.
+
+    pyiceberg writes copy-on-write deletes only, so the snapshot is produced here with its
+    own manifest writer: the delete file holds (file_path, pos) with the reserved field ids
+    of the Iceberg spec, and the manifest's content is DELETES.
+    """
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat, ManifestContent
+    from pyiceberg.table.snapshots import Operation
+    from pyiceberg.table.update.snapshot import _FastAppendFiles
+    from pyiceberg.typedef import Record
+
+    schema = pa.schema(
+        [
+            pa.field("file_path", pa.string(), False, {"PARQUET:field_id": "2147483546"}),
+            pa.field("pos", pa.int64(), False, {"PARQUET:field_id": "2147483545"}),
+        ]
+    )
+    local = Path(data_file.removeprefix("file://")).with_name("position-deletes-1.parquet")
+    rows = {"file_path": [data_file] * len(positions), "pos": positions}
+    pq.write_table(pa.table(rows, schema=schema), local)
+    delete = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=local.as_uri(),
+        file_format=FileFormat.PARQUET,
+        partition=Record(),
+        record_count=len(positions),
+        file_size_in_bytes=local.stat().st_size,
+    )
+    delete.spec_id = 0
+
+    class AppendDeletes(_FastAppendFiles):
+        def new_manifest_writer(self, spec: Any) -> Any:
+            writer = super().new_manifest_writer(spec)
+            writer.content = lambda: ManifestContent.DELETES
+            return writer
+
+    with (
+        table.transaction() as tx,
+        AppendDeletes(operation=Operation.DELETE, transaction=tx, io=table.io) as producer,
+    ):
+        producer.append_data_file(delete)
+    return str(local)
+
+
+def test_iceberg_delete_files_are_refused(
+    model: dict, iceberg: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = iceberg["table"]
+    data_file = sorted(t.file.file_path for t in table.scan().plan_files())[0]
+    _commit_position_delete(table, data_file, [0, 5])
+    table = table.refresh()
+    # The delete is real: Iceberg's own reader drops the two rows.
+    assert table.scan().to_arrow().num_rows == 8_000 - 2
+    before = counts(model["db"])
+    assert _scan(model["db"], "--table", "iceberg:lake.logs.inference") == 2
+    err = capsys.readouterr().err
+    # A position delete file without bounds may apply to any data file of its partition:
+    # the message names the first data file it is planned with.
+    named = [f for f in map(str, iceberg["v2"]) if f"{f} has 1 delete file(s)" in err]
+    assert err.startswith("error: table iceberg:lake.logs.inference: ") and len(named) == 1
+    assert "would be counted" in err
+    assert counts(model["db"]) == before
+    # The snapshot before the delete is still scanned as its files.
+    _same_as_files(model, "s2", f"iceberg:lake.logs.inference@{iceberg['s2']}", iceberg["v2"])
 
 
 @pytest.mark.parametrize(
