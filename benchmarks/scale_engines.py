@@ -154,7 +154,9 @@ def main() -> None:
         times: dict[str, list[float]] = {"local": [], "dask": [], "spark": [], "spark-e2e": []}
         cpu: dict[str, list[float]] = {"local": [], "dask": []}
         for rep in range(a.reps):
+            c0 = cpu_seconds()
             t, local = timed(lambda: scan(store, REF, data=files, threads=2, incremental=False))
+            cpu["local"].append(cpu_seconds() - c0)
             times["local"].append(t)
             expected = values(local)
             if client is not None:
