@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 
 from govern.cli import main
 from govern.errors import MetricInputError, ScanPlanError
+from govern.runner import _blob
 from govern.scanplan import ScanPlan, WorkUnit, finish_scan, prepare_scan, scan_unit, scan_units
 from govern.store import Store
 from tests.scale.conftest import (
@@ -140,10 +140,14 @@ def _flip(blob: bytes) -> bytes:
     return blob[:mid] + bytes([blob[mid] ^ 0xFF]) + blob[mid + 1 :]
 
 
-def _tampered_state(plan: ScanPlan, blob: bytes) -> bytes:
-    doc = json.loads(zlib.decompress(blob[4:]))
-    doc["units"][0]["states"][0] = {"nonsense": 1}
-    return blob[:4] + zlib.compress(json.dumps(doc).encode())
+def _tampered(plan: ScanPlan, blob: bytes, part: str) -> bytes:
+    """The blob re-encoded with a well-formed envelope but a nonsense state inside."""
+    b = _blob.decode(plan, blob, 0)
+    nonsense = {"nonsense": 1}
+    if part == "total":
+        return _blob.encode(plan, b.units, b.rows, [nonsense, *b.total[1:]])
+    bad = _blob.UnitState(b.units[0].unit, b.units[0].rows, json.dumps({"states": [nonsense]}))
+    return _blob.encode(plan, [bad, *b.units[1:]], b.rows, b.total)
 
 
 @pytest.mark.parametrize(
@@ -154,9 +158,10 @@ def _tampered_state(plan: ScanPlan, blob: bytes) -> bytes:
         (lambda plan, blobs: [_flip(blobs[0]), *blobs[1:]], "state blob 0: damaged"),
         (lambda plan, blobs: [b"nonsense", *blobs[1:]], "not a govern state blob"),
         (lambda plan, blobs: [blobs[0][:3] + b"\x09" + blobs[0][4:], *blobs[1:]], "format 9"),
-        (lambda plan, blobs: [_tampered_state(plan, blobs[0]), *blobs[1:]], "is damaged"),
+        (lambda plan, blobs: [_tampered(plan, blobs[0], "total"), *blobs[1:]], "total is damaged"),
+        (lambda plan, blobs: [_tampered(plan, blobs[0], "unit"), *blobs[1:]], "is damaged"),
     ],
-    ids=["missing", "duplicate", "corrupt", "not-a-blob", "format", "bad-state"],
+    ids=["missing", "duplicate", "corrupt", "not-a-blob", "format", "bad-total", "bad-unit"],
 )
 def test_a_missing_or_bad_blob_stores_nothing(
     scale_model: dict[str, Any], damage: Any, message: str

@@ -150,6 +150,10 @@ class AucState:
             out._merge_exact(other.values, other.counts)
             return out
         out._to_histogram()
+        if other.values is None:  # already a histogram: add it without a copy
+            out.counts += other.counts
+            out.outside += other.outside
+            return out
         o = other.empty()
         o.values, o.counts, o.outside = other.values, other.counts.copy(), other.outside
         o._to_histogram()

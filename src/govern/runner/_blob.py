@@ -1,10 +1,14 @@
-"""The bytes a worker returns: the states of the units it counted, in a versioned envelope.
+"""The bytes a worker returns: its units' states and their fold, in a versioned envelope.
 
-Layout: the magic `GVS` and one format byte, then zlib-compressed JSON
-`{"plan_id", "config", "units": [{"unit": WorkUnit, "rows": int, "states": [...]}]}` with
-one exact state per accumulator (each accumulator's `to_state`, as stored for incremental
-re-scans). Each unit keeps its own state, so the driver can still store one partial per
-file whatever the grouping of units into tasks; the plan id binds a blob to its plan.
+Layout: the magic `GVS`, one format byte, then zlib of: the header's length (4 bytes,
+little endian), the header (JSON: plan id, config hash, the task's total and, per unit, its
+work unit, rows and the length of its state text), then the units' state texts one after
+the other. Each unit's state text is `{"states": [...]}` with one exact state per
+accumulator (each accumulator's `to_state`), exactly the document the driver stores as the
+file's partial: the driver stores it as it came, without parsing the counts. The total is
+the task's units folded into one state per accumulator, so the driver merges one state per
+task, not one per file. The plan id binds a blob to its plan; zlib's checksum catches a
+damaged blob.
 """
 
 from __future__ import annotations
@@ -18,31 +22,48 @@ from govern.errors import ScanPlanError
 from govern.runner._plan import ScanPlan, WorkUnit
 
 MAGIC = b"GVS"
-BLOB_FORMAT = 1
+BLOB_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class UnitState:
-    """One unit's counts as a worker returned them (states still as JSON documents)."""
+    """One unit's counts as a worker returned them: rows and the stored-form state text."""
 
     unit: WorkUnit
     rows: int
-    states: list[dict[str, Any]]
+    text: str  # {"states": [one document per accumulator]}
 
 
-def encode(plan: ScanPlan, units: list[UnitState]) -> bytes:
-    """The blob of `units` (counted under `plan`)."""
-    doc = {
+@dataclass(frozen=True)
+class Blob:
+    """A decoded blob: the task's total (state documents) and its units."""
+
+    rows: int
+    total: list[dict[str, Any]]
+    units: list[UnitState]
+
+
+def encode(
+    plan: ScanPlan, units: list[UnitState], total_rows: int, total: list[dict[str, Any]]
+) -> bytes:
+    """The blob of `units` (counted under `plan`) and of their fold `total`."""
+    texts = [u.text.encode() for u in units]
+    header = {
         "plan_id": plan.plan_id,
         "config": plan.config,
-        "units": [{"unit": u.unit.to_dict(), "rows": u.rows, "states": u.states} for u in units],
+        "total": {"rows": total_rows, "states": total},
+        "units": [
+            {"unit": u.unit.to_dict(), "rows": u.rows, "length": len(t)}
+            for u, t in zip(units, texts, strict=True)
+        ],
     }
-    text = json.dumps(doc, separators=(",", ":"))
-    return MAGIC + bytes([BLOB_FORMAT]) + zlib.compress(text.encode(), 6)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    body = len(head).to_bytes(4, "little") + head + b"".join(texts)
+    return MAGIC + bytes([BLOB_FORMAT]) + zlib.compress(body, 1)
 
 
-def decode(plan: ScanPlan, blob: bytes, index: int) -> list[UnitState]:
-    """The unit states of blob number `index`, refusing a damaged blob or another plan's."""
+def decode(plan: ScanPlan, blob: bytes, index: int) -> Blob:
+    """Blob number `index`, refusing a damaged blob or another plan's."""
     where = f"state blob {index}"
     if not isinstance(blob, bytes | bytearray | memoryview):
         raise ScanPlanError(f"{where}: expected bytes, got {type(blob).__name__}")
@@ -56,16 +77,26 @@ def decode(plan: ScanPlan, blob: bytes, index: int) -> list[UnitState]:
             "govern version that prepared the plan"
         )
     try:
-        doc = json.loads(zlib.decompress(raw[4:]))
-        if doc["plan_id"] != plan.plan_id or doc["config"] != plan.config:
+        body = zlib.decompress(raw[4:])
+        size = int.from_bytes(body[:4], "little")
+        header = json.loads(body[4 : 4 + size])
+        if header["plan_id"] != plan.plan_id or header["config"] != plan.config:
             raise ScanPlanError(
-                f"{where}: counted for another scan plan ({doc['plan_id']}), not {plan.plan_id}"
+                f"{where}: counted for another scan plan ({header['plan_id']}), not {plan.plan_id}"
             )
-        return [
-            UnitState(WorkUnit.from_dict(u["unit"]), int(u["rows"]), list(u["states"]))
-            for u in doc["units"]
-        ]
+        units = []
+        at = 4 + size
+        for u in header["units"]:
+            n = int(u["length"])
+            units.append(
+                UnitState(WorkUnit.from_dict(u["unit"]), int(u["rows"]), body[at : at + n].decode())
+            )
+            at += n
+        if at != len(body):
+            raise ValueError(f"{len(body) - at} bytes after the last unit")
+        total = header["total"]
+        return Blob(int(total["rows"]), list(total["states"]), units)
     except ScanPlanError:
         raise
-    except (zlib.error, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (zlib.error, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
         raise ScanPlanError(f"{where}: damaged ({type(exc).__name__}: {exc})") from exc

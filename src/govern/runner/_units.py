@@ -9,10 +9,10 @@ the blob, so the driver stores one partial per file however the units were group
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -103,17 +103,16 @@ def scan_units(plan: ScanPlan, units: Sequence[WorkUnit], *, threads: int = 1) -
         row_groups=[u.row_groups for u in todo],
     )
     states = [
-        _blob.UnitState(u, r.rows, [s.to_state() for s in r.states])
+        _blob.UnitState(u, r.rows, json.dumps({"states": [s.to_state() for s in r.states]}))
         for u, r in zip(todo, results, strict=True)
     ]
-    return _blob.encode(plan, states)
+    total = [a.empty() for a in accumulators]
+    for r in results:
+        total = [t.merge(s) for t, s in zip(total, r.states, strict=True)]
+    rows = sum(r.rows for r in results)
+    return _blob.encode(plan, states, rows, [t.to_state() for t in total])
 
 
 def scan_unit(plan: ScanPlan, unit: WorkUnit) -> bytes:
     """`scan_units` for one unit."""
     return scan_units(plan, [unit])
-
-
-def unit_states(plan: ScanPlan, blob: bytes) -> list[Any]:
-    """The unit states in `blob` (for tests and tools that inspect a worker's output)."""
-    return _blob.decode(plan, blob, 0)

@@ -344,8 +344,13 @@ def scan(
         check_schema=schema_check,
         identities=[plan.local.identities[u.uri] for u in plan.units],
     )
-    counted = {u.uri: (r.rows, r.states) for u, r in zip(plan.units, results, strict=True)}
-    return _finish(store, plan, accumulators, counted, {"threads": threads})
+    totals: list[Any] = [a.empty() for a in accumulators]
+    counted: dict[str, tuple[int, str | None]] = {}
+    for u, r in zip(plan.units, results, strict=True):
+        totals = [t.merge(p) for t, p in zip(totals, r.states, strict=True)]
+        text = json.dumps({"states": [p.to_state() for p in r.states]}) if incremental else None
+        counted[u.uri] = (r.rows, text)
+    return _finish(store, plan, accumulators, totals, counted, {"threads": threads})
 
 
 def finish_scan(
@@ -357,21 +362,27 @@ def finish_scan(
 ) -> ScanResult:
     """Merge the workers' blobs (every unit of the plan exactly once) and store the scan.
 
-    Units are merged per file in row-group order, files in the plan's order with the reused
-    partials, so the evidence is the one a local scan stores. A missing, repeated, damaged
-    or foreign unit raises ScanPlanError and nothing is stored. `engine` is recorded in the
-    scan's parameters (e.g. {"engine": "dask", "workers": 4}).
+    Each blob's total (its units folded) is merged with the others and with the reused
+    partials; each file's partial is stored as its worker encoded it, and the row-group
+    ranges of a split file are merged in row-group order first. Exact merges make the
+    evidence the one a local scan stores. A missing, repeated, damaged or foreign unit
+    raises ScanPlanError and nothing is stored. `engine` is recorded in the scan's
+    parameters (e.g. {"engine": "dask", "workers": 4}).
     """
     accumulators, _ = plan_accumulators(plan)
+    totals: list[Any] = [a.empty() for a in accumulators]
     got: dict[tuple[str, int, int], UnitState] = {}
-    for i, blob in enumerate(blobs):
-        for us in _blob.decode(plan, blob, i):
+    for i, raw in enumerate(blobs):
+        blob = _blob.decode(plan, raw, i)
+        for us in blob.units:
             if us.unit.key in got:
                 raise ScanPlanError(
-                    f"{us.unit.uri}: unit {us.unit.row_groups or 'whole file'} is in two blobs; "
-                    "each unit must be counted exactly once"
+                    f"{us.unit.uri}: unit {us.unit.row_groups or 'whole file'} is in two "
+                    "blobs; each unit must be counted exactly once"
                 )
             got[us.unit.key] = us
+        parts = _load(accumulators, blob.total, f"state blob {i}: the total")
+        totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
     expected = {u.key: u for u in plan.units}
     foreign = [k for k in got if k not in expected or got[k].unit != expected[k]]
     if foreign:
@@ -382,44 +393,78 @@ def finish_scan(
             f"{missing[0].uri}: {len(missing)} of {len(plan.units)} work units have no state "
             f"(first: {missing[0].row_groups or 'whole file'}); nothing was stored"
         )
-    counted: dict[str, tuple[int, list[Any]]] = {}
-    for u in sorted(plan.units, key=lambda u: (u.row_groups or (0, 0))[0]):
-        us = got[u.key]
-        rows, states = counted.get(u.uri, (0, [a.empty() for a in accumulators]))
-        try:
-            parts = [a.load_state(d) for a, d in zip(accumulators, us.states, strict=True)]
-            merged = [t.merge(p) for t, p in zip(states, parts, strict=True)]
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-            raise ScanPlanError(
-                f"{u.uri}: the state of unit {u.row_groups or 'whole file'} is damaged "
-                f"({type(exc).__name__}: {exc}); nothing was stored"
-            ) from exc
-        counted[u.uri] = (rows + us.rows, merged)
-    return _finish(store, plan, accumulators, counted, engine or {"engine": "units"})
+    by_file: dict[str, list[UnitState]] = {}
+    for u in plan.units:
+        by_file.setdefault(u.uri, []).append(got[u.key])
+    counted: dict[str, tuple[int, str | None]] = {}
+    for uri, units in by_file.items():
+        if len(units) == 1:  # a whole file: its document is stored as the worker wrote it
+            us = units[0]
+            _check_doc(us.text, len(accumulators), f"{uri}: the state of the whole file")
+            counted[uri] = (us.rows, us.text)
+            continue
+        states = [a.empty() for a in accumulators]
+        for us in sorted(units, key=lambda x: (x.unit.row_groups or (0, 0))[0]):
+            where = f"{uri}: the state of row groups {us.unit.row_groups}"
+            doc = _check_doc(us.text, len(accumulators), where)
+            parts = _load(accumulators, doc["states"], where)
+            states = [t.merge(p) for t, p in zip(states, parts, strict=True)]
+        text = json.dumps({"states": [st.to_state() for st in states]})
+        counted[uri] = (sum(us.rows for us in units), text)
+    return _finish(store, plan, accumulators, totals, counted, engine or {"engine": "units"})
+
+
+def _check_doc(text: str, n: int, where: str) -> dict[str, Any]:
+    """A stored-form state document: JSON {"states": [n documents]}, or ScanPlanError."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("states"), list) and len(doc["states"]) == n:
+        return doc
+    raise ScanPlanError(f"{where} is damaged (not {n} state documents); nothing was stored")
+
+
+def _load(accumulators: list[Accumulator], docs: Any, where: str) -> list[Any]:
+    """States loaded from their documents, or ScanPlanError naming where they came from."""
+    try:
+        parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+        for a, p in zip(accumulators, parts, strict=True):
+            a.empty().merge(p)  # a state of the wrong shape fails here, not in the totals
+        return parts
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ScanPlanError(
+            f"{where} is damaged ({type(exc).__name__}: {exc}); nothing was stored"
+        ) from exc
 
 
 def _finish(
     store: Store,
     plan: ScanPlan,
     accumulators: list[Accumulator],
-    counted: dict[str, tuple[int, list[Any]]],
+    counted_total: list[Any],
+    counted: dict[str, tuple[int, str | None]],
     engine: dict[str, Any],
 ) -> ScanResult:
-    """Merge counted and reused per-file states in file order; store evidence + partials."""
+    """Add the reused partials to the counted total; store evidence + new partials.
+
+    `counted` maps each file counted in this scan to (rows, its partial state document as
+    JSON text, or None when no partial is stored).
+    """
     reusable = _reused_partials(store, plan)
-    totals: list[Any] = [a.empty() for a in accumulators]
+    totals = list(counted_total)
     sources: list[SourceFile] = []
-    new_partials: list[tuple[str, int, float, str, int, dict[str, Any]]] = []
+    new_partials: list[tuple[str, int, float, str, int, str]] = []
     for f in plan.files:
         if f.reused:
             docs = reusable[f.key]["state"]["states"]
             parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+            totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
             rows = int(reusable[f.key]["rows"])
         else:
-            rows, parts = counted[f.uri]
-            new_partials.append((*f.key, rows, {"states": [p.to_state() for p in parts]}))
-        # Merged in the files' order, whether read or reused: the same merge tree either way.
-        totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
+            rows, text = counted[f.uri]
+            if plan.incremental and text is not None:
+                new_partials.append((*f.key, rows, text))
         sources.append(SourceFile(f.uri, f.size, f.mtime, rows, f.fingerprint))
     total: DriftAccumulator = totals[0]
     metrics: list[MetricRow] = total.finalize()
@@ -536,6 +581,5 @@ def count_table(
     plan = replace(
         plan, files=(PlanFile(IN_MEMORY, table.nbytes, 0.0, content_digest, reused=False),)
     )
-    return _finish(
-        store, plan, accumulators, {IN_MEMORY: (table.num_rows, states)}, {"source": IN_MEMORY}
-    )
+    counted: dict[str, tuple[int, str | None]] = {IN_MEMORY: (table.num_rows, None)}
+    return _finish(store, plan, accumulators, states, counted, {"source": IN_MEMORY})

@@ -110,9 +110,12 @@ def get_partials(
 def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
-    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any]]],
+    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any] | str]],
 ) -> list[tuple[str, dict[str, Any]]]:
     """Insert (or replace) partial states inside the caller's transaction.
+
+    A state is a JSON document, or its JSON text already encoded (a distributed scan's
+    workers encode it; the driver stores it without parsing the counts again).
 
     The primary key predates the fingerprint, so a file rewritten with the same size and
     mtime replaces its old row instead of adding one. Returns the (table, row) of each row
@@ -122,7 +125,17 @@ def write_partials(
 
     now = utcnow()
     rows = [  # the primary key first, as in the table
-        [config, path, size, mtime, __version__, fingerprint, nrows, json.dumps(state), now]
+        [
+            config,
+            path,
+            size,
+            mtime,
+            __version__,
+            fingerprint,
+            nrows,
+            state if isinstance(state, str) else json.dumps(state),
+            now,
+        ]
         for path, size, mtime, fingerprint, nrows, state in partials
     ]
     for start in range(0, len(rows), 500):  # multi-row INSERTs: executemany is slow in DuckDB
