@@ -8,6 +8,17 @@ from typing import Any
 from govern.errors import EXIT_ALLOWED, EXIT_DENIED
 
 SEVERITIES = ("low", "medium", "high", "critical")
+# The performance metrics a scan stores, by task (the report and the evidence checks use them).
+CLASSIFICATION_METRICS = (
+    "auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "brier_score",
+    "expected_calibration_error",
+)
+REGRESSION_METRICS = ("rmse", "mae")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,35 @@ if TYPE_CHECKING:
 LIST_FORMATS = ("table", "json", "markdown")
 
 
+_timeout_option = click.option(
+    "--timeout",
+    type=Seconds(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds one evaluation may take.",
+)
+_memory_limit_option = click.option(
+    "--memory-limit",
+    type=click.IntRange(min=64),
+    default=1024,
+    show_default=True,
+    help="MiB the engine process may hold.",
+)
+_allow_builtin_option = click.option(
+    "--allow-builtin",
+    multiple=True,
+    metavar="NAME",
+    help="Allow a refused builtin (http.send, net.*, opa.runtime, time.now_ns, ...).",
+)
+_data_option = click.option(
+    "--data",
+    "overlays",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Data overlay (YAML/JSON) overriding the bundle's data; repeatable.",
+)
+
+
 def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add --engine/--sandbox/--timeout/--memory-limit/--allow-builtin/--data; pass `engine`."""
 
@@ -40,33 +69,10 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Evaluate in a child process with time and memory limits.",
     )
-    @click.option(
-        "--timeout",
-        type=Seconds(min=0.1),
-        default=10.0,
-        show_default=True,
-        help="Seconds one evaluation may take.",
-    )
-    @click.option(
-        "--memory-limit",
-        type=click.IntRange(min=64),
-        default=1024,
-        show_default=True,
-        help="MiB the engine process may hold.",
-    )
-    @click.option(
-        "--allow-builtin",
-        multiple=True,
-        metavar="NAME",
-        help="Allow a refused builtin (http.send, net.*, opa.runtime, time.now_ns, ...).",
-    )
-    @click.option(
-        "--data",
-        "overlays",
-        multiple=True,
-        type=click.Path(path_type=Path),
-        help="Data overlay (YAML/JSON) overriding the bundle's data; repeatable.",
-    )
+    @_timeout_option
+    @_memory_limit_option
+    @_allow_builtin_option
+    @_data_option
     @functools.wraps(fn)
     def wrapper(
         *args: Any,
@@ -176,10 +182,10 @@ def policy() -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--no-default-library", is_flag=True, help=NO_LIBRARY_HELP)
 @click.option("--run", "match", default=None, help="Only tests whose package.name contains this.")
-@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True)
-@click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True)
-@click.option("--allow-builtin", multiple=True, metavar="NAME")
-@click.option("--data", "overlays", multiple=True, type=click.Path(path_type=Path))
+@_timeout_option
+@_memory_limit_option
+@_allow_builtin_option
+@_data_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--engine",

@@ -24,19 +24,9 @@ from govern.metrics._batch import (
 from govern.metrics._exactsum import ExactSum
 from govern.metrics._fairness import ConfusionCounts
 from govern.metrics._state import exactsum_from_json, exactsum_to_json, float_to_json
-from govern.results import MetricRow
+from govern.results import CLASSIFICATION_METRICS, REGRESSION_METRICS, MetricRow
 
 ECE_BINS = 10
-CLASSIFICATION_METRICS = (
-    "auc",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "brier_score",
-    "expected_calibration_error",
-)
-REGRESSION_METRICS = ("rmse", "mae")
 
 
 class PerformanceAccumulator:

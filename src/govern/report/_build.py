@@ -39,22 +39,11 @@ from govern.report._view import (
     iso,
     psi_band,
 )
-from govern.results import MetricRow
+from govern.results import CLASSIFICATION_METRICS, REGRESSION_METRICS, MetricRow
 from govern.store import Store, registry, views
 
 Key = tuple[str, str]
-PERFORMANCE_ORDER = (
-    "auc",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "brier_score",
-    "expected_calibration_error",
-    "rmse",
-    "mae",
-    "label_coverage",
-)
+PERFORMANCE_ORDER = (*CLASSIFICATION_METRICS, *REGRESSION_METRICS, "label_coverage")
 OPERATIONAL_ORDER = (
     "latency_p50",
     "latency_p95",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from govern.report._view import AttributeView, ColumnDrift, DriftView, ModelView, TrendPoint
+from govern.results import CLASSIFICATION_METRICS
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier, never fetched
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -296,16 +297,7 @@ def fairness_chart(model: ModelView, attr: AttributeView) -> Chart | None:
 
 
 # Performance metrics on a 0..1 scale that share one chart (Brier and ECE are errors, also 0..1).
-_RATES = (
-    "auc",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "brier_score",
-    "expected_calibration_error",
-    "label_coverage",
-)
+_RATES = (*CLASSIFICATION_METRICS, "label_coverage")
 # Eight distinct (colour, dash, shape) triples: Okabe & Ito's eight colours, and a dash and a
 # point shape per series, so any two series differ in all three.
 _PALETTE = [BLUE, ORANGE, GREEN, VERMILION, PURPLE, "#56B4E9", "#000000", "#F0E442"]

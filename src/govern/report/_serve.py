@@ -35,6 +35,7 @@ from govern.report._build import audit_status, build_report, load_catalogue
 from govern.report._html import render_html
 from govern.report._view import AuditStatus, ReportView
 from govern.store import Store, resolve_db_path, views
+from govern.store import decisions as decision_store
 
 BUSY = "database busy: another process is writing (a scan or a check); retry shortly"
 STALE = "showing the last answer read before another process started writing to the database"
@@ -205,7 +206,7 @@ class App:
         return _json(HTTPStatus.OK, doc)
 
     def _api_decision(self, store: Store, decision_id: str) -> Answer:
-        d = views.decision(store, decision_id)
+        d = decision_store.get_decision(store, decision_id)
         if d is None:
             return self._error("/api/", HTTPStatus.NOT_FOUND, f"unknown decision {decision_id!r}")
         return _json(HTTPStatus.OK, d)

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from govern.clock import parse_rfc3339, utcnow
+from govern.results import CLASSIFICATION_METRICS
 
 STATUSES = ("ok", "insufficient_data", "invalid")
 CLOCK_SKEW = timedelta(minutes=5)  # scanned_at up to this far ahead is a clock difference
@@ -144,19 +145,7 @@ ATTRIBUTE_METRICS: dict[str, Check] = {
     "min_adverse_impact_ratio": NONNEG,
 }
 PERFORMANCE_METRICS: dict[str, Check] = {
-    **{
-        k: RATE
-        for k in (
-            "auc",
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "brier_score",
-            "expected_calibration_error",
-            "label_coverage",
-        )
-    },
+    **{k: RATE for k in (*CLASSIFICATION_METRICS, "label_coverage")},
     "gini": _between(-1.0, 1.0),
     "rmse": NONNEG,
     "mae": NONNEG,

@@ -185,42 +185,25 @@ def _replay_stage(
 ) -> None:
     known = stages.get(subject)
     if action == _REGISTER:
-        stage = payload.get("stage")
-        if not isinstance(stage, str):
-            return
-        if known is not None and payload.get("result") == "updated" and stage != known[1]:
-            problems.append(
-                (
-                    seq,
-                    TRANSITION_FROM.format(
-                        action=action,
-                        seq=seq,
-                        model=subject,
-                        claimed=stage,
-                        prev=known[0],
-                        expected=known[1],
-                    ),
-                )
-            )
-        stages[subject] = (seq, stage)
-        return
-    claimed, target = payload.get("from"), payload.get("to")
+        # A registration names the stage it leaves; only an update of a known version must
+        # start from the stage replayed so far.
+        claimed, target = payload.get("stage"), payload.get("stage")
+        compare = payload.get("result") == "updated"
+    else:
+        claimed, target = payload.get("from"), payload.get("to")
+        compare = True
     if not isinstance(target, str):
         return
-    if known is not None and claimed != known[1]:
-        problems.append(
-            (
-                seq,
-                TRANSITION_FROM.format(
-                    action=action,
-                    seq=seq,
-                    model=subject,
-                    claimed=claimed,
-                    prev=known[0],
-                    expected=known[1],
-                ),
-            )
+    if known is not None and compare and claimed != known[1]:
+        message = TRANSITION_FROM.format(
+            action=action,
+            seq=seq,
+            model=subject,
+            claimed=claimed,
+            prev=known[0],
+            expected=known[1],
         )
+        problems.append((seq, message))
     stages[subject] = (seq, target)
 
 

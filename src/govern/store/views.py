@@ -198,22 +198,6 @@ def decisions(store: Store, keys: list[Key] | None = None) -> dict[Key, list[dic
     return _group(rows)
 
 
-def decision(store: Store, decision_id: str) -> dict[str, Any] | None:
-    """One decision with its violations and input parsed, or None."""
-    rows = store.query_dicts(
-        """SELECT decision_id, name, version, stage, result, violations, bundle_hash,
-                  input_hash, input, engine, engine_version, decided_at
-           FROM decisions WHERE decision_id = ?""",
-        [decision_id],
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    row["violations"] = json.loads(row["violations"])
-    row["input"] = json.loads(row["input"])
-    return row
-
-
 def scans(store: Store, keys: list[Key] | None = None) -> dict[Key, list[dict[str, Any]]]:
     """Every scan per version (sources and params parsed), oldest first."""
     cond, params = _keys_filter(keys)
