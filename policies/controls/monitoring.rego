@@ -32,6 +32,7 @@ deny contains v if {
 		"control": "MON-PSI-01", "severity": "high",
 		"msg": sprintf("output %v: PSI %v >= %v (significant shift)", [lib.show(object.get(o, "name", "score")), lib.fixed(o.psi, 3), lib.show(p.psi_deny)]),
 		"remediation": "escalate: investigate the score shift; recalibrate or redevelop",
+		"evidence": {"psi": o.psi, "scan_id": object.get(drift, "scan_id", null)},
 	}
 }
 
@@ -208,6 +209,7 @@ deny contains v if {
 		"control": "MON-PERF-01", "severity": "high",
 		"msg": sprintf("performance: AUC %v is %v%% below the validated %v (limit %v%%)", [lib.fixed(lib.ev.performance.auc, 3), lib.fixed(drop * 100, 1), lib.fixed(lib.m.validation.baseline.auc, 3), lib.fixed(p.max_rel_auc_drop_deny * 100, 0)]),
 		"remediation": "recalibrate or redevelop; revalidate before continued use",
+		"evidence": {"auc": lib.ev.performance.auc, "baseline_auc": lib.m.validation.baseline.auc, "relative_drop": drop},
 	}
 }
 

@@ -52,7 +52,10 @@ evidence := {"drift": drift, "performance": {"auc": 0.79, "status": "ok", "scann
 # Approvals that count are the registry's records (`govern approve`), not the card's.
 approvals := [{"stage": "deployment", "role": "committee", "body": "model_risk_committee", "by": "mrc", "at": "2026-09-20T00:00:00Z"}]
 
-good := {"now": now, "stage": "production", "model": model, "evidence": evidence, "approvals": approvals}
+# Open retraining triggers (govern monitor): none.
+retraining := {"open": [], "predecessors": []}
+
+good := {"now": now, "stage": "production", "model": model, "evidence": evidence, "approvals": approvals, "retraining": retraining}
 
 # `good` with the model patched (deep merge) / with model fields removed.
 with_model(patch) := object.union(good, {"model": patch})

@@ -8,6 +8,7 @@ import data.govern.controls.fairness_test as fair
 import data.govern.controls.inventory
 import data.govern.controls.monitoring
 import data.govern.controls.mrm
+import data.govern.controls.retraining
 import data.govern.fixtures_test as fx
 import data.govern.gates.production
 import rego.v1
@@ -42,6 +43,9 @@ cases := [
 	["monitoring", "MON-PERF-01", "evidence/performance/auc"],
 	["monitoring", "MON-PERF-01", "model/validation/baseline/auc"],
 	["inventory", "INV-ZMB-01", "model/owner"],
+	["retraining", "MON-RTR-01", "retraining"],
+	["retraining", "MON-RTR-01", "retraining/open"],
+	["retraining", "MON-RTR-01", "retraining/predecessors"],
 ]
 
 denied("mrm", inp) := {v.control | some v in d} if d := mrm.deny with input as inp
@@ -49,6 +53,8 @@ denied("mrm", inp) := {v.control | some v in d} if d := mrm.deny with input as i
 denied("monitoring", inp) := {v.control | some v in d} if d := monitoring.deny with input as inp
 
 denied("inventory", inp) := {v.control | some v in d} if d := inventory.deny with input as inp
+
+denied("retraining", inp) := {v.control | some v in d} if d := retraining.deny with input as inp
 
 denied("fairness", inp) := {v.control | some v in d} if d := fairness.deny with input as inp
 

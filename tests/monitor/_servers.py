@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -93,24 +94,55 @@ def http_receiver(secret: str = "s3cret") -> Iterator[Receiver]:
 class Mailbox:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     port: int = 0
+    encrypted: list[bool] = field(default_factory=list)  # per message: received over TLS
+    handshake_errors: list[str] = field(default_factory=list)
 
 
-def _smtp_handler(box: Mailbox) -> type[socketserver.StreamRequestHandler]:
+def _smtp_handler(
+    box: Mailbox, tls: ssl.SSLContext | None
+) -> type[socketserver.StreamRequestHandler]:
     class Handler(socketserver.StreamRequestHandler):
-        """The SMTP subset smtplib uses without authentication (RFC 5321 §4.1)."""
+        """The SMTP subset smtplib uses without authentication (RFC 5321 §4.1), and
+        STARTTLS (RFC 3207) when the server has a TLS context."""
 
         def reply(self, text: str) -> None:
             self.wfile.write(text.encode() + b"\r\n")
 
+        def starttls(self) -> bool:
+            assert tls is not None
+            self.reply("220 ready to start TLS")
+            try:
+                self.connection = tls.wrap_socket(self.connection, server_side=True)
+            except (ssl.SSLError, OSError) as exc:  # the client refused our certificate
+                box.handshake_errors.append(str(exc))
+                return False
+            self.rfile = self.connection.makefile("rb")
+            self.wfile = self.connection.makefile("wb", buffering=0)
+            return True
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                if isinstance(self.connection, ssl.SSLSocket):  # the server closes only its own
+                    self.connection.close()
+
         def handle(self) -> None:
             self.reply("220 127.0.0.1 test SMTP")
-            sender, rcpts = "", []
+            sender, rcpts, secure = "", [], False
             while True:
                 line = self.rfile.readline()
                 if not line:
                     return
                 verb = line.decode().strip().split(" ", 1)[0].upper()
-                if verb in ("EHLO", "HELO"):
+                if verb in ("EHLO", "HELO") and tls is not None and not secure:
+                    self.reply("250-127.0.0.1")
+                    self.reply("250 STARTTLS")
+                elif verb == "STARTTLS" and tls is not None and not secure:
+                    secure = self.starttls()
+                    if not secure:
+                        return
+                elif verb in ("EHLO", "HELO"):
                     self.reply("250 127.0.0.1")
                 elif verb == "MAIL":
                     sender, rcpts = line.decode().strip(), []
@@ -127,10 +159,13 @@ def _smtp_handler(box: Mailbox) -> type[socketserver.StreamRequestHandler]:
                             break
                         data += chunk
                     box.messages.append((sender, rcpts, data))
+                    box.encrypted.append(secure)
                     self.reply("250 queued")
                 elif verb == "QUIT":
                     self.reply("221 bye")
                     return
+                elif verb == "STARTTLS":
+                    self.reply("502 command not implemented")
                 else:
                     self.reply("250 OK")
 
@@ -138,9 +173,10 @@ def _smtp_handler(box: Mailbox) -> type[socketserver.StreamRequestHandler]:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
+def smtp_server(tls: ssl.SSLContext | None = None) -> Iterator[Mailbox]:
+    """An SMTP server on 127.0.0.1; with `tls`, it offers STARTTLS with that context."""
     box = Mailbox()
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _smtp_handler(box))
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _smtp_handler(box, tls))
     server.daemon_threads = True
     box.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -41,6 +41,24 @@ BAD = [
         7,
         "starttls: expected true or false",
     ),
+    (
+        "sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: [x@y]\n"
+        "    starttls: true\n    ca_file: no-such-ca.pem\n",
+        8,
+        "sinks[0].ca_file: no file",
+    ),
+    (
+        "sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: [x@y]\n"
+        "    ca_file: 7\n",
+        7,
+        "sinks[0].ca_file: expected the path of a PEM file",
+    ),
+    (
+        "sinks:\n  - name: m\n    type: smtp\n    host: h\n    from: a@b\n    to: [x@y]\n"
+        "    ca_file: govern-sinks.yaml\n",
+        7,
+        "sinks[0].ca_file: only used with `starttls: true`",
+    ),
     (GOOD_HOOK + "  - name: h\n    type: jsonl\n    path: '-'\n", 5, "duplicate sink name 'h'"),
     ("sinks: []\nextra: 1\n", None, "unknown key 'extra'"),
 ]

@@ -3,6 +3,7 @@
 from govern.alerts._config import (
     SINKS_ENV,
     SINKS_FILE,
+    STDOUT,
     TYPES,
     SinkConfig,
     default_sinks_path,
@@ -14,6 +15,7 @@ __all__ = [
     # configuration
     "SINKS_ENV",
     "SINKS_FILE",
+    "STDOUT",
     "TYPES",
     "SinkConfig",
     "default_sinks_path",

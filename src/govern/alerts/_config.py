@@ -6,6 +6,12 @@
         url: https://hooks.example.com/govern
         secret_env: GOVERN_HOOK_SECRET   # HMAC-SHA256 key, read from this variable
         timeout: 5
+      - name: mail
+        type: smtp
+        host: smtp.example.com
+        port: 587
+        starttls: true           # certificate and host name checked (system CAs)
+        ca_file: corp-ca.pem     # or this CA bundle, relative to this file
 
 Every problem is a UserInputError naming the file and line, raised before anything runs.
 """
@@ -22,13 +28,15 @@ from govern.errors import UserInputError
 
 SINKS_FILE = "govern-sinks.yaml"
 SINKS_ENV = "GOVERN_SINKS"
+# A jsonl sink's `path` meaning standard output (`govern monitor` then prints to stderr).
+STDOUT = "-"
 TYPES = ("webhook", "slack", "smtp", "jsonl")
 _KEYS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
     "webhook": ({"url"}, {"url_env", "secret_env", "timeout", "headers"}),
     "slack": (set(), {"url", "url_env", "timeout"}),
     "smtp": (
         {"host", "from", "to"},
-        {"port", "starttls", "username_env", "password_env", "timeout"},
+        {"port", "starttls", "ca_file", "username_env", "password_env", "timeout"},
     ),
     "jsonl": ({"path"}, set()),
 }
@@ -78,7 +86,7 @@ def load_sinks(path: Path) -> list[SinkConfig]:
         where: list[str | int] = ["sinks", i]
         if not isinstance(raw, dict):
             raise fail(f"sinks[{i}]: expected a mapping with name and type", where)
-        out.append(_sink(raw, i, where, fail))
+        out.append(_sink(raw, i, where, fail, path.parent))
     names = [s.name for s in out]
     for i, n in enumerate(names):
         if n in names[:i]:
@@ -86,7 +94,17 @@ def load_sinks(path: Path) -> list[SinkConfig]:
     return out
 
 
-def _sink(raw: dict[str, Any], i: int, where: list[str | int], fail: Any) -> SinkConfig:
+def _ca_file(value: Any, base: Path, i: int, where: list[str | int], fail: Any) -> str:
+    """The CA bundle (PEM) that STARTTLS trusts, relative to the sinks file's folder."""
+    if not isinstance(value, str) or not value:
+        raise fail(f"sinks[{i}].ca_file: expected the path of a PEM file", where)
+    ca = Path(value) if Path(value).is_absolute() else base / value
+    if not ca.is_file():
+        raise fail(f"sinks[{i}].ca_file: no file {str(ca)!r}", where)
+    return str(ca)
+
+
+def _sink(raw: dict[str, Any], i: int, where: list[str | int], fail: Any, base: Path) -> SinkConfig:
     kind = raw.get("type")
     if kind not in TYPES:
         raise fail(
@@ -127,12 +145,19 @@ def _sink(raw: dict[str, Any], i: int, where: list[str | int], fail: Any) -> Sin
             )
         elif key == "starttls" and not isinstance(value, bool):
             raise fail(f"sinks[{i}].starttls: expected true or false", [*where, key])
+        elif key == "ca_file":
+            options[key] = _ca_file(value, base, i, [*where, key], fail)
         elif key == "to" and not (
             isinstance(value, list) and value and all(isinstance(x, str) for x in value)
         ):
             raise fail(f"sinks[{i}].to: expected a list of e-mail addresses", [*where, key])
         elif key in ("url", "host", "from", "path") and not isinstance(value, str):
             raise fail(f"sinks[{i}].{key}: expected a string", [*where, key])
+    if "ca_file" in options and options.get("starttls") is not True:
+        raise fail(
+            f"sinks[{i}].ca_file: only used with `starttls: true` (the certificate it checks)",
+            [*where, "ca_file"],
+        )
     if kind == "slack" and "url" not in options and "url" not in secrets:
         raise fail(f"sinks[{i}] ({name}): slack sink needs `url` or `url_env`", where)
     for key in ("url",):

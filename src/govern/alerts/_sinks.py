@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import smtplib
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -19,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from govern.alerts._config import SinkConfig
+from govern.alerts._config import STDOUT, SinkConfig
 
 SIGNATURE_HEADER = "X-Govern-Signature"
 DEFAULT_TIMEOUT = 10.0
@@ -96,7 +97,7 @@ def send(sink: SinkConfig, doc: dict[str, Any]) -> None:
         _mail(sink, doc, timeout)
     else:
         line = json.dumps(doc, sort_keys=True) + "\n"
-        if o["path"] == "-":
+        if o["path"] == STDOUT:
             sys.stdout.write(line)
             sys.stdout.flush()
             return
@@ -119,7 +120,8 @@ def _mail(sink: SinkConfig, doc: dict[str, Any], timeout: float) -> None:
     try:
         with smtplib.SMTP(o["host"], int(o.get("port", 25)), timeout=timeout) as smtp:
             if o.get("starttls"):
-                smtp.starttls()
+                # smtplib's default context checks neither the certificate nor the host name
+                smtp.starttls(context=ssl.create_default_context(cafile=o.get("ca_file")))
             if "username" in s:
                 smtp.login(s["username"], s.get("password", ""))
             smtp.send_message(msg)

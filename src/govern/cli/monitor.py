@@ -12,6 +12,8 @@ import click
 from govern.cli._app import AppContext, app, pass_app
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from govern.alerts import SinkConfig
     from govern.lifecycle import ModelRef
 
@@ -78,9 +80,9 @@ def monitor(
     refs = [ModelRef.parse(m) for m in models]
     path = sinks or default_sinks_path()
     configured = load_sinks(path) if path is not None else []  # before anything is scanned
-    c = ctx.console
+    c = _human(ctx, configured)
     if dry_run:
-        _dry_run(ctx, refs, configured)
+        _dry_run(c, ctx, refs, configured)
         return
     from govern.policy import load
     from govern.runner.check import default_policy_dir
@@ -112,7 +114,21 @@ def monitor(
         c.print(line)
 
 
-def _dry_run(ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> None:
+def _human(ctx: AppContext, sinks: list[SinkConfig]) -> Console:
+    """Where the human summary goes: stderr when a JSON lines sink owns stdout.
+
+    An orchestrator reading `path: "-"` then gets one JSON document per stdout line.
+    """
+    from rich.console import Console
+
+    from govern.alerts import STDOUT
+
+    if any(s.type == "jsonl" and s.options.get("path") == STDOUT for s in sinks):
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+    return ctx.console
+
+
+def _dry_run(c: Console, ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> None:
     from govern.clock import utcnow
     from govern.errors import UserInputError
     from govern.runner._parquet import discover
@@ -120,7 +136,6 @@ def _dry_run(ctx: AppContext, refs: list[ModelRef], sinks: list[SinkConfig]) -> 
     from govern.store import Store
     from govern.store import events as event_store
 
-    c = ctx.console
     with Store.open(ctx.db, read_only=True, lock_timeout=ctx.lock_timeout) as store:
         for row in targets(store, refs):
             source = resolve_source(row, utcnow())
@@ -180,6 +195,7 @@ def events(
                 **e.to_dict(),
                 "acked_by": row["acked_by"],
                 "ack_note": row["ack_note"],
+                "replaced_by": row["replaced_by"],
                 "deliveries": [
                     {k: str(v) if v is not None else None for k, v in d.items() if k != "event_id"}
                     for d in row["deliveries"]
@@ -188,9 +204,10 @@ def events(
             click.echo(json.dumps(doc, sort_keys=True))
             continue
         acked = f" acked by {row['acked_by']}" if row["acked_by"] else ""
+        link = f" replaced by {row['replaced_by']}" if row["replaced_by"] else ""
         ctx.console.print(
             f"{e.event_id} {e.created_at:%Y-%m-%d %H:%M} {e.name}@{e.version} "
-            f"{e.type} {e.state}{acked}"
+            f"{e.type} {e.state}{link}{acked}"
         )
         for d in row["deliveries"]:
             if d["delivered_at"] is None:
@@ -217,3 +234,36 @@ def ack(ctx: AppContext, event_id: str, by: str, note: str) -> None:
     with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
         done = event_store.ack(store, event_id, by=by, note=note)
     ctx.console.print(f"acknowledged {done['event_id']} ({done['type']}, {done['model']})")
+
+
+@events.command("link")
+@click.argument("event_id")
+@click.option(
+    "--replaced-by", "replaced_by", required=True, help="NAME@VERSION that replaces the model."
+)
+@click.option("--by", required=True, help="Who links (recorded in the audit log).")
+@click.option("--note", default=None, help="Why (recorded).")
+@pass_app
+def link(ctx: AppContext, event_id: str, replaced_by: str, by: str, note: str | None) -> None:
+    """Name the version that replaces a model with an open retraining trigger (audited).
+
+    The trigger stays open; the linked version may then be promoted past it (MON-RTR-01).
+    """
+    from govern.errors import UserInputError
+    from govern.lifecycle import ModelRef
+    from govern.store import Store, registry
+    from govern.store import events as event_store
+
+    if not by.strip():
+        raise UserInputError("events link: --by must not be empty")
+    ref = ModelRef.parse(replaced_by)
+    if ref.version is None:
+        raise UserInputError(f"events link: --replaced-by {replaced_by!r} needs NAME@VERSION")
+    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
+        name, version = registry.resolve(store, ref)
+        done = event_store.link_replacement(
+            store, event_id, name=name, version=version, by=by, note=note
+        )
+    ctx.console.print(
+        f"linked {done['event_id']} ({done['model']}): replaced by {done['replaced_by']}"
+    )

@@ -26,17 +26,23 @@ class RegistrySnapshot:
     events: dict[Key, list[dict[str, Any]]]
     scans: dict[Key, dict[str, Any]]
     metrics: dict[str, list[MetricRow]]
+    triggers: dict[str, list[dict[str, Any]]]  # model name -> open retraining triggers
 
     @classmethod
     def read(cls, store: Store) -> RegistrySnapshot:
-        """Four queries, whatever the number of versions."""
+        """Five queries, whatever the number of versions."""
         from govern.store import bulk
+        from govern.store import events as event_store
 
+        triggers: dict[str, list[dict[str, Any]]] = {}
+        for t in event_store.open_triggers(store):
+            triggers.setdefault(t["name"], []).append(t)
         return cls(
             approvals=bulk.all_approvals(store),
             events=bulk.all_events(store),
             scans=bulk.latest_scans(store, "drift"),
             metrics=bulk.latest_scan_metrics(store, "drift"),
+            triggers=triggers,
         )
 
     def evidence(self, key: Key) -> dict[str, Any]:
@@ -56,6 +62,7 @@ class RegistrySnapshot:
             approvals=self.approvals.get(key, []),
             events=self.events.get(key, []),
             evidence=self.evidence(key),
+            triggers=self.triggers.get(key[0], []),
         )
 
 

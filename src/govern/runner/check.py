@@ -84,7 +84,14 @@ def _registry_state(store: Store, row: dict[str, Any], card: ModelCard | None = 
         events=lifecycle_store.events_for(store, name, version),
         evidence=evidence_document(store, name, version),
         card=card,
+        triggers=_open_triggers(store, name),
     )
+
+
+def _open_triggers(store: Store, name: str) -> list[dict[str, Any]]:
+    from govern.store import events as event_store
+
+    return event_store.open_triggers(store, name)
 
 
 def input_from_row(
@@ -102,12 +109,15 @@ def assemble_input(
     approvals: list[dict[str, Any]],
     events: list[dict[str, Any]],
     evidence: dict[str, Any],
+    triggers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The policy input from a registry row and its already-read state (no store access).
 
     Used by the bulk builder of `check --all`; the same builder as every other path.
     """
-    state = registry_state(row, approvals=approvals, events=events, evidence=evidence)
+    state = registry_state(
+        row, approvals=approvals, events=events, evidence=evidence, triggers=triggers
+    )
     return build(state, stage, now=now)
 
 
@@ -192,7 +202,10 @@ def check_card(
         # card it does not hold has no registration (MRM-INV-01) and no evidence
         registered_at = now if store is None else None
         state = unregistered_state(
-            card, registered_at=registered_at, evidence=(evidence or {}) if store is None else {}
+            card,
+            registered_at=registered_at,
+            evidence=(evidence or {}) if store is None else {},
+            triggers=_open_triggers(store, card.name) if store is not None else None,
         )
     target = resolve_stage(stage, state.lifecycle_stage if row is not None else card.stage)
     input_doc = build(state, target, now=now)

@@ -36,8 +36,11 @@ from govern.store import events as event_store
 from govern.store.events import Event
 
 MONITORED = ("deployment", "production")
-# Controls whose denial means the model needs retraining: feature drift (CSI), score drift
-# (PSI) at the deny band, and performance below the validated baseline by the tier's limit.
+# Controls whose measured denial means the model needs retraining: feature drift (CSI),
+# score drift (PSI) at the deny band, and performance below the validated baseline by the
+# tier's limit. Only a denial that carries its measured `evidence` counts: evidence that is
+# missing or could not be measured (too few rows, a feature absent) is a monitoring
+# problem, announced as gate_denied, not a reason to retrain.
 RETRAINING_CONTROLS = ("MON-CSI-01", "MON-PSI-01", "MON-PERF-01")
 DEFAULT_REANNOUNCE = timedelta(hours=24)
 DEFAULT_ATTEMPTS = 3
@@ -323,7 +326,8 @@ def _one(
     t.evaluate += time.perf_counter() - start
     start = time.perf_counter()
     with store.transaction() as conn:
-        decision_store.insert_decision(conn, decision, doc)
+        decision_store.insert_decision(conn, decision, doc, origin="monitor")
+        event_store.mark_monitor_decision(conn, decision.decision_id)
         t.decision += time.perf_counter() - start
         start = time.perf_counter()
         old = seen.setdefault((name, version), {})
@@ -339,7 +343,11 @@ def _one(
             gate_state(decision),
             {"violations": _violations(decision.violations, controls), "scan_id": scan_id},
         )
-        retrain = [v for v in decision.denials if v.control in RETRAINING_CONTROLS]
+        retrain = [
+            v
+            for v in decision.denials
+            if v.control in RETRAINING_CONTROLS and v.evidence is not None
+        ]
         r.see(
             "retraining",
             "required" if retrain else "clear",

@@ -17,7 +17,11 @@ Rules applied here:
 - registry-owned fields (name, version, lifecycle_stage, registered_at, card_path,
   card_sha256) always come from the state, never from what the card declares;
 - `input.registration` says how the version entered the registry (gated registration or
-  an audited import), or is null for a version the registry does not hold.
+  an audited import), or is null for a version the registry does not hold;
+- `input.retraining` holds the open retraining triggers (`govern monitor`) of this version
+  (`open`) and of the versions of the same model registered before it (`predecessors`),
+  each with the version linked as its replacement (`govern events link`), so a gate can
+  refuse to promote past an unhandled trigger (MON-RTR-01).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class ModelState:
     events: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
     in_registry: bool = False
+    # open retraining triggers of the model's versions (store.events.open_triggers)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def registry_state(
@@ -55,6 +61,7 @@ def registry_state(
     events: list[dict[str, Any]],
     evidence: dict[str, Any],
     card: ModelCard | None = None,
+    triggers: list[dict[str, Any]] | None = None,
 ) -> ModelState:
     """A registered version; `card` (a file under review) replaces the stored card's facts."""
     return ModelState(
@@ -69,6 +76,7 @@ def registry_state(
         events=events,
         evidence=evidence,
         in_registry=True,
+        triggers=list(triggers or []),
     )
 
 
@@ -78,6 +86,7 @@ def unregistered_state(
     registered_at: str | None,
     evidence: dict[str, Any] | None = None,
     lifecycle_stage: str | None = None,
+    triggers: list[dict[str, Any]] | None = None,
 ) -> ModelState:
     """A card the registry does not hold (yet): no approvals, no events.
 
@@ -94,6 +103,7 @@ def unregistered_state(
         card_path=card.path,
         card_sha256=card.sha256,
         evidence=evidence or {},
+        triggers=list(triggers or []),
     )
 
 
@@ -116,6 +126,26 @@ def registration(events: list[dict[str, Any]]) -> dict[str, Any] | None:
         "actor": first.get("actor"),
         "reason": detail.get("reason") if isinstance(detail, dict) else None,
     }
+
+
+def retraining(state: ModelState) -> dict[str, Any]:
+    """`input.retraining`: open triggers of this version, and of the versions before it.
+
+    A predecessor is a version of the same model registered earlier (ties: the smaller
+    version string); every registered version precedes a card the registry does not hold.
+    A later version's trigger is not shown: rolling back to an older version stays possible.
+    """
+    mine = (state.registered_at or "", state.version)
+    own, before = [], []
+    for t in state.triggers:
+        if t["name"] != state.name:
+            continue
+        doc = {k: t[k] for k in ("version", "event_id", "raised_at", "controls", "replaced_by")}
+        if t["version"] == state.version:
+            own.append(doc)
+        elif state.registered_at is None or (t["registered_at"], t["version"]) < mine:
+            before.append(doc)
+    return {"open": own, "predecessors": before}
 
 
 def build(state: ModelState, stage: str, *, now: str) -> dict[str, Any]:
@@ -145,7 +175,15 @@ def build(state: ModelState, stage: str, *, now: str) -> dict[str, Any]:
         "events": list(state.events),
         "registration": registration(state.events) if state.in_registry else None,
         "evidence": state.evidence,
+        "retraining": retraining(state),
     }
 
 
-__all__ = ["ModelState", "build", "registration", "registry_state", "unregistered_state"]
+__all__ = [
+    "ModelState",
+    "build",
+    "registration",
+    "registry_state",
+    "retraining",
+    "unregistered_state",
+]

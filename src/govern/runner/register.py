@@ -23,6 +23,7 @@ from govern.results import Decision
 from govern.runner.policy_input import build, unregistered_state
 from govern.store import Store, registry
 from govern.store import decisions as decision_store
+from govern.store import events as event_store
 
 DUPLICATE = "{model} is declared by two model cards: {first} and {second}"
 NO_REASON = "--import-existing needs --reason TEXT: say why the model skips its gates"
@@ -56,13 +57,18 @@ class Registration:
 
 
 def _gates(
-    prepared: PreparedPolicies, card: ModelCard, now: str
+    prepared: PreparedPolicies, card: ModelCard, now: str, triggers: list[dict[str, Any]]
 ) -> list[tuple[str, Decision, dict[str, Any]]]:
-    """Evaluate the gates up to the card's stage in order; stop at the first denial."""
+    """Evaluate the gates up to the card's stage in order; stop at the first denial.
+
+    `triggers`: the model's open retraining triggers (its earlier versions' are predecessors').
+    """
     out: list[tuple[str, Decision, dict[str, Any]]] = []
     current = "proposed"
     for stage in registration_gates(card.stage):
-        state = unregistered_state(card, registered_at=now, lifecycle_stage=current)
+        state = unregistered_state(
+            card, registered_at=now, lifecycle_stage=current, triggers=triggers
+        )
         doc = build(state, stage, now=now)
         doc["transition"] = {"action": "register", "from": current, "to": stage}
         decision = prepared.decide(doc, model=card.name, version=card.version, stage=stage)
@@ -105,7 +111,7 @@ def register(
             if key in existing or import_reason is not None or c.stage == "proposed":
                 continue
             prepared = prepared or policies()
-            evaluated[key] = _gates(prepared, c, now)
+            evaluated[key] = _gates(prepared, c, now, event_store.open_triggers(store, c.name))
     finally:
         if prepared is not None:
             prepared.close()

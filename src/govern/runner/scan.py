@@ -223,7 +223,7 @@ def _prepare(
     config = _config_hash(accumulators, monitoring, window)
     # Identity first (local: regular file, size, times, footer fingerprint; object: size and
     # ETag): the cache key, and what the workers check again before and after reading.
-    identities = {f: identify(f) for f in files}
+    identities = _identify_all(files)
     reusable: dict[tuple[str, int, float, str], dict[str, Any]] = {}
     if incremental:
         reusable = profile_store.get_partials(store, config, [i.key for i in identities.values()])
@@ -264,6 +264,19 @@ def _prepare(
             extra=tuple(extra) if extra is not None else None,
         ),
     )
+
+
+IDENTIFY_THREADS = 16  # concurrent HEAD requests while planning a scan of objects
+
+
+def _identify_all(files: Sequence[Source]) -> dict[Source, Any]:
+    """Every file's identity; objects concurrently (one HEAD each, latency-bound)."""
+    if not any(is_uri(f) for f in files):
+        return {f: identify(f) for f in files}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(IDENTIFY_THREADS, thread_name_prefix="govern-head") as pool:
+        return dict(zip(files, pool.map(identify, files), strict=True))
 
 
 def _units_of(

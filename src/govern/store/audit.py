@@ -44,6 +44,7 @@ ACTIONS = (
     "migrate",
     "event",
     "event_ack",
+    "event_link",
 )
 
 # Message templates (tests compare them exactly).

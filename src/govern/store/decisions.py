@@ -35,13 +35,21 @@ def _row(decision: Decision, input_doc: dict[str, Any]) -> list[Any]:
 
 
 def insert_decision(
-    conn: duckdb.DuckDBPyConnection, decision: Decision, input_doc: dict[str, Any]
+    conn: duckdb.DuckDBPyConnection,
+    decision: Decision,
+    input_doc: dict[str, Any],
+    *,
+    origin: str | None = None,
 ) -> None:
-    """Insert one decision and its audit record inside the caller's transaction."""
+    """Insert one decision and its audit record inside the caller's transaction.
+
+    `origin` ("monitor") marks a decision no person or CI pipeline asked for: the audit
+    record says so, and it is not a review (migration 0007, v_model_status).
+    """
     row = _row(decision, input_doc)
     conn.execute(_INSERT, row)
     _store_overlays(conn, [decision])
-    _audit_decision(conn, decision, _digest.decision_digest(row))
+    _audit_decision(conn, decision, _digest.decision_digest(row), origin)
 
 
 def _store_overlays(conn: duckdb.DuckDBPyConnection, decisions: list[Decision]) -> None:
@@ -64,12 +72,17 @@ def _store_overlays(conn: duckdb.DuckDBPyConnection, decisions: list[Decision]) 
     insert_rows(conn, "decision_overlays", ("decision_id", "position", "path", "sha256"), links)
 
 
-def _audit_decision(conn: duckdb.DuckDBPyConnection, decision: Decision, content: str) -> None:
+def _audit_decision(
+    conn: duckdb.DuckDBPyConnection, decision: Decision, content: str, origin: str | None = None
+) -> None:
+    payload = _audit_payload(decision, content)
+    if origin is not None:
+        payload["origin"] = origin
     audit.append(
         conn,
         action="decision",
         subject=f"{decision.model}@{decision.version}",
-        payload=_audit_payload(decision, content),
+        payload=payload,
     )
 
 

@@ -23,6 +23,11 @@ from govern.store._connection import Store
 
 NO_EVENT = "no event {event_id}; list events with `govern events`"
 ALREADY_ACKED = "event {event_id} was already acknowledged by {by} at {at}"
+NOT_TRIGGER = (
+    "event {event_id} is a {type} event; only a retraining_required event takes a "
+    "replacement (list them with `govern events --open`)"
+)
+SELF_REPLACEMENT = "event {event_id} is {model}'s own trigger; name a different version"
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ def insert_events(conn: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
 
 _SELECT = """SELECT e.event_id, e.idempotency_key, e.type, e.name, e.version, e.kind, e.state,
                     e.previous, e.decision_id, e.payload, e.created_at, e.acked_at,
-                    e.acked_by, e.ack_note
+                    e.acked_by, e.ack_note, e.replaced_by
              FROM events e"""
 
 
@@ -248,3 +253,81 @@ def ack(store: Store, event_id: str, *, by: str, note: str) -> dict[str, Any]:
             at=now,
         )
     return {"event_id": event_id, "model": f"{name}@{version}", "type": type_, "by": by}
+
+
+def mark_monitor_decision(conn: duckdb.DuckDBPyConnection, decision_id: str) -> None:
+    """List a decision as recorded by `govern monitor`: monitoring, not a review (0007)."""
+    conn.execute("INSERT INTO monitor_decisions (decision_id) VALUES (?)", [decision_id])
+
+
+def open_triggers(store: Store, name: str | None = None) -> list[dict[str, Any]]:
+    """Open (unacknowledged) retraining triggers, oldest first, as the policy input shows them.
+
+    Each: name, version, the version's registered_at, event_id, raised_at, the denied
+    controls that raised it, and replaced_by (NAME@VERSION linked with `events link`, or
+    null). One query for one model, or for every model with `name` None.
+    """
+    sql = """SELECT e.name, e.version, v.registered_at, e.event_id, e.created_at, e.payload,
+                    e.replaced_by
+             FROM events e JOIN model_versions v ON v.name = e.name AND v.version = e.version
+             WHERE e.type = 'retraining_required' AND e.acked_at IS NULL"""
+    params: list[Any] = []
+    if name is not None:
+        sql += " AND e.name = ?"
+        params.append(name)
+    out = []
+    for n, v, registered, event_id, created, payload, replaced in store.query(
+        sql + " ORDER BY e.created_at, e.event_id", params
+    ):
+        violations = json.loads(payload).get("violations") or []
+        out.append(
+            {
+                "name": str(n),
+                "version": str(v),
+                "registered_at": rfc3339(registered),
+                "event_id": str(event_id),
+                "raised_at": rfc3339(created),
+                "controls": sorted({str(x["control"]) for x in violations if "control" in x}),
+                "replaced_by": replaced,
+            }
+        )
+    return out
+
+
+def link_replacement(
+    store: Store, event_id: str, *, name: str, version: str, by: str, note: str | None
+) -> dict[str, Any]:
+    """Name NAME@VERSION as the replacement of an open retraining trigger (audited).
+
+    The trigger stays open (`events ack` closes it once the replacement is in service);
+    the link lets that version pass MON-RTR-01 while it is open.
+    """
+    now = utcnow()
+    replacement = f"{name}@{version}"
+    with store.transaction() as conn:
+        rows = conn.execute(
+            "SELECT name, version, type, acked_at, acked_by FROM events WHERE event_id = ?",
+            [event_id],
+        ).fetchall()
+        if not rows:
+            raise UserInputError(NO_EVENT.format(event_id=event_id))
+        ev_name, ev_version, type_, acked_at, acked_by = rows[0]
+        model = f"{ev_name}@{ev_version}"
+        if type_ != "retraining_required":
+            raise UserInputError(NOT_TRIGGER.format(event_id=event_id, type=type_))
+        if acked_at is not None:
+            raise UserInputError(ALREADY_ACKED.format(event_id=event_id, by=acked_by, at=acked_at))
+        if model == replacement:
+            raise UserInputError(SELF_REPLACEMENT.format(event_id=event_id, model=model))
+        conn.execute(
+            "UPDATE events SET replaced_by = ? WHERE event_id = ?", [replacement, event_id]
+        )
+        audit.append(
+            conn,
+            action="event_link",
+            subject=model,
+            payload={"event_id": event_id, "replaced_by": replacement, "by": by, "note": note},
+            actor=by,
+            at=now,
+        )
+    return {"event_id": event_id, "model": model, "replaced_by": replacement, "by": by}
