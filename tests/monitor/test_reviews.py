@@ -95,3 +95,26 @@ def test_monitor_decisions_say_so_in_the_audit_trail(
         )
     assert rows == [("monitor", True), (None, False)]
     assert main(["--db", str(stale.db), "audit", "verify"]) == 0
+
+
+@pytest.mark.parametrize("tamper", ["delete", "insert"])
+def test_audit_verify_sees_monitor_decisions_changed_outside_govern(
+    stale: Env, capsys: pytest.CaptureFixture[str], tamper: str
+) -> None:
+    """Deleting a monitor_decisions row would turn a monitor run into a review (and hide the
+    flag); inserting one would hide a real review. Both break the audit state binding."""
+    assert main(["--db", str(stale.db), "monitor", REF]) == 0
+    assert main(["--db", str(stale.db), "check", "--model", REF]) in (0, 1)
+    assert main(["--db", str(stale.db), "audit", "verify"]) == 0
+    with Store.open(stale.db) as store, store.transaction() as conn:
+        if tamper == "delete":
+            conn.execute("DELETE FROM monitor_decisions")
+        else:
+            conn.execute(
+                "INSERT INTO monitor_decisions SELECT decision_id FROM decisions "
+                "WHERE decision_id NOT IN (SELECT decision_id FROM monitor_decisions)"
+            )
+    capsys.readouterr()
+    assert main(["--db", str(stale.db), "audit", "verify"]) != 0
+    out = capsys.readouterr()
+    assert "monitor_decisions" in out.out + out.err

@@ -327,7 +327,6 @@ def _one(
     start = time.perf_counter()
     with store.transaction() as conn:
         decision_store.insert_decision(conn, decision, doc, origin="monitor")
-        event_store.mark_monitor_decision(conn, decision.decision_id)
         t.decision += time.perf_counter() - start
         start = time.perf_counter()
         old = seen.setdefault((name, version), {})

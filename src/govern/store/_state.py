@@ -39,7 +39,16 @@ from govern.store import _digest
 BOUND_KEY = "bound"
 # Tables whose every row must be bound by an audit record (scans, evidence, decisions and
 # profiles are covered by content digests instead, see _content.py).
-TABLES = ("models", "model_versions", "lifecycle_events", "approvals", "scan_partials")
+TABLES = (
+    "models",
+    "model_versions",
+    "lifecycle_events",
+    "approvals",
+    "scan_partials",
+    # Which decisions `govern monitor` recorded decides what counts as a review (0007): a row
+    # deleted or added outside govern would hide or fake a zombie flag.
+    "monitor_decisions",
+)
 
 UNBOUND = "row {key} of table {table} has no audit record (inserted outside govern?)"
 ROW_CHANGED = "row {key} of table {table} differs from what seq {seq} recorded"

@@ -43,12 +43,17 @@ def insert_decision(
 ) -> None:
     """Insert one decision and its audit record inside the caller's transaction.
 
-    `origin` ("monitor") marks a decision no person or CI pipeline asked for: the audit
-    record says so, and it is not a review (migration 0007, v_model_status).
+    `origin` ("monitor") marks a decision no person or CI pipeline asked for: it is listed
+    in monitor_decisions, bound to its audit record, and is not a review (migration 0007,
+    v_model_status).
     """
     row = _row(decision, input_doc)
     conn.execute(_INSERT, row)
     _store_overlays(conn, [decision])
+    if origin == "monitor":
+        conn.execute(
+            "INSERT INTO monitor_decisions (decision_id) VALUES (?)", [decision.decision_id]
+        )
     _audit_decision(conn, decision, _digest.decision_digest(row), origin)
 
 
@@ -83,6 +88,9 @@ def _audit_decision(
         action="decision",
         subject=f"{decision.model}@{decision.version}",
         payload=payload,
+        rows=[("monitor_decisions", {"decision_id": decision.decision_id})]
+        if origin == "monitor"
+        else (),
     )
 
 

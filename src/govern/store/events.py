@@ -255,11 +255,6 @@ def ack(store: Store, event_id: str, *, by: str, note: str) -> dict[str, Any]:
     return {"event_id": event_id, "model": f"{name}@{version}", "type": type_, "by": by}
 
 
-def mark_monitor_decision(conn: duckdb.DuckDBPyConnection, decision_id: str) -> None:
-    """List a decision as recorded by `govern monitor`: monitoring, not a review (0007)."""
-    conn.execute("INSERT INTO monitor_decisions (decision_id) VALUES (?)", [decision_id])
-
-
 def open_triggers(store: Store, name: str | None = None) -> list[dict[str, Any]]:
     """Open (unacknowledged) retraining triggers, oldest first, as the policy input shows them.
 
