@@ -1,6 +1,8 @@
 """govern: policy-as-code compliance engine for the AI model lifecycle.
 
 The library is usable without the CLI: every command is a function returning typed results.
+Scans for clusters and notebooks (plan, work units, merge) are in `govern.scanplan`, imported
+on its own so that `import govern` stays light.
 """
 
 from govern.errors import (
@@ -12,6 +14,7 @@ from govern.errors import (
     PolicyError,
     PolicyEvalError,
     PolicyLoadError,
+    ScanPlanError,
     StoreError,
     UnknownStageError,
     UserInputError,
@@ -43,6 +46,7 @@ __all__ = [
     "PolicyError",
     "PolicyEvalError",
     "PolicyLoadError",
+    "ScanPlanError",
     "StoreError",
     "UnknownStageError",
     "UserInputError",

@@ -85,6 +85,12 @@ class MetricInputError(UserInputError):
     code = "metric_input_error"
 
 
+class ScanPlanError(UserInputError):
+    """A scan plan or a worker's state blob is malformed, incomplete or from another plan."""
+
+    code = "scan_plan_error"
+
+
 class PolicyError(UserInputError):
     """A policy bundle could not be loaded, compiled or evaluated. Never means 'allowed'."""
 
@@ -124,6 +130,16 @@ class StoreLockedError(StoreError):
     """Another process holds the database's write lock."""
 
     code = "store_locked"
+
+
+class EngineError(GovernError):
+    """A Dask or Spark run failed (a worker died, the cluster went away); nothing was stored.
+
+    Exit 2: the user can act (restart the cluster, give workers more memory, run again).
+    """
+
+    code = "engine_error"
+    exit_code = EXIT_USAGE
 
 
 class NativeError(GovernError):

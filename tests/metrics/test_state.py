@@ -30,7 +30,9 @@ from govern.metrics._state import (
     exactsum_from_json,
     exactsum_to_json,
     packed_counts,
+    packed_floats,
     unpacked_counts,
+    unpacked_floats,
 )
 
 NOW = datetime(2030, 1, 1)
@@ -190,3 +192,57 @@ def test_packed_counts_round_trip_and_check_the_shape() -> None:
     assert np.array_equal(back, counts)
     with pytest.raises(ValueError, match="expected shape"):
         unpacked_counts(text, (4, 2))
+
+
+@pytest.mark.parametrize(
+    ("counts", "layout"),
+    [
+        (np.zeros((65_536, 2), dtype=np.int64), "s"),  # an empty histogram
+        (np.eye(7, 2, dtype=np.int64) * 300, "s"),  # few cells, values past one byte
+        (np.random.default_rng(0).poisson(7, (65_536, 2)), "d1"),  # a full 1M-row file
+        (np.random.default_rng(1).poisson(3000, (1_000, 2)), "d2"),
+        (np.array([[2**62, 1], [0, 2**40]], dtype=np.int64), "d8"),
+    ],
+    ids=["empty", "sparse-wide", "dense-byte", "dense-short", "huge"],
+)
+def test_packed_counts_pick_the_compact_layout_and_round_trip(
+    counts: np.ndarray, layout: str
+) -> None:
+    text = packed_counts(counts)
+    assert text.startswith(layout)
+    back = unpacked_counts(text, counts.shape)
+    assert back.dtype == np.int64 and back.flags.writeable and back.flags.c_contiguous
+    assert np.array_equal(back, counts)
+
+
+def test_a_full_auc_histogram_packs_far_smaller_than_the_int64_layout() -> None:
+    import base64
+    import zlib
+
+    # ~1M rows spread evenly over the bins: noisier than real scores (75 KB for a real 1M-row
+    # file, benchmarks/README.md), so the bound here is looser.
+    counts = np.random.default_rng(0).poisson(7.6, (65_536, 2))
+    old = base64.b64encode(zlib.compress(counts.astype("<i8").tobytes(), 1))  # format 4
+    assert len(packed_counts(counts)) < 0.6 * len(old)
+
+
+def test_packed_counts_refuse_negative_counts_and_bad_text() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        packed_counts(np.array([[-1, 0]]))
+    with pytest.raises(ValueError, match="unknown count encoding"):
+        unpacked_counts("q1:", (1, 2))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([]),
+        np.array([0.0, -0.0, 5e-324, 1.0, np.inf, -np.inf, np.nan, -1e308]),
+        np.sort(np.random.default_rng(2).random(50_000)),
+    ],
+    ids=["empty", "special", "sorted-scores"],
+)
+def test_packed_floats_round_trip_every_bit(values: np.ndarray) -> None:
+    back = unpacked_floats(packed_floats(values))
+    assert back.dtype == np.float64 and back.flags.writeable
+    assert np.array_equal(back.view(np.uint64), values.astype(np.float64).view(np.uint64))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -15,9 +19,33 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 _DATA_HELP = (
-    "Parquet files, globs, or (hive-partitioned) directories: several after one --data, "
-    "or --data repeated."
+    "Parquet files, globs, (hive-partitioned) directories, or s3:// gs:// abfs:// URIs "
+    "(prefixes and globs): several after one --data, or --data repeated."
 )
+
+
+@contextmanager
+def _debug_object_store(ctx: AppContext) -> Iterator[None]:
+    """With --debug, the S3 client's retries (and their back-off) are printed on stderr.
+
+    The AWS SDK writes its log to the process's C-level stdout; while the command reads,
+    file descriptor 1 points at stderr, so stdout keeps only govern's own output.
+    """
+    if not ctx.debug:
+        yield
+        return
+    from govern.runner._fs import log_retries
+
+    log_retries()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _Bar:
@@ -37,7 +65,7 @@ class _Bar:
         )
         self.task: TaskID | None = None
         self.files = 0
-        self.seen: set[Path] = set()
+        self.seen: set[Path | str] = set()
 
     def __enter__(self) -> _Bar:
         self.progress.start()
@@ -52,11 +80,12 @@ class _Bar:
         self.files = files
         self.task = self.progress.add_task("row groups", total=row_groups)
 
-    def advance(self, path: Path, rows: int) -> None:
+    def advance(self, path: Path | str, rows: int) -> None:
         if self.task is None:
             return
         self.seen.add(path)
-        desc = f"file {len(self.seen)}/{self.files} {path.name}"
+        name = path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]
+        desc = f"file {len(self.seen)}/{self.files} {name}"
         self.progress.update(self.task, advance=1, description=desc)
 
 
@@ -79,7 +108,10 @@ def baseline(
     from govern.store import Store
 
     ref = ModelRef.parse(model)
-    with Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store:
+    with (
+        _debug_object_store(ctx),
+        Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
+    ):
         result = run_baseline(store, ref, data=list(data), strategy=binning, n_bins=bins)
     kinds = [c.kind for c in result.profiles.columns]
     ctx.console.print(
@@ -91,12 +123,30 @@ def baseline(
 
 @app.command()
 @click.argument("model")
-@click.option("--data", "data", cls=PathsOption, required=True, help=_DATA_HELP)
+@click.option("--data", "data", cls=PathsOption, help=_DATA_HELP)
+@click.option(
+    "--table",
+    default=None,
+    metavar="TABLE",
+    help="A table version instead of --data: delta:PATH[@VERSION] or "
+    "iceberg:CATALOG.NAMESPACE.TABLE[@SNAPSHOT_ID] (docs/scale.md).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask", "spark"]),
+    default="local",
+    help="Where the files are counted (default local threads); the evidence is the same.",
+)
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:PORT).")
+@click.option(
+    "--workers", type=int, default=None, help="Without --scheduler: local Dask worker processes."
+)
+@click.option("--master", default=None, help="Spark master URL (local[4], spark://..., sc://...).")
 @click.option(
     "--baseline",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Reference parquet to profile on the fly (default: the stored `govern baseline`).",
+    help="Reference parquet (path or URI) to profile on the fly (default: the stored "
+    "`govern baseline`).",
 )
 @click.option("--since", default=None, help="Only rows at or after this ISO time (UTC).")
 @click.option("--until", default=None, help="Only rows before this ISO time (UTC).")
@@ -107,7 +157,12 @@ def scan(
     ctx: AppContext,
     model: str,
     data: tuple[str, ...],
-    baseline: Path | None,
+    table: str | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int | None,
+    master: str | None,
+    baseline: str | None,
     since: str | None,
     until: str | None,
     threads: int | None,
@@ -118,21 +173,27 @@ def scan(
 
     from govern.runner._engine import DEFAULT_THREADS
     from govern.runner._parquet import parse_when
-    from govern.runner.scan import scan as run_scan
+    from govern.runner.engines import scan_with
     from govern.store import Store
 
     ref = ModelRef.parse(model)
     t0 = parse_when(since, "--since") if since else None
     t1 = parse_when(until, "--until") if until else None
-    bar = _Bar() if ctx.progress else None
+    bar = _Bar() if ctx.progress and engine == "local" else None
     with (
+        _debug_object_store(ctx),
         Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
         bar if bar is not None else nullcontext(),
     ):
-        result = run_scan(
+        result = scan_with(
             store,
             ref,
             data=list(data),
+            table=table,
+            engine=engine,
+            scheduler=scheduler,
+            workers=workers,
+            master=master,
             baseline=baseline,
             since=t0,
             until=t1,

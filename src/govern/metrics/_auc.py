@@ -23,10 +23,10 @@ import numpy as np
 
 from govern._native import Float64Column, ScoreStats, score_stats
 from govern.metrics._state import (
-    floats_from_json,
-    floats_to_json,
     packed_counts,
+    packed_floats,
     unpacked_counts,
+    unpacked_floats,
 )
 
 MAX_DISTINCT = 65_536
@@ -150,6 +150,10 @@ class AucState:
             out._merge_exact(other.values, other.counts)
             return out
         out._to_histogram()
+        if other.values is None:  # already a histogram: add it without a copy
+            out.counts += other.counts
+            out.outside += other.outside
+            return out
         o = other.empty()
         o.values, o.counts, o.outside = other.values, other.counts.copy(), other.outside
         o._to_histogram()
@@ -160,13 +164,14 @@ class AucState:
     def to_state(self) -> dict[str, Any]:
         """JSON-safe exact state of the cells.
 
-        Exact mode: the distinct scores (repr floats) with their [neg, pos] counts;
-        histogram mode: the [bin, neg/pos] counts packed (zlib + base64, see _state.py).
+        Exact mode: the distinct scores (bit patterns, packed) with their [neg, pos] counts;
+        histogram mode: the [bin, neg/pos] counts. Counts are packed narrow, dense or sparse
+        (zlib + base64, see _state.py).
         """
         doc: dict[str, Any] = {"outside": self.outside}
         if self.values is not None:
-            doc["values"] = floats_to_json(self.values)
-            doc["counts"] = self.counts.tolist()
+            doc["values"] = packed_floats(self.values)
+            doc["counts"] = packed_counts(self.counts)
         else:
             doc["histogram"] = packed_counts(self.counts)
         return doc
@@ -176,8 +181,8 @@ class AucState:
         out = self.empty()
         out.outside = int(doc["outside"])
         if "values" in doc:
-            out.values = floats_from_json(doc["values"])
-            out.counts = np.array(doc["counts"], dtype=np.int64).reshape(-1, 2)
+            out.values = unpacked_floats(doc["values"])
+            out.counts = unpacked_counts(doc["counts"], (out.values.size, 2))
         else:
             out.values = None
             out.counts = unpacked_counts(doc["histogram"], (HIST_BINS, 2))

@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from govern.errors import MetricInputError
+from govern.runner._fs import ObjectIdentity, identify_object, is_uri
 
 MAGIC = b"PAR1"
 _TRAILER = 8  # footer length (uint32 LE) + magic
@@ -49,6 +51,18 @@ class FileIdentity:
     def key(self) -> tuple[str, int, float, str]:
         """(path, size, mtime, fingerprint): the key of the file's stored partial states."""
         return self.path, self.size, self.mtime, self.fingerprint
+
+    @property
+    def version(self) -> str:
+        """The token a worker checks before and after reading (a scan plan's WorkUnit).
+
+        Footer fingerprint, size and the times and inode that any rewrite changes; not the
+        device number, which differs between machines mounting the same shared volume.
+        """
+        return (
+            f"{self.fingerprint};size={self.size};mtime_ns={self.mtime_ns};"
+            f"ctime_ns={self.ctime_ns};inode={self.inode}"
+        )
 
     def differences(self, other: FileIdentity) -> list[str]:
         """Names of the attributes that differ (empty: the same content, same file)."""
@@ -83,7 +97,14 @@ def require_regular(path: str | Path) -> os.stat_result:
     return st
 
 
-def identify(path: str | Path) -> FileIdentity:
+def identify(path: str | Path) -> FileIdentity | ObjectIdentity:
+    """The identity of a local file or (for a URI) of an object (runner/_fs.py)."""
+    if is_uri(path):
+        return identify_object(str(path))
+    return identify_file(path)
+
+
+def identify_file(path: str | Path) -> FileIdentity:
     """Size, times, inode and footer fingerprint of a regular parquet file.
 
     The file is opened non-blocking (a FIFO swapped in after a stat() cannot hang the open)
@@ -99,7 +120,7 @@ def identify(path: str | Path) -> FileIdentity:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise MetricInputError(NOT_REGULAR.format(kind=_kind(st.st_mode)), path=p)
-        fingerprint = _footer_digest(fd, st.st_size, p)
+        fingerprint = footer_digest(lambda n, off: _read_at(fd, n, off), st.st_size, p)
     finally:
         os.close(fd)
     return FileIdentity(
@@ -114,12 +135,15 @@ def identify(path: str | Path) -> FileIdentity:
     )
 
 
-def _footer_digest(fd: int, size: int, path: Path) -> str:
-    """sha256 of the footer, its length and the magic (the last footer_len + 8 bytes)."""
+def footer_digest(read_at: Callable[[int, int], bytes], size: int, path: str | Path) -> str:
+    """sha256 of the footer, its length and the magic (the last footer_len + 8 bytes).
+
+    `read_at(n, offset)` reads up to n bytes at offset (a descriptor or a remote file).
+    """
     bad = "not a readable parquet file: "
     if size < len(MAGIC) + _TRAILER:
         raise MetricInputError(f"{bad}{size} bytes is too short for a parquet file", path=path)
-    trailer = _read_at(fd, _TRAILER, size - _TRAILER)
+    trailer = read_at(_TRAILER, size - _TRAILER)
     if len(trailer) != _TRAILER or trailer[4:] != MAGIC:
         raise MetricInputError(f"{bad}no PAR1 magic at the end of the file", path=path)
     footer_len = int.from_bytes(trailer[:4], "little")
@@ -130,7 +154,7 @@ def _footer_digest(fd: int, size: int, path: Path) -> str:
     h = hashlib.sha256()
     start, remaining = size - _TRAILER - footer_len, footer_len
     while remaining > 0:  # footers of very wide files can be megabytes: read in chunks
-        chunk = _read_at(fd, min(remaining, 1 << 20), start)
+        chunk = read_at(min(remaining, 1 << 20), start)
         if not chunk:
             raise MetricInputError(f"{bad}the file ends inside its footer", path=path)
         h.update(chunk)
@@ -148,12 +172,12 @@ def _read_at(fd: int, n: int, offset: int) -> bytes:
     return os.read(fd, n)
 
 
-def check_unchanged(before: FileIdentity, path: str | Path) -> None:
+def check_unchanged(before: FileIdentity | ObjectIdentity, path: str | Path) -> None:
     """Raise when the file at `path` is no longer the one identified as `before`."""
     try:
         after = identify(path)
     except MetricInputError as exc:
         raise MetricInputError(CHANGED.format(what=f"now: {exc.message}"), path=path) from exc
-    diff = before.differences(after)
+    diff = before.differences(after)  # type: ignore[arg-type]  # same kind: same path
     if diff:
         raise MetricInputError(CHANGED.format(what=", ".join(diff) + " differ"), path=path)

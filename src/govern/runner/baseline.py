@@ -66,7 +66,7 @@ def is_categorical(t: pa.DataType) -> bool:
 
 
 def monitored_columns(
-    card: dict[str, Any], schema: pa.Schema, path: Path
+    card: dict[str, Any], schema: pa.Schema, path: Path | str
 ) -> tuple[list[str], str | None]:
     """(columns, output column) from the card, else every numeric/categorical column."""
     mon = card.get("monitoring") or {}
@@ -235,7 +235,9 @@ def _same_type(chunks: list[pa.Array], t: pa.DataType) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=chunks[0].type if chunks else t)
 
 
-def _categorical(name: str, t: pa.DataType, arr: pa.ChunkedArray, path: Path) -> CategoricalProfile:
+def _categorical(
+    name: str, t: pa.DataType, arr: pa.ChunkedArray, path: Path | str
+) -> CategoricalProfile:
     import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
 
     nulls = arr.null_count

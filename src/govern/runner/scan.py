@@ -18,7 +18,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,17 +27,23 @@ import duckdb
 import pyarrow as pa
 
 from govern.clock import rfc3339, utcnow
-from govern.errors import ModelCardError, UserInputError
+from govern.errors import ModelCardError, ScanPlanError, UserInputError
 from govern.lifecycle import ModelRef
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
-from govern.metrics._factory import accumulators_from_card, check_schema
+from govern.metrics._factory import accumulators_from_card
 from govern.metrics._monitoring import MonitoringConfig, parse_monitoring
 from govern.metrics._profile import CategoricalProfile, ProfileSet, StaleProfileError
 from govern.results import MetricRow, ScanResult, SourceFile
+from govern.runner import _blob
+from govern.runner._blob import UnitState
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, scan_files
+from govern.runner._fs import is_uri
 from govern.runner._identity import identify
-from govern.runner._parquet import Window, discover
+from govern.runner._inmemory import IN_MEMORY
+from govern.runner._parquet import Source, Window, check_columns, discover, open_parquet
+from govern.runner._plan import LocalState, PlanFile, ScanPlan, WorkUnit, new_plan_id
+from govern.runner._units import plan_accumulators, plan_window, source_of
 from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
 from govern.store import evidence as evidence_store
@@ -60,8 +66,9 @@ class ScanStats:
 
 # Layout of a stored partial: {"states": [one per accumulator, in order]}. Bumped whenever
 # what a state holds for the same rows changes (3: sketch buckets and performance sums from
-# the native kernels; 4: the AUC histogram packed), so older partials are read again.
-STATE_FORMAT = 4
+# the native kernels; 4: the AUC histogram packed; 5: packed narrow, dense or sparse), so
+# older partials are read again.
+STATE_FORMAT = 5
 
 
 def _config_hash(
@@ -126,7 +133,8 @@ def load_profiles(
     """The stored profile of the version, or one built on the fly from `baseline`."""
     if baseline is not None:
         profiles, rows = build_profiles([baseline], card)
-        return profiles, {"baseline": str(Path(baseline).resolve()), "profile_rows": rows}
+        where = str(baseline) if is_uri(baseline) else str(Path(baseline).resolve())
+        return profiles, {"baseline": where, "profile_rows": rows}
     stored = profile_store.latest_profile(store, name, version)
     if stored is None:
         raise UserInputError(NO_BASELINE.format(model=f"{name}@{version}"))
@@ -137,24 +145,58 @@ def load_profiles(
         raise UserInputError(f"{name}@{version}: {exc}") from exc
 
 
-def scan(
+DEFAULT_SPLIT_BYTES = 256 << 20  # files larger than this become several row-group ranges
+
+
+def prepare_scan(
     store: Store,
     ref: ModelRef,
-    *,
     data: Sequence[str | Path],
+    *,
     baseline: str | Path | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    threads: int = DEFAULT_THREADS,
-    extra: Sequence[Accumulator] | None = None,
-    progress: ProgressSink | None = None,
     incremental: bool = True,
-) -> ScanResult:
-    """Scan `data` for the model version, store the evidence, return what was stored."""
+    extra: Sequence[Accumulator] | None = None,
+    split_bytes: int | None = DEFAULT_SPLIT_BYTES,
+) -> ScanPlan:
+    """Plan a scan of `data` on the driver: the only step that reads the store.
+
+    Identifies every file (local footer fingerprint, object ETag), looks up the stored
+    partial states of files counted before under the same configuration, and turns the
+    others into work units; files larger than `split_bytes` (None: never) become ranges of
+    whole row groups of about that size.
+    """
     if not data:
         raise UserInputError("no data files given; pass --data PARQUET (one or more)")
-    if threads < 1:
-        raise UserInputError(f"threads must be at least 1, got {threads}")
+    return _prepare(
+        store,
+        ref,
+        data,
+        baseline=baseline,
+        since=since,
+        until=until,
+        incremental=incremental,
+        extra=extra,
+        split_bytes=split_bytes,
+    )
+
+
+def _prepare(
+    store: Store,
+    ref: ModelRef,
+    data: Sequence[str | Path] | None,
+    *,
+    baseline: str | Path | None,
+    since: datetime | None,
+    until: datetime | None,
+    incremental: bool,
+    extra: Sequence[Accumulator] | None,
+    split_bytes: int | None,
+) -> ScanPlan:
+    """prepare_scan; `data` None plans no files (an in-memory table is counted instead)."""
+    if split_bytes is not None and split_bytes < 1:
+        raise UserInputError(f"split_bytes must be positive, got {split_bytes}")
     name, version = registry.resolve(store, ref)
     card = registry.get_version(store, name, version)["card"]
     monitoring = card.get("monitoring") or {}
@@ -168,94 +210,389 @@ def scan(
                 "--since/--until need the model card's monitoring.timestamp column"
             )
         window = Window(str(ts), since, until)
-    files = discover(data)
+    files = discover(data) if data is not None else []
     started = utcnow()  # the scan's one reference time (freshness is measured against it)
-    schema_check = None
     cfg: MonitoringConfig | None = None
     if extra is None:  # fairness / performance / operational, as the card's monitoring names
-        extra = accumulators_from_card(card, now=started)
+        accs = accumulators_from_card(card, now=started)
         cfg = parse_monitoring(card)
-        if extra:
-
-            def schema_check(schema: pa.Schema, path: Path) -> None:
-                check_schema(card, schema, path)
-
+    else:
+        accs = list(extra)
     drift = DriftAccumulator(profiles, column_map)
-    accumulators: list[Accumulator] = [drift, *extra]
-    expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
-    dictionary = dictionary_columns(drift, cfg)
+    accumulators: list[Accumulator] = [drift, *accs]
     config = _config_hash(accumulators, monitoring, window)
-    # Identity first (regular file, size, times, footer fingerprint): the cache key, and
-    # what the engine checks again after reading.
-    identities = {f: identify(f) for f in files}
+    # Identity first (local: regular file, size, times, footer fingerprint; object: size and
+    # ETag): the cache key, and what the workers check again before and after reading.
+    identities = _identify_all(files)
     reusable: dict[tuple[str, int, float, str], dict[str, Any]] = {}
     if incremental:
         reusable = profile_store.get_partials(store, config, [i.key for i in identities.values()])
-    to_read = [f for f in files if identities[f].key not in reusable]
+    plan_files: list[PlanFile] = []
+    units: list[WorkUnit] = []
+    for f in files:
+        ident = identities[f]
+        reused = ident.key in reusable
+        plan_files.append(PlanFile(ident.path, ident.size, ident.mtime, ident.fingerprint, reused))
+        if not reused:
+            units.extend(_units_of(f, ident.path, ident.size, ident.version, split_bytes))
+    return ScanPlan(
+        plan_id=new_plan_id(),
+        model=name,
+        version=version,
+        card=card,
+        profile=profiles.to_dict(),
+        profile_meta=meta,
+        column_map=column_map,
+        scanned_at=rfc3339(started),
+        config=config,
+        dictionary=tuple(dictionary_columns(drift, cfg)),
+        window=None
+        if window is None
+        else {
+            "column": window.column,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        },
+        expected={drift.physical(p.name): p.dtype for p in profiles.columns},
+        incremental=incremental,
+        files=tuple(plan_files),
+        units=tuple(units),
+        local=LocalState(
+            reusable=reusable,
+            identities={identities[f].path: identities[f] for f in files},
+            profiles=profiles,
+            extra=tuple(extra) if extra is not None else None,
+        ),
+    )
 
-    scanned_at = rfc3339(started)
+
+IDENTIFY_THREADS = 16  # concurrent HEAD requests while planning a scan of objects
+
+
+def _identify_all(files: Sequence[Source]) -> dict[Source, Any]:
+    """Every file's identity; objects concurrently (one HEAD each, latency-bound)."""
+    if not any(is_uri(f) for f in files):
+        return {f: identify(f) for f in files}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(IDENTIFY_THREADS, thread_name_prefix="govern-head") as pool:
+        return dict(zip(files, pool.map(identify, files), strict=True))
+
+
+def _units_of(
+    source: Source, uri: str, size: int, version: str, split_bytes: int | None
+) -> list[WorkUnit]:
+    """One unit for the whole file, or ranges of whole row groups of ~split_bytes each."""
+    whole = [WorkUnit(uri, size, version, None, size)]
+    if split_bytes is None or size <= split_bytes:
+        return whole
+    with open_parquet(source) as pf:
+        meta = pf.metadata
+        sizes = [
+            sum(meta.row_group(i).column(c).total_compressed_size for c in range(meta.num_columns))
+            for i in range(meta.num_row_groups)
+        ]
+    if len(sizes) <= 1:
+        return whole
+    out: list[WorkUnit] = []
+    first, used = 0, 0
+    for i, n in enumerate(sizes):
+        if i > first and used + n > split_bytes:
+            out.append(WorkUnit(uri, size, version, (first, i), used))
+            first, used = i, 0
+        used += n
+    out.append(WorkUnit(uri, size, version, (first, len(sizes)), used))
+    return out if len(out) > 1 else whole
+
+
+def scan(
+    store: Store,
+    ref: ModelRef,
+    *,
+    data: Sequence[str | Path] | object,
+    baseline: str | Path | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    threads: int = DEFAULT_THREADS,
+    extra: Sequence[Accumulator] | None = None,
+    progress: ProgressSink | None = None,
+    incremental: bool = True,
+) -> ScanResult:
+    """Scan `data` for the model version, store the evidence, return what was stored.
+
+    `data` is paths / globs / directories / object URIs, or an in-memory table (pyarrow
+    Table, polars DataFrame or LazyFrame, pandas DataFrame; runner/_inmemory.py). The same
+    three steps as a distributed scan: prepare, count the units here on `threads` threads,
+    finish.
+    """
+    if threads < 1:
+        raise UserInputError(f"threads must be at least 1, got {threads}")
+    from govern.runner import _inmemory
+
+    if _inmemory.is_table(data):
+        return _inmemory.scan_table(
+            store, ref, data, baseline=baseline, since=since, until=until, extra=extra
+        )
+    plan = prepare_scan(
+        store,
+        ref,
+        data,  # type: ignore[arg-type]  # not a table: a sequence of sources
+        baseline=baseline,
+        since=since,
+        until=until,
+        incremental=incremental,
+        extra=extra,
+        split_bytes=None,
+    )
+    assert plan.local is not None
+    accumulators, schema_check = plan_accumulators(plan)
     results = scan_files(
-        to_read,
+        [source_of(u.uri) for u in plan.units],
         accumulators,
-        expected=expected,
-        dictionary=dictionary,
-        window=window,
+        expected=plan.expected,
+        dictionary=plan.dictionary,
+        window=plan_window(plan),
         threads=threads,
         progress=progress,
         check_schema=schema_check,
-        identities=[identities[f] for f in to_read],
+        identities=[plan.local.identities[u.uri] for u in plan.units],
     )
-    by_path = {r.path: r for r in results}
     totals: list[Any] = [a.empty() for a in accumulators]
-    sources: list[SourceFile] = []
-    new_partials: list[tuple[str, int, float, str, int, dict[str, Any]]] = []
-    for f in files:
-        ident = identities[f]
-        if ident.key in reusable:
-            docs = reusable[ident.key]["state"]["states"]
-            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
-            rows = int(reusable[ident.key]["rows"])
-        else:
-            r = by_path[f]
-            parts, rows = r.states, r.rows
-            new_partials.append((*ident.key, rows, {"states": [p.to_state() for p in parts]}))
-        # Merged in the files' order, whether read or reused: the same merge tree either way.
-        totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
-        sources.append(SourceFile(ident.path, ident.size, ident.mtime, rows, ident.fingerprint))
-    total: DriftAccumulator = totals[0]
-    extras = totals[1:]
+    counted: dict[str, tuple[int, str | None]] = {}
+    for u, r in zip(plan.units, results, strict=True):
+        totals = [t.merge(p) for t, p in zip(totals, r.states, strict=True)]
+        text = json.dumps({"states": [p.to_state() for p in r.states]}) if incremental else None
+        counted[u.uri] = (r.rows, text)
+    return _finish(store, plan, accumulators, totals, counted, {"threads": threads})
 
+
+def finish_scan(
+    store: Store,
+    plan: ScanPlan,
+    blobs: Sequence[bytes],
+    *,
+    engine: dict[str, Any] | None = None,
+) -> ScanResult:
+    """Merge the workers' blobs (every unit of the plan exactly once) and store the scan.
+
+    Each blob's total (its units folded) is merged with the others and with the reused
+    partials; each file's partial is stored as its worker encoded it, and the row-group
+    ranges of a split file are merged in row-group order first. Exact merges make the
+    evidence the one a local scan stores. A missing, repeated, damaged or foreign unit
+    raises ScanPlanError and nothing is stored. `engine` is recorded in the scan's
+    parameters (e.g. {"engine": "dask", "workers": 4}).
+    """
+    accumulators, _ = plan_accumulators(plan)
+    totals: list[Any] = [a.empty() for a in accumulators]
+    got: dict[tuple[str, int, int], UnitState] = {}
+    for i, raw in enumerate(blobs):
+        blob = _blob.decode(plan, raw, i)
+        for us in blob.units:
+            if us.unit.key in got:
+                raise ScanPlanError(
+                    f"{us.unit.uri}: unit {us.unit.row_groups or 'whole file'} is in two "
+                    "blobs; each unit must be counted exactly once"
+                )
+            got[us.unit.key] = us
+        parts = _load(accumulators, blob.total, f"state blob {i}: the total")
+        totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
+    expected = {u.key: u for u in plan.units}
+    foreign = [k for k in got if k not in expected or got[k].unit != expected[k]]
+    if foreign:
+        raise ScanPlanError(f"{foreign[0][0]}: a blob holds a unit that is not in the plan")
+    missing = [u for u in plan.units if u.key not in got]
+    if missing:
+        raise ScanPlanError(
+            f"{missing[0].uri}: {len(missing)} of {len(plan.units)} work units have no state "
+            f"(first: {missing[0].row_groups or 'whole file'}); nothing was stored"
+        )
+    by_file: dict[str, list[UnitState]] = {}
+    for u in plan.units:
+        by_file.setdefault(u.uri, []).append(got[u.key])
+    counted: dict[str, tuple[int, str | None]] = {}
+    for uri, units in by_file.items():
+        if len(units) == 1:  # a whole file: its document is stored as the worker wrote it
+            us = units[0]
+            _check_doc(us.text, len(accumulators), f"{uri}: the state of the whole file")
+            counted[uri] = (us.rows, us.text)
+            continue
+        states = [a.empty() for a in accumulators]
+        for us in sorted(units, key=lambda x: (x.unit.row_groups or (0, 0))[0]):
+            where = f"{uri}: the state of row groups {us.unit.row_groups}"
+            doc = _check_doc(us.text, len(accumulators), where)
+            parts = _load(accumulators, doc["states"], where)
+            states = [t.merge(p) for t, p in zip(states, parts, strict=True)]
+        text = json.dumps({"states": [st.to_state() for st in states]})
+        counted[uri] = (sum(us.rows for us in units), text)
+    return _finish(store, plan, accumulators, totals, counted, engine or {"engine": "units"})
+
+
+def _check_doc(text: str, n: int, where: str) -> dict[str, Any]:
+    """A stored-form state document: JSON {"states": [n documents]}, or ScanPlanError."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("states"), list) and len(doc["states"]) == n:
+        return doc
+    raise ScanPlanError(f"{where} is damaged (not {n} state documents); nothing was stored")
+
+
+def _load(accumulators: list[Accumulator], docs: Any, where: str) -> list[Any]:
+    """States loaded from their documents, or ScanPlanError naming where they came from."""
+    try:
+        parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+        for a, p in zip(accumulators, parts, strict=True):
+            a.empty().merge(p)  # a state of the wrong shape fails here, not in the totals
+        return parts
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ScanPlanError(
+            f"{where} is damaged ({type(exc).__name__}: {exc}); nothing was stored"
+        ) from exc
+
+
+def _finish(
+    store: Store,
+    plan: ScanPlan,
+    accumulators: list[Accumulator],
+    counted_total: list[Any],
+    counted: dict[str, tuple[int, str | None]],
+    engine: dict[str, Any],
+) -> ScanResult:
+    """Add the reused partials to the counted total; store evidence + new partials.
+
+    `counted` maps each file counted in this scan to (rows, its partial state document as
+    JSON text, or None when no partial is stored).
+    """
+    reusable = _reused_partials(store, plan)
+    totals = list(counted_total)
+    sources: list[SourceFile] = []
+    new_partials: list[tuple[str, int, float, str, int, str]] = []
+    for f in plan.files:
+        if f.reused:
+            docs = reusable[f.key]["state"]["states"]
+            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+            totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
+            rows = int(reusable[f.key]["rows"])
+        else:
+            rows, text = counted[f.uri]
+            if plan.incremental and text is not None:
+                new_partials.append((*f.key, rows, text))
+        sources.append(SourceFile(f.uri, f.size, f.mtime, rows, f.fingerprint))
+    total: DriftAccumulator = totals[0]
     metrics: list[MetricRow] = total.finalize()
-    for e in extras:
+    for e in totals[1:]:
         metrics.extend(e.finalize())
     result = ScanResult(
         scan_id=str(uuid.uuid4()),
-        model=name,
-        version=version,
+        model=plan.model,
+        version=plan.version,
         rows=total.rows,
         sources=tuple(sources),
         metrics=tuple(metrics),
-        scanned_at=scanned_at,
+        scanned_at=plan.scanned_at,
     )
+    profiles = total.profiles
+    window = plan.window
     params = {
-        **meta,
+        **plan.profile_meta,
         "profile_digest": profiles.digest,
         "columns": [p.name for p in profiles.columns],
         "output": profiles.output,
-        "column_map": column_map,
+        "column_map": plan.column_map,
         "min_rows": profiles.min_rows,
         "window": None
         if window is None
-        else {"column": window.column, "since": since, "until": until},
-        "files_read": len(to_read),
-        "files_reused": len(files) - len(to_read),
-        "threads": threads,
+        else {
+            "column": window["column"],
+            "since": _when(window["since"]),
+            "until": _when(window["until"]),
+        },
+        "files_read": sum(1 for f in plan.files if not f.reused),
+        "files_reused": sum(1 for f in plan.files if f.reused),
+        **engine,
     }
 
     def store_partials(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, dict[str, Any]]]:
-        if incremental:
-            return profile_store.write_partials(conn, config, new_partials)
+        if plan.incremental:
+            return profile_store.write_partials(conn, plan.config, new_partials)
         return []
 
     evidence_store.write_scan(store, result, kind="drift", params=params, also=store_partials)
     return result
+
+
+def _reused_partials(
+    store: Store, plan: ScanPlan
+) -> dict[tuple[str, int, float, str], dict[str, Any]]:
+    """The stored partials of the plan's reused files (loaded while planning, if here)."""
+    keys = [f.key for f in plan.files if f.reused]
+    if not keys:
+        return {}
+    if plan.local is not None:
+        return plan.local.reusable
+    found = profile_store.get_partials(store, plan.config, keys)
+    gone = [k for k in keys if k not in found]
+    if gone:
+        raise ScanPlanError(
+            f"{gone[0][0]}: its stored partial state disappeared since the scan was planned; "
+            "nothing was stored; prepare the scan again"
+        )
+    return found
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+class _SchemaOnly:
+    """What Window.check reads of a parquet file: its Arrow schema."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema_arrow = schema
+
+
+def count_table(
+    store: Store,
+    ref: ModelRef,
+    table: pa.Table,
+    content_digest: str,
+    *,
+    baseline: str | Path | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    extra: Sequence[Accumulator] | None = None,
+) -> ScanResult:
+    """Count an in-memory Arrow table as one batch and store the scan (no partials)."""
+    plan = _prepare(
+        store,
+        ref,
+        None,
+        baseline=baseline,
+        since=since,
+        until=until,
+        incremental=False,
+        extra=extra,
+        split_bytes=None,
+    )
+    accumulators, schema_check = plan_accumulators(plan)
+    check_columns(table.schema, IN_MEMORY, plan.expected)
+    window = plan_window(plan)
+    if window is not None:
+        window.check(_SchemaOnly(table.schema), IN_MEMORY)
+    if schema_check is not None:
+        schema_check(table.schema, IN_MEMORY)
+    columns: list[str] = []
+    for acc in accumulators:
+        columns.extend(c for c in acc.columns if c not in columns)
+    if window is not None:
+        table = table.filter(window.mask(table.column(window.column)))
+    table = table.select(columns)
+    states = [a.empty() for a in accumulators]
+    for st in states:
+        st.update(table)
+    plan = replace(
+        plan, files=(PlanFile(IN_MEMORY, table.nbytes, 0.0, content_digest, reused=False),)
+    )
+    counted: dict[str, tuple[int, str | None]] = {IN_MEMORY: (table.num_rows, None)}
+    return _finish(store, plan, accumulators, states, counted, {"source": IN_MEMORY})

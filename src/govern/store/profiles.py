@@ -110,9 +110,12 @@ def get_partials(
 def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
-    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any]]],
+    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any] | str]],
 ) -> list[tuple[str, dict[str, Any]]]:
     """Insert (or replace) partial states inside the caller's transaction.
+
+    A state is a JSON document, or its JSON text already encoded (a distributed scan's
+    workers encode it; the driver stores it without parsing the counts again).
 
     The primary key predates the fingerprint, so a file rewritten with the same size and
     mtime replaces its old row instead of adding one. Returns the (table, row) of each row
@@ -122,17 +125,19 @@ def write_partials(
 
     now = utcnow()
     rows = [  # the primary key first, as in the table
-        [config, path, size, mtime, __version__, fingerprint, nrows, json.dumps(state), now]
+        [
+            config,
+            path,
+            size,
+            mtime,
+            __version__,
+            fingerprint,
+            nrows,
+            state if isinstance(state, str) else json.dumps(state),
+            now,
+        ]
         for path, size, mtime, fingerprint, nrows, state in partials
     ]
-    for start in range(0, len(rows), 500):  # multi-row INSERTs: executemany is slow in DuckDB
-        batch = rows[start : start + 500]
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
-        conn.execute(
-            "INSERT OR REPLACE INTO scan_partials (config, path, size, mtime, engine_version, "
-            f"fingerprint, rows, state, created_at) VALUES {values}",
-            [v for row in batch for v in row],
-        )
     columns = (
         "config",
         "path",
@@ -144,4 +149,31 @@ def write_partials(
         "state",
         "created_at",
     )
+    if rows:
+        import pyarrow as pa  # here: the CLI's other commands do not load pyarrow
+
+        types = {
+            "config": pa.string(),
+            "path": pa.string(),
+            "size": pa.int64(),
+            "mtime": pa.float64(),
+            "engine_version": pa.string(),
+            "fingerprint": pa.string(),
+            "rows": pa.int64(),
+            "state": pa.large_string(),
+            "created_at": pa.timestamp("us"),
+        }
+        # One INSERT from an Arrow table: binding 9 parameters a row through multi-row VALUES
+        # cost ~0.6 ms a row, 6 s for the 10,000 partials of one scan.
+        incoming = pa.table(
+            {c: pa.array([r[i] for r in rows], type=types[c]) for i, c in enumerate(columns)}
+        )
+        conn.register("_incoming_partials", incoming)
+        try:
+            conn.execute(
+                f"INSERT OR REPLACE INTO scan_partials ({', '.join(columns)}) "
+                f"SELECT {', '.join(columns)} FROM _incoming_partials"
+            )
+        finally:
+            conn.unregister("_incoming_partials")
     return [("scan_partials", dict(zip(columns, row, strict=True))) for row in rows]
