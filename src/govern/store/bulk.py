@@ -105,6 +105,8 @@ def insert_rows(
     table: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
+    *,
+    or_replace: bool = False,
 ) -> None:
     """INSERT `rows` in one statement, in the caller's transaction: one list per column.
 
@@ -119,6 +121,7 @@ def insert_rows(
     types = _column_types(conn, table)
     cells = ", ".join(f"UNNEST(?::{types[c]}[])" for c in columns)
     conn.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {cells}",
+        f"INSERT {'OR REPLACE ' if or_replace else ''}INTO {table} ({', '.join(columns)}) "
+        f"SELECT {cells}",
         [[row[i] for row in rows] for i in range(len(columns))],
     )
