@@ -26,7 +26,7 @@ from govern.errors import EngineError
 from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._plan import ScanPlan, WorkUnit
-from govern.runner.engines import sources, worker_plan
+from govern.runner.engines import plan_run_finish, worker_plan
 from govern.runner.scan import DEFAULT_SPLIT_BYTES
 from govern.store import Store
 
@@ -110,31 +110,20 @@ def scan(
     row-group ranges (None: never), so one large file keeps several workers busy.
     """
     distributed = require("distributed", extra="dask", what="the Dask engine")
-    from govern.scanplan import finish_scan, prepare_scan
-
     if client is None:
         client = distributed.default_client()  # raises when there is none, as Dask does
-    ref = ModelRef.parse(ref) if isinstance(ref, str) else ref
-    inputs, provenance = sources(data, table)
-
-    def run(store: Store) -> ScanResult:
-        plan = prepare_scan(
-            store,
-            ref,
-            inputs,
-            baseline=baseline,
-            since=since,
-            until=until,
-            incremental=incremental,
-            split_bytes=split_bytes,
-        )
-        blobs, info = run_plan(client, plan, target_bytes=target_bytes)
-        return finish_scan(store, plan, blobs, engine={**info, **provenance})
-
-    if isinstance(store_or_path, Store):
-        return run(store_or_path)
-    with Store.open(store_or_path) as store:
-        return run(store)
+    return plan_run_finish(
+        store_or_path,
+        ref,
+        data,
+        lambda plan: run_plan(client, plan, target_bytes=target_bytes),
+        table=table,
+        baseline=baseline,
+        since=since,
+        until=until,
+        incremental=incremental,
+        split_bytes=split_bytes,
+    )
 
 
 def run_on_cluster(

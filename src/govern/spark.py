@@ -27,7 +27,7 @@ from govern.errors import EngineError, GovernError
 from govern.lifecycle import ModelRef
 from govern.results import ScanResult
 from govern.runner._plan import ScanPlan, WorkUnit
-from govern.runner.engines import sources, worker_plan
+from govern.runner.engines import plan_run_finish, worker_plan
 from govern.runner.scan import DEFAULT_SPLIT_BYTES
 from govern.store import Store
 
@@ -125,29 +125,18 @@ def scan(
     `table="delta:..."` / `"iceberg:..."`. Tasks hold about `target_bytes` of parquet;
     files over `split_bytes` are split into row-group ranges (None: never).
     """
-    from govern.scanplan import finish_scan, prepare_scan
-
-    ref = ModelRef.parse(ref) if isinstance(ref, str) else ref
-    inputs, provenance = sources(data, table)
-
-    def run(store: Store) -> ScanResult:
-        plan = prepare_scan(
-            store,
-            ref,
-            inputs,
-            baseline=baseline,
-            since=since,
-            until=until,
-            incremental=incremental,
-            split_bytes=split_bytes,
-        )
-        blobs, info = run_plan(spark, plan, target_bytes=target_bytes)
-        return finish_scan(store, plan, blobs, engine={**info, **provenance})
-
-    if isinstance(db, Store):
-        return run(db)
-    with Store.open(db) as store:
-        return run(store)
+    return plan_run_finish(
+        db,
+        ref,
+        data,
+        lambda plan: run_plan(spark, plan, target_bytes=target_bytes),
+        table=table,
+        baseline=baseline,
+        since=since,
+        until=until,
+        incremental=incremental,
+        split_bytes=split_bytes,
+    )
 
 
 def session(master: str | None) -> Any:

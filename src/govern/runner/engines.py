@@ -10,7 +10,7 @@ parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,50 @@ def sources(
     if not data:
         raise UserInputError("no data given; pass --data PARQUET (one or more) or --table TABLE")
     return list(data), {}
+
+
+def plan_run_finish(
+    db: Store | str | Path | None,
+    ref: ModelRef | str,
+    data: Sequence[str | Path] | str | Path | None,
+    run: Callable[[ScanPlan], tuple[list[bytes], dict[str, Any]]],
+    *,
+    table: str | None = None,
+    baseline: str | Path | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    incremental: bool = True,
+    split_bytes: int | None = None,
+) -> ScanResult:
+    """The driver's side of a cluster scan: plan, hand the plan to `run`, merge and store.
+
+    `db`: an open Store, or the DuckDB file (None: $GOVERN_DB, ./govern.duckdb). `run`
+    counts the plan's units on the cluster and returns the blobs plus what the engine
+    records about itself; the table's provenance is added to that.
+    """
+    from govern.scanplan import finish_scan, prepare_scan
+
+    ref = ModelRef.parse(ref) if isinstance(ref, str) else ref
+    inputs, provenance = sources(data, table)
+
+    def on(store: Store) -> ScanResult:
+        plan = prepare_scan(
+            store,
+            ref,
+            inputs,
+            baseline=baseline,
+            since=since,
+            until=until,
+            incremental=incremental,
+            split_bytes=split_bytes,
+        )
+        blobs, info = run(plan)
+        return finish_scan(store, plan, blobs, engine={**info, **provenance})
+
+    if isinstance(db, Store):
+        return on(db)
+    with Store.open(db) as store:
+        return on(store)
 
 
 def scan_with(
