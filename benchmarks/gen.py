@@ -28,6 +28,22 @@ CHUNK = 1_000_000
 KINDS = {"baseline": 0, "current": 1}
 CATS = {"c0": 5, "c1": 20, "c2": 50}
 T0 = np.datetime64(datetime(2026, 11, 1), "us")
+# The model card of the generated columns: drift only, and the extra monitoring families.
+CARD = """\
+name: bench
+version: "1"
+owner: bench@example.com
+risk_tier: 2
+use_case: benchmark
+monitoring:
+  features: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, c0, c1, c2]
+  prediction: score
+"""
+FAMILIES = """  label: label
+  protected: [group]
+  latency: latency_ms
+  timestamp: ts
+"""
 
 
 def parse_rows(text: str) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,21 +27,8 @@ from govern.runner.scan import scan
 from govern.store import Store
 from govern.store.registry import upsert_card
 
-CARD = """\
-name: bench
-version: "1"
-owner: bench@example.com
-risk_tier: 2
-use_case: benchmark
-monitoring:
-  features: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, c0, c1, c2]
-  prediction: score
-"""
-FAMILIES = """  label: label
-  protected: [group]
-  latency: latency_ms
-  timestamp: ts
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen  # noqa: E402  (benchmarks/gen.py: the data and its card)
 
 
 def values(result) -> list[tuple]:  # type: ignore[no-untyped-def]
@@ -58,7 +46,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--all-families", action="store_true")
     a = ap.parse_args()
-    card = CARD + FAMILIES if a.all_families else CARD
+    card = gen.CARD + gen.FAMILIES if a.all_families else gen.CARD
     files = sorted(a.split_dir.glob("*.parquet"))
     assert len(files) == 10, f"expected 10 files in {a.split_dir}"
     inc, full = [], []

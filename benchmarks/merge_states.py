@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,21 +36,9 @@ from govern.scanplan import finish_scan, prepare_scan, scan_units
 from govern.store import Store
 from govern.store.registry import upsert_card
 
-CARD = """\
-name: bench
-version: "1"
-owner: bench@example.com
-risk_tier: 2
-use_case: benchmark
-monitoring:
-  features: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, c0, c1, c2]
-  prediction: score
-"""
-FAMILIES = """  label: label
-  protected: [group]
-  latency: latency_ms
-  timestamp: ts
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen  # noqa: E402  (benchmarks/gen.py: the data and its card)
+
 REF = ModelRef("bench", "1")
 
 
@@ -64,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         with Store.open(db, create=True) as store:
-            card = CARD if a.drift_only else CARD + FAMILIES
+            card = gen.CARD if a.drift_only else gen.CARD + gen.FAMILIES
             upsert_card(store, parse_card(card, "bench.yaml"))
             baseline(store, REF, data=[a.baseline])
             one = prepare_scan(store, REF, [a.data], incremental=False)

@@ -42,20 +42,7 @@ from govern.scanplan import finish_scan, prepare_scan, scan  # noqa: E402
 from govern.store import Store  # noqa: E402
 from govern.store.registry import upsert_card  # noqa: E402
 
-CARD = """\
-name: bench
-version: "1"
-owner: bench@example.com
-risk_tier: 2
-use_case: benchmark
-monitoring:
-  features: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, c0, c1, c2]
-  prediction: score
-  label: label
-  protected: [group]
-  latency: latency_ms
-  timestamp: ts
-"""
+CARD = gen.CARD + gen.FAMILIES
 REF = ModelRef("bench", "1")
 
 

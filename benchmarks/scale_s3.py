@@ -39,21 +39,8 @@ from govern.runner.scan import prepare_scan, scan
 from govern.store import Store
 from govern.store.registry import upsert_card
 
-CARD = """\
-name: bench
-version: "1"
-owner: bench@example.com
-risk_tier: 2
-use_case: benchmark
-monitoring:
-  features: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, c0, c1, c2]
-  prediction: score
-"""
-FAMILIES = """  label: label
-  protected: [group]
-  latency: latency_ms
-  timestamp: ts
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen  # noqa: E402  (benchmarks/gen.py: the data and its card)
 
 
 def free_port() -> int:
@@ -148,7 +135,7 @@ def main() -> None:
         print(f"moto serves a plain sequential read at {total / raw / 1e6:.0f} MB/s")
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.duckdb"
-            card = CARD + (FAMILIES if a.all_families else "")
+            card = gen.CARD + (gen.FAMILIES if a.all_families else "")
             with Store.open(db, create=True) as store:
                 upsert_card(store, parse_card(card, "bench.yaml"))
                 baseline(store, ModelRef("bench", "1"), data=[a.baseline])
