@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -226,7 +227,8 @@ def _prepare(
     identities = _identify_all(files)
     reusable: dict[tuple[str, int, float, str], dict[str, Any]] = {}
     if incremental:
-        reusable = profile_store.get_partials(store, config, [i.key for i in identities.values()])
+        stored = profile_store.get_partials(store, config, [i.key for i in identities.values()])
+        reusable = _loadable(accumulators, stored)
     plan_files: list[PlanFile] = []
     units: list[WorkUnit] = []
     for f in files:
@@ -264,6 +266,48 @@ def _prepare(
             extra=tuple(extra) if extra is not None else None,
         ),
     )
+
+
+class StoredStateWarning(UserWarning):
+    """A stored partial state could not be loaded; its file is read again instead."""
+
+
+def _loadable(
+    accumulators: Sequence[Accumulator],
+    stored: dict[tuple[str, int, float, str], dict[str, Any]],
+) -> dict[tuple[str, int, float, str], dict[str, Any]]:
+    """The stored partials that load and fit the accumulators, each with its loaded states.
+
+    A damaged row (a disk fault, a hand edit, an interrupted copy of the database) must
+    neither stop the scan nor be merged: it is left out with a StoredStateWarning naming
+    the file, so the file is read again and its fresh partial replaces the row. Loading,
+    merging into an empty state and each state's own invariant (`check_rows`) catch
+    missing or mistyped fields and counts of the wrong shape.
+    """
+    out: dict[tuple[str, int, float, str], dict[str, Any]] = {}
+    for key, entry in stored.items():
+        try:
+            docs = entry["state"]["states"]
+            if not isinstance(docs, list) or len(docs) != len(accumulators):
+                raise ValueError(f"expected {len(accumulators)} accumulator states")
+            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+            for a, part in zip(accumulators, parts, strict=True):
+                merged = a.empty().merge(part)
+                check = getattr(merged, "check_rows", None)
+                if check is not None:
+                    check()
+            int(entry["rows"])
+        except Exception as exc:  # noqa: BLE001 - any damage means: read the file again
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            warnings.warn(
+                f"{key[0]}: its stored partial state cannot be loaded ({reason}); "
+                "the file is read again",
+                StoredStateWarning,
+                stacklevel=2,
+            )
+            continue
+        out[key] = {**entry, "loaded": parts}
+    return out
 
 
 IDENTIFY_THREADS = 16  # concurrent HEAD requests while planning a scan of objects
@@ -470,8 +514,10 @@ def _finish(
     new_partials: list[tuple[str, int, float, str, int, str]] = []
     for f in plan.files:
         if f.reused:
-            docs = reusable[f.key]["state"]["states"]
-            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+            parts = reusable[f.key].get("loaded") or [  # loaded while planning, if here
+                a.load_state(d)
+                for a, d in zip(accumulators, reusable[f.key]["state"]["states"], strict=True)
+            ]
             totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
             rows = int(reusable[f.key]["rows"])
         else:
