@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from govern.errors import GovernError, MetricInputError
 from govern.metrics._accumulator import Accumulator
+from govern.runner import _partitions
 from govern.runner._fs import ObjectIdentity, is_uri
 from govern.runner._identity import FileIdentity, check_unchanged, identify
 from govern.runner._parquet import (
@@ -34,6 +35,7 @@ from govern.runner._parquet import (
     open_parquet,
     read_row_group,
 )
+from govern.runner._partitions import Constants
 
 DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 SPLIT_ROWS = 200_000  # a lone row group at least this long is counted in slices on all threads
@@ -74,6 +76,7 @@ def scan_files(
     check_schema: Callable[[pa.Schema, Source], None] | None = None,
     identities: Sequence[FileIdentity | ObjectIdentity] | None = None,
     row_groups: Sequence[tuple[int, int] | None] | None = None,
+    constants: Sequence[Constants | None] | None = None,
 ) -> list[FileResult]:
     """Count every file's row groups into copies of `accumulators`; one result per file.
 
@@ -82,7 +85,8 @@ def scan_files(
     `identities` (one per file, taken by the caller to look up stored states) are checked
     against the files after reading; without them they are taken here first. `row_groups`
     (one per file, None for all) restricts a file to whole row groups [first, stop): a file
-    may then appear once per range, with one result per range.
+    may then appear once per range, with one result per range. `constants` (one per file,
+    None for none) are partition columns the table keeps out of the file (runner/_partitions.py).
     """
     if identities is None:
         identities = [identify(f) for f in files]
@@ -92,9 +96,12 @@ def scan_files(
     if len(ranges) != len(files):
         raise ValueError("one row-group range (or None) per file is needed")
     # Footers only, closed right away: thousands of files must not hold thousands of handles.
+    consts = list(constants) if constants is not None else [None] * len(files)
+    if len(consts) != len(files):
+        raise ValueError("one set of constant columns (or None) per file is needed")
     plans: list[tuple[Source, list[int], list[str]]] = []
-    for path, span in zip(files, ranges, strict=True):
-        with open_parquet(path) as pf:
+    for path, span, const in zip(files, ranges, consts, strict=True):
+        with _partitions.attach(open_parquet(path), const) as pf:
             check_columns(pf, path, expected)
             if window is not None:
                 window.check(pf, path)
@@ -154,7 +161,14 @@ def scan_files(
             if current is not None:
                 current[1].close()
             path, _, dict_cols = plans[fi]
-            pf = open_parquet(path, dictionary=dict_cols, memory_map=memory_map)
+            const = consts[fi]
+            pf = _partitions.attach(
+                open_parquet(
+                    path, dictionary=_partitions.physical(dict_cols, const), memory_map=memory_map
+                ),
+                const,
+                dict_cols,
+            )
             local.current = current = (fi, pf)
             readers.append(pf)
         pf = current[1]

@@ -18,7 +18,7 @@ import hashlib
 import json
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -160,13 +160,16 @@ def prepare_scan(
     incremental: bool = True,
     extra: Sequence[Accumulator] | None = None,
     split_bytes: int | None = DEFAULT_SPLIT_BYTES,
+    partitions: Mapping[str, str] | None = None,
 ) -> ScanPlan:
     """Plan a scan of `data` on the driver: the only step that reads the store.
 
     Identifies every file (local footer fingerprint, object ETag), looks up the stored
     partial states of files counted before under the same configuration, and turns the
     others into work units; files larger than `split_bytes` (None: never) become ranges of
-    whole row groups of about that size.
+    whole row groups of about that size. `partitions` maps a file (as given in `data`) to
+    the table's partition values the file does not hold (runner/_partitions.py; set by
+    `--table`).
     """
     if not data:
         raise UserInputError("no data files given; pass --data PARQUET (one or more)")
@@ -180,6 +183,7 @@ def prepare_scan(
         incremental=incremental,
         extra=extra,
         split_bytes=split_bytes,
+        partitions=partitions,
     )
 
 
@@ -194,6 +198,7 @@ def _prepare(
     incremental: bool,
     extra: Sequence[Accumulator] | None,
     split_bytes: int | None,
+    partitions: Mapping[str, str] | None = None,
 ) -> ScanPlan:
     """prepare_scan; `data` None plans no files (an in-memory table is counted instead)."""
     if split_bytes is not None and split_bytes < 1:
@@ -234,7 +239,10 @@ def _prepare(
     for f in files:
         ident = identities[f]
         reused = ident.key in reusable
-        plan_files.append(PlanFile(ident.path, ident.size, ident.mtime, ident.fingerprint, reused))
+        part = partitions.get(str(f)) if partitions else None
+        plan_files.append(
+            PlanFile(ident.path, ident.size, ident.mtime, ident.fingerprint, reused, part)
+        )
         if not reused:
             units.extend(_units_of(f, ident.path, ident.size, ident.version, split_bytes))
     return ScanPlan(
