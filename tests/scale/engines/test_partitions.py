@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from govern.cli import main
 from govern.lifecycle import ModelRef
 from govern.runner._tables import resolve_table
 from govern.scanplan import ScanPlan, finish_scan, prepare_scan, scan_units
