@@ -448,3 +448,97 @@ def cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     _fs.reset()
     yield server
     _fs.reset()
+
+
+class KillingProxy:
+    """An HTTP proxy on 127.0.0.1 in front of the S3 server that can kill a reader.
+
+    Requests are forwarded as they are. Once `arm(path)` was called, the first ranged GET
+    of that object (a read of its bytes, not its metadata) makes the proxy SIGKILL the
+    process on the other end of the connection (found by its socket) and drop the request:
+    the reader dies in the middle of reading that object, as a worker killed by the OS
+    (out of memory, a pre-empted node) does.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        import http.client
+        import http.server
+        import threading
+
+        self.upstream_port = upstream_port
+        self.armed: set[str] = set()
+        self.killed: list[int] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if self.command == "GET" and "Range" in self.headers and path in proxy.armed:
+                    proxy.armed.discard(path)
+                    proxy._kill_peer(self.client_address)
+                    self.close_connection = True
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    headers["Host"] = f"127.0.0.1:{proxy.upstream_port}"
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    self.send_response_only(resp.status, resp.reason)
+                    for k, v in resp.getheaders():
+                        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(k, v)
+                    # HEAD: the object's length, as the server said; else the body's.
+                    size = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                    self.send_header("Content-Length", size or str(len(data)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                finally:
+                    conn.close()
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def arm(self, uri: str) -> None:
+        """Kill the next reader of `s3://BUCKET/KEY` (path-style: /BUCKET/KEY)."""
+        self.armed.add("/" + uri.removeprefix("s3://"))
+
+    def _kill_peer(self, address: tuple[str, int]) -> None:
+        import psutil
+
+        for c in psutil.net_connections(kind="tcp"):
+            mine = c.pid in (None, os.getpid())
+            if c.laddr and (c.laddr.ip, c.laddr.port) == tuple(address) and not mine:
+                self.killed.append(c.pid)
+                os.kill(c.pid, signal.SIGKILL)
+                return
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def s3_proxy(s3_server: S3Server) -> Iterator[KillingProxy]:
+    """A KillingProxy in front of the session's moto server."""
+    pytest.importorskip("psutil", reason="psutil (with dask's distributed) is not installed")
+    proxy = KillingProxy(s3_server.port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
