@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import bisect
 import io
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 
 HOLE = 1 << 20  # merge ranges closer than this (fetching the gap is cheaper than a request)
 RANGE = 32 << 20  # but no single read larger than this
-FETCH_THREADS = 4
+FETCH_THREADS = 8  # ranged reads in flight per process (pyarrow's own I/O pool has 8)
 
 
 def chunk_ranges(meta: Any, rg: int, columns: Sequence[str]) -> list[tuple[int, int]]:
@@ -56,15 +57,30 @@ def coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-class _Staged(io.RawIOBase):
-    """A read-only file of `size` bytes, its fetched ranges served from memory.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
-    Anything else (never needed for the staged columns) is read from `source`.
+
+def _fetcher() -> ThreadPoolExecutor:
+    """The process's fetch threads (made on first use: a forked worker makes its own)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="govern-fetch")
+        return _pool
+
+
+class _Staged(io.RawIOBase):
+    """A read-only file of `size` bytes, its prefetched ranges served from memory.
+
+    A read within a range waits for that range only, so the first columns are decoded
+    while later ranges are still arriving. Anything else (never needed for the staged
+    columns) is read from `source`.
     """
 
-    def __init__(self, size: int, parts: list[tuple[int, memoryview]], source: Any) -> None:
+    def __init__(self, size: int, parts: list[tuple[int, int, Future[Any]]], source: Any) -> None:
         self._size = size
-        self._starts = [s for s, _ in parts]
+        self._starts = [s for s, _, _ in parts]
         self._parts = parts
         self._source = source
         self._pos = 0
@@ -88,8 +104,9 @@ class _Staged(io.RawIOBase):
             n = self._size - self._pos
         i = bisect.bisect_right(self._starts, self._pos) - 1
         if i >= 0:
-            start, data = self._parts[i]
-            if self._pos + n <= start + len(data):
+            start, length, fetched = self._parts[i]
+            if self._pos + n <= start + length:
+                data = memoryview(fetched.result())  # an OSError of the fetch surfaces here
                 out = data[self._pos - start : self._pos - start + n]
                 self._pos += len(out)
                 return out
@@ -101,17 +118,16 @@ class _Staged(io.RawIOBase):
 def staged_row_group(
     pf: pq.ParquetFile, source: Any, rg: int, columns: Sequence[str], **kwargs: Any
 ) -> pq.ParquetFile:
-    """A ParquetFile whose bytes for row group `rg`'s `columns` are already in memory.
+    """A ParquetFile whose bytes for row group `rg`'s `columns` are being fetched.
 
-    `source` is a pyarrow random-access file of the object; the footer is `pf`'s.
-    Read the result column by column.
+    `source` is a pyarrow random-access file of the object (safe to read from several
+    threads); the footer is `pf`'s. Read the result column by column; a failed fetch
+    raises from the read that needs it (runner/_parquet.py names the file).
     """
-    ranges = coalesce(chunk_ranges(pf.metadata, rg, columns))
-    if len(ranges) > 1:
-        with ThreadPoolExecutor(min(FETCH_THREADS, len(ranges))) as pool:
-            blobs = list(pool.map(lambda r: source.read_at(r[1], r[0]), ranges))
-    else:
-        blobs = [source.read_at(n, s) for s, n in ranges]
-    parts = [(s, memoryview(b)) for (s, _), b in zip(ranges, blobs, strict=True)]
+    pool = _fetcher()
+    parts = [
+        (s, n, pool.submit(source.read_at, n, s))
+        for s, n in coalesce(chunk_ranges(pf.metadata, rg, columns))
+    ]
     staged = _Staged(source.size(), parts, source)
     return pq.ParquetFile(pa.PythonFile(staged, mode="r"), metadata=pf.metadata, **kwargs)
