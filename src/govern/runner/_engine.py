@@ -161,6 +161,8 @@ def scan_files(
         if current is None or current[0] != fi:
             if current is not None:
                 current[1].close()
+                if current[2] is not None:
+                    current[2].close()
             pf = _partitions.attach(
                 open_parquet(
                     path, dictionary=_partitions.physical(dict_cols, const), memory_map=memory_map
