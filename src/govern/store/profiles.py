@@ -103,7 +103,11 @@ def get_partials(
     ):
         key = (r["path"], int(r["size"]), float(r["mtime"]), str(r["fingerprint"]))
         if key in wanted:
-            out[key] = {"rows": int(r["rows"]), "state": json.loads(r["state"])}
+            try:
+                state = json.loads(r["state"])
+            except ValueError:  # damaged text: the scan reads the file again (runner/scan.py)
+                state = None
+            out[key] = {"rows": int(r["rows"]), "state": state}
     return out
 
 
