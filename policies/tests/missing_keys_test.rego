@@ -123,6 +123,17 @@ bases := {
 	"ecoa": ecoa_test.base,
 	"iso": iso_test.base,
 	"nist": nist_test.base,
+	"retired": fx.with_model({"retirement": {"date": "2026-11-01", "reason": "replaced by v4", "archive_uri": "s3://archive/fx/3"}}),
+	"vendor": fx.with_model({
+		"is_vendor": true,
+		"vendor": {"dev_evidence_uri": "s3://vendor/dev", "contingency_plan_uri": "s3://vendor/plan"},
+		"validation": {"own_use": "s3://validation/own-use"},
+	}),
+	"exception": fx.with_model({"exceptions": [{"id": "EX-1", "expires_at": "2027-01-31", "approved_by": "cro@example.com", "compensating_controls": ["manual review"]}]}),
+	"finding": fx.with_model({"findings": [{"id": "F-1", "status": "open", "severity": "high", "due_date": "2027-01-31"}]}),
+	"changed": fx.with_model({"last_material_change_at": "2026-09-01"}),
+	"old_validation": fx.with_model({"validation": {"date": "2025-06-01"}}),
+	"ops": object.union(fx.with_model({"slo": {"max_error_rate": 0.01}}), {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "scanned_at": "2026-11-22T00:00:00Z"}}}),
 }
 
 every_control := [
@@ -180,6 +191,17 @@ every_control := [
 	["fairness", "NYC-BA-01", "fair", "production", "model/bias_audit/auditor_independent"],
 	["fairness", "NYC-BA-02", "fair", "production", "model/bias_audit/exclusions/0/share"],
 	["fairness", "NYC-PUB-01", "fair", "production", "model/aedt/notice_lead_business_days"],
+	["mrm", "MRM-RET-01", "retired", "retired", "model/retirement/archive_uri"],
+	["mrm", "MRM-VEN-01", "vendor", "production", "model/vendor/dev_evidence_uri"],
+	["mrm", "MRM-VEN-01", "vendor", "production", "model/validation/own_use"],
+	["mrm", "MRM-VEN-02", "vendor", "production", "model/vendor/contingency_plan_uri"],
+	["mrm", "MRM-EXC-01", "exception", "production", "model/exceptions/0/expires_at"],
+	["mrm", "MRM-EXC-01", "exception", "production", "model/exceptions/0/approved_by"],
+	["mrm", "MRM-VAL-06", "finding", "production", "model/findings/0/due_date"],
+	["mrm", "MRM-VAL-04", "changed", "production", "model/validation/date"],
+	["inventory", "INV-ZMB-02", "good", "production", "evidence"],
+	["inventory", "INV-ZMB-03", "old_validation", "production", "model/next_validation_due"],
+	["monitoring", "MON-OPS-01", "ops", "production", "evidence/operational/error_rate"],
 ]
 
 pack_denied("colorado_sb26_189", inp) := {v.control | some v in d} if d := colorado_sb26_189.deny with input as inp

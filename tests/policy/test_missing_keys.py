@@ -29,20 +29,11 @@ NOT_YET_COVERED = frozenset(
         "EUAIA-COR-01",
         "EUAIA-INC-01",
         "EUAIA-INC-02",
-        "INV-ZMB-02",
-        "INV-ZMB-03",
         "INV-ZMB-04",
-        "MON-OPS-01",
         "MON-PSI-01",
         "MRM-BMK-01",
-        "MRM-EXC-01",
         "MRM-OUT-01",
-        "MRM-RET-01",
         "MRM-SCOPE-01",
-        "MRM-VAL-04",
-        "MRM-VAL-06",
-        "MRM-VEN-01",
-        "MRM-VEN-02",
     }
 )
 
