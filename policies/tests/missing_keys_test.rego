@@ -133,6 +133,9 @@ bases := {
 	"finding": fx.with_model({"findings": [{"id": "F-1", "status": "open", "severity": "high", "due_date": "2027-01-31"}]}),
 	"changed": fx.with_model({"last_material_change_at": "2026-09-01"}),
 	"old_validation": fx.with_model({"validation": {"date": "2025-06-01"}}),
+	"eu_incident": object.union(eu_test.base, {"model": {"incidents": [{"id": "INC-1", "serious": true, "aware_at": "2026-11-20", "reported_at": "2026-11-21"}]}}),
+	"eu_breach": object.union(eu_test.base, {"evidence": {"fairness": {"breaches": [{"id": "B-1"}]}, "incident_triage": {"B-1": "not serious: no harm to health, safety or rights"}}}),
+	"eu_nonconformity": object.union(eu_test.base, {"model": {"nonconformities": [{"id": "NC-1", "open": true, "corrective_action": "recall"}]}}),
 	"ops": object.union(fx.with_model({"slo": {"max_error_rate": 0.01}}), {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "scanned_at": "2026-11-22T00:00:00Z"}}}),
 }
 
@@ -202,6 +205,9 @@ every_control := [
 	["inventory", "INV-ZMB-02", "good", "production", "evidence"],
 	["inventory", "INV-ZMB-03", "old_validation", "production", "model/next_validation_due"],
 	["monitoring", "MON-OPS-01", "ops", "production", "evidence/operational/error_rate"],
+	["eu_ai_act", "EUAIA-INC-01", "eu_incident", "production", "model/incidents/0/aware_at"],
+	["eu_ai_act", "EUAIA-INC-02", "eu_breach", "production", "evidence/incident_triage/B-1"],
+	["eu_ai_act", "EUAIA-COR-01", "eu_nonconformity", "production", "model/nonconformities/0/corrective_action"],
 ]
 
 pack_denied("colorado_sb26_189", inp) := {v.control | some v in d} if d := colorado_sb26_189.deny with input as inp
