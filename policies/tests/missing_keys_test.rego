@@ -136,6 +136,7 @@ bases := {
 	"eu_incident": object.union(eu_test.base, {"model": {"incidents": [{"id": "INC-1", "serious": true, "aware_at": "2026-11-20", "reported_at": "2026-11-21"}]}}),
 	"eu_breach": object.union(eu_test.base, {"evidence": {"fairness": {"breaches": [{"id": "B-1"}]}, "incident_triage": {"B-1": "not serious: no harm to health, safety or rights"}}}),
 	"eu_nonconformity": object.union(eu_test.base, {"model": {"nonconformities": [{"id": "NC-1", "open": true, "corrective_action": "recall"}]}}),
+	"output_psi": object.union(mon_test.with_prediction, {"evidence": {"drift": {"output": {"name": "score", "psi": 0.01, "status": "ok"}}}}),
 	"ops": object.union(fx.with_model({"slo": {"max_error_rate": 0.01}}), {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "scanned_at": "2026-11-22T00:00:00Z"}}}),
 }
 
@@ -205,6 +206,7 @@ every_control := [
 	["inventory", "INV-ZMB-02", "good", "production", "evidence"],
 	["inventory", "INV-ZMB-03", "old_validation", "production", "model/next_validation_due"],
 	["monitoring", "MON-OPS-01", "ops", "production", "evidence/operational/error_rate"],
+	["monitoring", "MON-PSI-01", "output_psi", "production", "evidence/drift/output/psi"],
 	["eu_ai_act", "EUAIA-INC-01", "eu_incident", "production", "model/incidents/0/aware_at"],
 	["eu_ai_act", "EUAIA-INC-02", "eu_breach", "production", "evidence/incident_triage/B-1"],
 	["eu_ai_act", "EUAIA-COR-01", "eu_nonconformity", "production", "model/nonconformities/0/corrective_action"],
@@ -247,5 +249,23 @@ test_every_control_denies_its_missing_key if {
 
 test_every_control_is_silent_on_its_base if {
 	fired := [c | some c in every_control; c[1] in pack_denied(c[0], case_base(c))]
+	fired == []
+}
+
+# Controls that only warn: [pack, warning control, base fixture, stage, JSON pointer removed].
+warn_controls := [["mrm", "MRM-BMK-01", "good", "production", "model/benchmark/latest_at"]]
+
+pack_warned("mrm", inp) := {v.control | some v in w} if w := mrm.warn with input as inp
+
+test_every_warning_control_warns_on_its_missing_key if {
+	silent_cases := [c |
+		some c in warn_controls
+		not c[1] in pack_warned(c[0], json.remove(case_base(c), [c[4]]))
+	]
+	silent_cases == []
+}
+
+test_every_warning_control_is_silent_on_its_base if {
+	fired := [c | some c in warn_controls; c[1] in pack_warned(c[0], case_base(c))]
 	fired == []
 }
