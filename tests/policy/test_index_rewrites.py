@@ -54,7 +54,8 @@ CASES: list[tuple[str, str, str, bool, str]] = [
     (
         "string brackets, a comprehension, two arguments",
         "import data.govern.lib",
-        'deny contains x if {\n\tlib.applies("C1")\n\tx := [y | some y in lib.g(lib["params"]["x"], '
+        'deny contains x if {\n\tlib.applies("C1")\n\t'
+        'x := [y | some y in lib.g(lib["params"]["x"], '
         "lib.m.name)]\n}",
         True,
         "",
@@ -76,7 +77,8 @@ CASES: list[tuple[str, str, str, bool, str]] = [
     (
         "shadowed by some ... in",
         "import data.govern.lib",
-        'deny contains x if {\n\tlib.applies("C1")\n\tsome lib in [{"params": 5}]\n\tx := lib.params\n}',
+        'deny contains x if {\n\tlib.applies("C1")\n\t'
+        'some lib in [{"params": 5}]\n\tx := lib.params\n}',
         False,
         "",
     ),
@@ -90,7 +92,8 @@ CASES: list[tuple[str, str, str, bool, str]] = [
     (
         "a function argument named like the alias",
         "import data.govern.lib",
-        'h(lib) := lib.params\n\ndeny contains x if {\n\tlib.applies("C1")\n\tx := h({"params": 3})\n}',
+        "h(lib) := lib.params\n\n"
+        'deny contains x if {\n\tlib.applies("C1")\n\tx := h({"params": 3})\n}',
         False,
         "",
     ),
@@ -111,7 +114,8 @@ CASES: list[tuple[str, str, str, bool, str]] = [
     (
         "a with modifier",
         "import data.govern.lib",
-        'deny contains x if {\n\tlib.applies("C1")\n\tx := lib.m.name with input.model as {"name": "w"}\n}',
+        'deny contains x if {\n\tlib.applies("C1")\n\t'
+        'x := lib.m.name with input.model as {"name": "w"}\n}',
         False,
         "",
     ),

@@ -89,12 +89,13 @@ OBJ = {"a": {"b": 1, "e": "", "n": None, "l": [], "o": {}, "f": False, "z": 0}, 
 PATHS = ["a.b", "a.e", "a.n", "a.l", "a.o", "a.f", "a.z", "a.x", "s", "s.t", "x.y", "a"]
 
 
-
 def _queries(lib: str) -> dict[str, str]:
     return {
         "num": f"{{i: {lib}.num(v) | some i, v in input.v}}",
         "show": f"{{i: {lib}.show(v) | some i, v in input.v}}",
-        "fixed": f"{{[i, d]: {lib}.fixed(v, d) | some i, v in input.v; some d in numbers.range(0, 6)}}",
+        "fixed": (
+            f"{{[i, d]: {lib}.fixed(v, d) | some i, v in input.v; some d in numbers.range(0, 6)}}"
+        ),
         "blank": f"{{i | some i, v in input.v; {lib}.blank(v)}}",
         "missing": f"{{p | some p in input.p; {lib}.missing(input.o, p)}}",
     }

@@ -358,8 +358,8 @@ def _alias_uses(
                 call = cur["Call"]
                 root = _root(call["fcn"])
                 if isinstance(root, dict) and str(root.get("Var", {}).get("value")) in aliases:
-                    name = _call_name(call["fcn"])
-                    head, _, rest = (name or "").partition(".")
+                    through = _call_name(call["fcn"]) or ""
+                    head, _, rest = through.partition(".")
                     if not rest or call["fcn"] is root:
                         raise _Unproven  # `lib(x)`, `lib[k](x)`: not a plain function path
                     called.append(f"{aliases[head]}.{rest}")
