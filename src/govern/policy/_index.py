@@ -21,7 +21,10 @@ Two more rewrites of the copies, by the same spans, make the kept rules cheaper:
   named. OPA resolves imports to full paths at compile time, so the copies evaluate what
   OPA evaluates. A module is left as it is whenever policy/_ast.py cannot prove the
   replacement exact (the alias used as a variable, a rule or package named like it, a
-  call through it that is not a user function, a `with` modifier).
+  call through it that is not a user function, a `with` modifier). One difference from
+  regorus on the full bundle remains, in OPA's favour: there, a rule of `govern.lib` that
+  nothing asked for but that raises an error fails the decision; the copies never
+  evaluate it (the library's helpers are written not to raise on any input).
 
 It is only used when it is exact:
 - `data.govern.lib.applies` must be the library's definition (`input.stage in
