@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from govern.clock import utcnow
-from govern.store import _digest, audit
+from govern.store import _digest, _state, audit
 from govern.store._connection import Store
 
 
@@ -111,49 +111,84 @@ def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
     partials: Iterable[tuple[str, int, float, str, int, dict[str, Any] | str]],
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[_state.Bound]:
     """Insert (or replace) partial states inside the caller's transaction.
 
     A state is a JSON document, or its JSON text already encoded (a distributed scan's
-    workers encode it; the driver stores it without parsing the counts again).
+    workers encode it; the driver stores it without parsing the counts again). DuckDB's
+    JSON type checks the text; text that is not JSON raises ValueError naming its file.
 
     The primary key predates the fingerprint, so a file rewritten with the same size and
-    mtime replaces its old row instead of adding one. Returns the (table, row) of each row
-    written, for the scan's audit record to bind (store/_state.py).
+    mtime replaces its old row instead of adding one. Returns, for the scan's audit record
+    (store/_state.py), the (table, key, digest) of each row written: the digest is taken of
+    the values written, as DuckDB returns them, with each state hashed once here rather
+    than read back.
     """
     from govern import __version__
 
     now = utcnow()
-    rows = [  # the primary key first, as in the table
+    rows = [  # the primary key first, as in the table; types as DuckDB returns them
         [
-            config,
-            path,
-            size,
-            mtime,
+            str(config),
+            str(path),
+            int(size),
+            float(mtime),
             __version__,
-            fingerprint,
-            nrows,
+            str(fingerprint),
+            int(nrows),
             state if isinstance(state, str) else json.dumps(state),
             now,
         ]
         for path, size, mtime, fingerprint, nrows, state in partials
     ]
-    columns = (
-        "config",
-        "path",
-        "size",
-        "mtime",
-        "engine_version",
-        "fingerprint",
-        "rows",
-        "state",
-        "created_at",
-    )
-    if rows:
-        from govern.store.bulk import insert_rows
+    if not rows:
+        return []
+    from govern.store.bulk import insert_rows
 
+    # The rows a re-scan replaces are deleted first, then all are inserted: INSERT OR
+    # REPLACE took ~4x as long as a plain INSERT for 100 KB states (benchmarks/README.md).
+    conn.execute(
+        """DELETE FROM scan_partials AS t USING (
+               SELECT UNNEST(?::VARCHAR[]) AS path, UNNEST(?::BIGINT[]) AS size,
+                      UNNEST(?::DOUBLE[]) AS mtime) AS k
+           WHERE t.config = ? AND t.engine_version = ? AND t.path = k.path
+             AND t.size = k.size AND t.mtime = k.mtime""",
+        [[r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], config, __version__],
+    )
+    try:
         # One INSERT with a list per column: binding 9 parameters a row through multi-row
-        # VALUES cost ~0.6 ms a row, 6 s for the 10,000 partials of one scan; an Arrow table
-        # imports pandas (pyarrow converts Python lists through it when it is installed).
-        insert_rows(conn, "scan_partials", columns, rows, or_replace=True)
-    return [("scan_partials", dict(zip(columns, row, strict=True))) for row in rows]
+        # VALUES cost ~0.6 ms a row, 6 s for the 10,000 partials of one scan; an Arrow
+        # table imports pandas (pyarrow converts Python lists through it when installed).
+        insert_rows(conn, "scan_partials", _PARTIAL_COLUMNS, rows)
+    except duckdb.ConversionException as exc:
+        bad = next((r for r in rows if not _is_json(str(r[7]))), rows[0])
+        raise ValueError(f"{bad[1]}: its partial state is not JSON ({exc})") from exc
+    return [
+        (
+            "scan_partials",
+            dict(zip(_PARTIAL_COLUMNS, r, strict=True)),
+            _state.table_digest("scan_partials", _PARTIAL_COLUMNS, r),
+        )
+        for r in rows
+    ]
+
+
+_PARTIAL_COLUMNS = (
+    "config",
+    "path",
+    "size",
+    "mtime",
+    "engine_version",
+    "fingerprint",
+    "rows",
+    "state",
+    "created_at",
+)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
