@@ -7,9 +7,9 @@ the units' state texts one after the other. Nothing is compressed again: the cou
 are already (format 2 zlib'd the whole body, which the driver then inflated: ~1 ms a file,
 a tenth of the 10,000-file merge, to save ~25%). Each unit's state text is
 `{"states": [...]}` with one exact state per accumulator (each accumulator's `to_state`),
-exactly the document the driver stores as the file's partial: the driver stores it as it came, without parsing the counts. The total is
-the task's units folded into one state per accumulator, so the driver merges one state per
-task, not one per file. The plan id binds a blob to its plan; the CRC-32 catches a damaged
+exactly the document the driver stores as the file's partial: the driver stores it as it
+came, without parsing the counts. The total is the task's units folded into one state per
+accumulator, so the driver merges one state per task, not one per file. The plan id binds a blob to its plan; the CRC-32 catches a damaged
 blob.
 """
 
