@@ -9,8 +9,8 @@ a tenth of the 10,000-file merge, to save ~25%). Each unit's state text is
 `{"states": [...]}` with one exact state per accumulator (each accumulator's `to_state`),
 exactly the document the driver stores as the file's partial: the driver stores it as it
 came, without parsing the counts. The total is the task's units folded into one state per
-accumulator, so the driver merges one state per task, not one per file. The plan id binds a blob to its plan; the CRC-32 catches a damaged
-blob.
+accumulator, so the driver merges one state per task, not one per file. The plan id binds
+a blob to its plan; the CRC-32 catches a damaged blob.
 """
 
 from __future__ import annotations
