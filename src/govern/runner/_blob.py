@@ -33,7 +33,9 @@ class UnitState:
 
     unit: WorkUnit
     rows: int
-    text: str  # {"states": [one document per accumulator]}
+    # {"states": [one document per accumulator]}: a str where a worker encodes it, its UTF-8
+    # bytes inside the blob where the driver decodes it (not copied: the driver stores them).
+    text: str | memoryview
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def encode(
     plan: ScanPlan, units: list[UnitState], total_rows: int, total: list[dict[str, Any]]
 ) -> bytes:
     """The blob of `units` (counted under `plan`) and of their fold `total`."""
-    texts = [u.text.encode() for u in units]
+    texts = [u.text.encode() if isinstance(u.text, str) else bytes(u.text) for u in units]
     header = {
         "plan_id": plan.plan_id,
         "config": plan.config,
@@ -93,9 +95,7 @@ def decode(plan: ScanPlan, blob: bytes, index: int) -> Blob:
         for u in header["units"]:
             n = int(u["length"])
             units.append(
-                UnitState(
-                    WorkUnit.from_dict(u["unit"]), int(u["rows"]), str(body[at : at + n], "utf-8")
-                )
+                UnitState(WorkUnit.from_dict(u["unit"]), int(u["rows"]), body[at : at + n])
             )
             at += n
         if at != len(body):
@@ -104,5 +104,5 @@ def decode(plan: ScanPlan, blob: bytes, index: int) -> Blob:
         return Blob(int(total["rows"]), list(total["states"]), units)
     except ScanPlanError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise ScanPlanError(f"{where}: damaged ({type(exc).__name__}: {exc})") from exc

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -410,7 +410,7 @@ def finish_scan(
     by_file: dict[str, list[UnitState]] = {}
     for u in plan.units:
         by_file.setdefault(u.uri, []).append(got[u.key])
-    counted: dict[str, tuple[int, str | None]] = {}
+    counted: dict[str, tuple[int, str | memoryview | None]] = {}
     for uri, units in by_file.items():
         if len(units) == 1:  # a whole file: its document is stored as the worker wrote it
             us = units[0]
@@ -428,21 +428,22 @@ def finish_scan(
     return _finish(store, plan, accumulators, totals, counted, engine or {"engine": "units"})
 
 
-def _check_envelope(text: str, where: str) -> None:
+def _check_envelope(text: str | memoryview, where: str) -> None:
     """A stored-form document's envelope, checked without parsing its ~100 KB of counts.
 
     The blob's checksum already caught damage in transit; the store's JSON type rejects
     text that is not JSON (ScanPlanError, nothing stored). Parsing each document here cost
     ~0.5 ms a file, 5 s of the 10,000-file merge (benchmarks/merge_states.py).
     """
-    if not (text.startswith('{"states": [') and text.endswith("]}")):
+    raw = text.encode() if isinstance(text, str) else text
+    if not (bytes(raw[:12]) == b'{"states": [' and bytes(raw[-2:]) == b"]}"):
         raise ScanPlanError(f"{where} is damaged (not a state document); nothing was stored")
 
 
-def _check_doc(text: str, n: int, where: str) -> dict[str, Any]:
+def _check_doc(text: str | memoryview, n: int, where: str) -> dict[str, Any]:
     """A stored-form state document: JSON {"states": [n documents]}, or ScanPlanError."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text if isinstance(text, str) else bytes(text))
     except ValueError:
         doc = None
     if isinstance(doc, dict) and isinstance(doc.get("states"), list) and len(doc["states"]) == n:
@@ -468,18 +469,18 @@ def _finish(
     plan: ScanPlan,
     accumulators: list[Accumulator],
     counted_total: list[Any],
-    counted: dict[str, tuple[int, str | None]],
+    counted: Mapping[str, tuple[int, str | memoryview | None]],
     engine: dict[str, Any],
 ) -> ScanResult:
     """Add the reused partials to the counted total; store evidence + new partials.
 
     `counted` maps each file counted in this scan to (rows, its partial state document as
-    JSON text, or None when no partial is stored).
+    JSON text or its UTF-8 bytes, or None when no partial is stored).
     """
     reusable = _reused_partials(store, plan)
     totals = list(counted_total)
     sources: list[SourceFile] = []
-    new_partials: list[tuple[str, int, float, str, int, str]] = []
+    new_partials: list[tuple[str, int, float, str, int, str | memoryview]] = []
     for f in plan.files:
         if f.reused:
             docs = reusable[f.key]["state"]["states"]

@@ -126,9 +126,9 @@ def row_digest(columns: Sequence[str], row: Sequence[Any]) -> str:
     return hashlib.sha256(_digest.canonical(cells)).hexdigest()
 
 
-def hashed_text(value: str | bytes) -> str:
-    """What a HASHED column's cell stands as in its row's digest."""
-    raw = value if isinstance(value, bytes) else value.encode("utf-8")
+def hashed_text(value: str | bytes | memoryview) -> str:
+    """What a HASHED column's cell stands as in its row's digest (of its UTF-8 text)."""
+    raw = value.encode("utf-8") if isinstance(value, str) else value
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 

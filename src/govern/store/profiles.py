@@ -10,6 +10,7 @@ or a changed configuration, gets a new key and is read again. Rows stored before
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterable
@@ -112,13 +113,14 @@ def get_partials(
 def write_partials(
     conn: duckdb.DuckDBPyConnection,
     config: str,
-    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any] | str]],
+    partials: Iterable[tuple[str, int, float, str, int, dict[str, Any] | str | memoryview]],
 ) -> list[_state.Bound]:
     """Insert (or replace) partial states inside the caller's transaction.
 
-    A state is a JSON document, or its JSON text already encoded (a distributed scan's
-    workers encode it; the driver stores it without parsing the counts again). DuckDB's
-    JSON type checks the text; text that is not JSON raises ValueError naming its file.
+    A state is a JSON document, or its JSON text already encoded, as str or UTF-8 bytes (a
+    distributed scan's workers encode it; the driver stores their bytes without parsing or
+    copying the counts again). DuckDB's JSON type checks the text; text that is not JSON
+    (or not UTF-8) raises ValueError naming its file.
 
     The primary key predates the fingerprint, so a file rewritten with the same size and
     mtime replaces its old row instead of adding one. Returns, for the scan's audit record
@@ -129,6 +131,8 @@ def write_partials(
     from govern import __version__
 
     now = utcnow()
+    items = list(partials)
+    texts = [_utf8(state) for *_, state in items]
     rows = [  # the primary key first, as in the table; types as DuckDB returns them
         [
             str(config),
@@ -138,10 +142,10 @@ def write_partials(
             __version__,
             str(fingerprint),
             int(nrows),
-            state if isinstance(state, str) else json.dumps(state),
+            text,
             now,
         ]
-        for path, size, mtime, fingerprint, nrows, state in partials
+        for (path, size, mtime, fingerprint, nrows, _), text in zip(items, texts, strict=True)
     ]
     if not rows:
         return []
@@ -159,7 +163,7 @@ def write_partials(
     # each, as one Arrow column built from a single buffer and joined by position: a list
     # parameter of 10,000 such strings took 3-4x as long, and building the Arrow column
     # from Python strings would import pandas (pyarrow's conversion does).
-    states = _text_column([str(r[7]) for r in rows])
+    states = _text_column(texts)
     view = f"govern_partial_states_{uuid.uuid4().hex}"
     index = pa.Array.from_buffers(
         pa.int64(), len(rows), [None, pa.py_buffer(np.arange(len(rows), dtype=np.int64))]
@@ -178,11 +182,16 @@ def write_partials(
                 JOIN {view} AS s USING (i)""",
             [[r[_PARTIAL_COLUMNS.index(c)] for r in rows] for c in small] + [len(rows)],
         )
-    except duckdb.ConversionException as exc:
-        bad = next((r for r in rows if not _is_json(str(r[7]))), rows[0])
+    except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB's Arrow scan checks UTF-8
+        bad = next((r for r, t in zip(rows, texts, strict=True) if not _is_json(t)), None)
+        if bad is None:
+            raise
         raise ValueError(f"{bad[1]}: its partial state is not JSON ({exc})") from exc
     finally:
-        conn.unregister(view)
+        # In a transaction aborted by the error DuckDB refuses this (the view itself goes
+        # with the rollback; the connection keeps the table until it closes).
+        with contextlib.suppress(duckdb.Error):
+            conn.unregister(view)
     return [
         (
             "scan_partials",
@@ -206,18 +215,23 @@ _PARTIAL_COLUMNS = (
 )
 
 
-def _text_column(values: list[str]) -> pa.Array:
-    """Strings as an Arrow large_string array, from one joined buffer (no per-value work)."""
-    data = [v.encode("utf-8") for v in values]
+def _utf8(state: dict[str, Any] | str | memoryview) -> memoryview:
+    if isinstance(state, memoryview):
+        return state
+    return memoryview((state if isinstance(state, str) else json.dumps(state)).encode())
+
+
+def _text_column(data: list[memoryview]) -> pa.Array:
+    """UTF-8 texts as an Arrow large_string array, from one joined buffer (one copy)."""
     offsets = np.zeros(len(data) + 1, dtype=np.int64)
     np.cumsum([len(d) for d in data], out=offsets[1:])
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
     return pa.Array.from_buffers(pa.large_string(), len(data), buffers)
 
 
-def _is_json(text: str) -> bool:
+def _is_json(text: memoryview) -> bool:
     try:
-        json.loads(text)
+        json.loads(bytes(text))
     except ValueError:
         return False
     return True
