@@ -60,10 +60,11 @@ def main() -> None:
         blob = scan_units(one, one.units)
         decoded = _blob.decode(one, blob, 0)
         (unit,) = decoded.units
+        text = bytes(unit.text).decode() if isinstance(unit.text, memoryview) else unit.text
         accumulators, _ = plan_accumulators(one)
-        states = json.loads(unit.text)["states"]
+        states = json.loads(text)["states"]
         print(f"one file of {unit.rows:,} rows: blob {len(blob):,} bytes, stored partial ")
-        print(f"  {len(unit.text):,} bytes of JSON, of which:")
+        print(f"  {len(text):,} bytes of JSON, of which:")
         for acc, doc in zip(accumulators, states, strict=True):
             print(f"    {type(acc).__name__:28s} {len(json.dumps(doc)):>9,} bytes")
 
@@ -85,7 +86,7 @@ def main() -> None:
                 for _ in chunk:
                     fold = [f.merge(p) for f, p in zip(fold, parts, strict=True)]
                 totals[len(chunk)] = [f.to_state() for f in fold]
-            us = [_blob.UnitState(u, unit.rows, unit.text) for u in chunk]
+            us = [_blob.UnitState(u, unit.rows, text) for u in chunk]
             blobs.append(_blob.encode(plan, us, unit.rows * len(chunk), totals[len(chunk)]))
         print(
             f"{a.files:,} files in {len(blobs):,} blobs of {a.per_task} units: "
