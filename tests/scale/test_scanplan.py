@@ -77,7 +77,10 @@ def test_units_in_any_grouping_equal_govern_scan(
 ) -> None:
     logs = scale_model["logs"]
     local = _cli_scan(scale_model["fresh_db"](), logs)
-    plan, dist = _distributed(scale_model["fresh_db"](), logs, how, split_bytes)
+    db = scale_model["fresh_db"]()
+    plan, dist = _distributed(db, logs, how, split_bytes)
+    # the partials stored from the workers' bytes are bound to the audit trail as verify reads them
+    assert main(["--db", str(db), "-q", "audit", "verify"]) == 0
     ranged = [u for u in plan.units if u.row_groups is not None]
     if split_bytes is None:
         assert not ranged and len(plan.units) == len(scale_model["files"])
@@ -242,3 +245,32 @@ def test_tasks_group_consecutive_units_by_size(scale_model: dict[str, Any]) -> N
             assert len(t) == 1 or sum(u.nbytes for u in t) <= target
     assert len(plan.tasks(target_bytes=10**9)) == 1
     assert len(plan.tasks(target_bytes=1)) == len(plan.units)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"states": [not json]}', "its partial state is not JSON"),
+        ('{"states": [{"a": "\udcff"}]}', "its partial state is not JSON"),
+        ("[1, 2]", "the state of the whole file is damaged"),
+    ],
+    ids=["not-json", "not-utf8", "not-a-document"],
+)
+def test_a_bad_whole_file_state_names_the_file_and_stores_nothing(
+    scale_model: dict[str, Any], text: str, message: str
+) -> None:
+    """Whole files' states are stored as the workers sent them, checked by the store."""
+    db = scale_model["fresh_db"]()
+    with Store.open(db) as store:
+        plan = prepare_scan(store, REF, [scale_model["logs"]])
+    assert all(u.row_groups is None for u in plan.units)
+    blobs = [scan_units(plan, [u]) for u in plan.units]
+    b = _blob.decode(plan, blobs[1], 1)
+    raw = text.encode("utf-8", "surrogateescape")
+    bad = _blob.UnitState(b.units[0].unit, b.units[0].rows, memoryview(raw))
+    blobs[1] = _blob.encode(plan, [bad], b.rows, b.total)
+    before = counts(db)
+    with Store.open(db) as store, pytest.raises(ScanPlanError, match=message) as err:
+        finish_scan(store, plan, blobs)
+    assert b.units[0].unit.uri in str(err.value)
+    assert counts(db) == before

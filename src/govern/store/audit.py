@@ -30,6 +30,7 @@ from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
 from govern.store import _state
 from govern.store._content import verify_content
+from govern.store._state import Bound as Bound  # (table, key) or (table, key, digest)
 
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
@@ -155,14 +156,15 @@ def append(
     payload: dict[str, Any],
     actor: str | None = None,
     at: datetime | None = None,
-    rows: Sequence[tuple[str, dict[str, Any]]] = (),
+    rows: Sequence[Bound] = (),
 ) -> AuditHead:
     """Append one record inside the caller's open transaction; returns the new head.
 
     Call it in the same transaction as the change it records, so both commit or neither.
     `rows` names, as (table, primary key), every row of a governed table (`_state.TABLES`)
     this transaction created, changed or deleted: their digests go into the record under
-    `bound`, and `verify` fails on any governed row that no record binds.
+    `bound`, and `verify` fails on any governed row that no record binds. An entry
+    (table, key, digest) carries its row's digest (`_state.table_digest`).
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; valid actions are: {ACTIONS}")

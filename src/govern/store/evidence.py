@@ -21,8 +21,7 @@ def write_scan(
     *,
     kind: str,
     params: dict[str, Any],
-    also: Callable[[duckdb.DuckDBPyConnection], Sequence[tuple[str, dict[str, Any]]] | None]
-    | None = None,
+    also: Callable[[duckdb.DuckDBPyConnection], Sequence[audit.Bound] | None] | None = None,
 ) -> None:
     """Store a scan and all its metric rows atomically.
 
