@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -123,21 +123,35 @@ def baseline(
 
 @contextmanager
 def _plain_warnings() -> Iterator[None]:
-    """Show govern's StoredStateWarning as a plain `warning: ...` line on stderr."""
+    """Show govern's StoredStateWarning as a plain `warning: ...` line on stderr.
+
+    Only that category is intercepted (through `warnings.showwarning`); every other warning
+    goes where it went before. Recording all warnings instead (`catch_warnings(record=True)`)
+    made `--engine spark` on a Spark Connect session grow past 20 GB of memory.
+    """
     import warnings
 
     from govern.runner.scan import StoredStateWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StoredStateWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, StoredStateWarning):
-                    click.echo(f"warning: {w.message}", err=True)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    original = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, StoredStateWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        warnings.simplefilter("always", StoredStateWarning)  # one line per damaged file
+        warnings.showwarning = show
+        yield
 
 
 @app.command()
