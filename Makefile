@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 STAMP   := $(VENV)/.installed
 
-.PHONY: install runtime demo test lint typecheck pytest bench clean
+.PHONY: install runtime demo test lint typecheck pytest bench clean emulators
 
 $(RUNTIME): pyproject.toml native/*.c native/*.h native/*.py
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,16 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Azure's storage emulator for tests/scale/test_clouds.py (npm, into a project-local folder;
+# those tests skip without it). Needs node and npm.
+AZURITE := .emulators/node_modules/.bin/azurite-blob
+emulators: $(AZURITE)
+
+$(AZURITE):
+	npm install --prefix .emulators --no-fund --no-audit --loglevel=error azurite@3.37.0
+
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-enable -q
 
 clean:
-	rm -rf $(VENV) build demo-out src/govern/_kernels*.so src/*.egg-info
+	rm -rf $(VENV) .emulators build demo-out src/govern/_kernels*.so src/*.egg-info

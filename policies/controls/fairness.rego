@@ -34,6 +34,29 @@ deny contains v if {
 	}
 }
 
+# Every attribute the card monitors (`monitoring.protected`: a column, or a list of columns
+# for an intersection, named `a,b` in the evidence) must be in the latest scan's evidence: a
+# scan from before the attribute was added, or of logs without its column, says nothing
+# about it.
+deny contains v if {
+	lib.applies("FAIR-AIR-01")
+	fair
+	some name in monitored_attributes
+	not name in {object.get(lib.obj(a), "name", null) | some a in lib.coll(fair.attributes)}
+	v := {
+		"control": "FAIR-AIR-01", "severity": "high",
+		"msg": sprintf("attribute %v: monitored (monitoring.protected) but absent from the latest scan's fairness evidence", [name]),
+		"remediation": "scan inference logs that carry the attribute's columns (`govern scan`)",
+	}
+}
+
+monitored_attributes contains name if {
+	some p in lib.coll(object.get(lib.plan, "protected", []))
+	name := attribute_name(p)
+}
+
+attribute_name(p) := concat(",", [lib.show(c) | some c in p]) if is_array(p) else := lib.show(p)
+
 deny contains v if {
 	lib.applies("FAIR-AIR-01")
 	some a in lib.coll(fair.attributes)

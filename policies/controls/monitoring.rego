@@ -69,7 +69,10 @@ warn contains v if {
 
 # METADATA
 # title: Feature stability (CSI) per monitored input
-# description: No drift evidence, an unscanned or unmeasured feature, or a feature at or above the deny band blocks.
+# description: |
+#   No drift evidence, evidence measured against a reference profile that is no longer the
+#   version's (re-baselined after the scan), an unscanned or unmeasured feature, or a feature
+#   at or above the deny band blocks.
 # custom:
 #   id: MON-CSI-01
 #   source: Characteristic Stability Index, PSI per feature (Siddiqi 2006, Credit Risk Scorecards)
@@ -83,6 +86,22 @@ deny contains v if {
 		"control": "MON-CSI-01", "severity": "high",
 		"msg": "drift: no evidence, the model has never been scanned",
 		"remediation": "run `govern scan` on recent inference logs",
+	}
+}
+
+# The scan's reference profile (null: an ad-hoc --baseline file) must be the version's
+# current one; a profile_id that does not match (or a reference that is unknown) is stale.
+deny contains v if {
+	lib.applies("MON-CSI-01")
+	drift
+	measured := object.get(drift, "profile_id", null)
+	measured != null
+	current := object.get(drift, "reference_profile_id", null)
+	measured != current
+	v := {
+		"control": "MON-CSI-01", "severity": "high",
+		"msg": sprintf("drift: the latest scan measured against reference profile %v, but the version's reference profile is %v (re-baselined after the scan); its figures are stale", [lib.show(measured), lib.show(current)]),
+		"remediation": "scan recent inference logs again against the current reference (`govern scan`)",
 	}
 }
 

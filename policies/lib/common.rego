@@ -70,16 +70,9 @@ deployer if {
 	eu_role in {"deployer", "provider_and_deployer"}
 }
 
-# Blank: absent (null), empty string, empty list/object, or false.
-blank(x) if x == null
-
-blank(x) if x == ""
-
-blank(x) if x == []
-
-blank(x) if x == {}
-
-blank(x) if x == false
+# Blank: absent (null), empty string, empty list/object, or false. (One membership test:
+# regorus evaluates every definition of a function on each call, and memoises none.)
+blank(x) if x in {null, "", [], {}, false}
 
 # A field given as a dotted path ("validation.report_uri") is missing or blank.
 missing(obj, path) if blank(object.get(obj, split(path, "."), null))
@@ -178,34 +171,46 @@ within(a, b) if a - b <= eps
 # x with `d` decimals (0-6), as sprintf's %.<d>f would print it (halves away from zero, no
 # negative zero), identical on every engine. Magnitudes from 1e9 print as whole numbers
 # and from 1e15 are capped: beyond 2^53 the engines' integers and floats part ways.
+# (One definition with `else` branches, which are mutually exclusive: regorus evaluates
+# every definition of a function on each call; and the scales are a rule, evaluated once
+# per decision, because regorus builds an array literal anew on every call.)
 fixed(x, d) := s if {
 	is_number(x)
 	abs(x) < 1000000000
-	scale := [1, 10, 100, 1000, 10000, 100000, 1000000][d]
+	scale := scales[d]
 	n := round(abs(x) * scale)
 	whole := floor(n / scale)
 	frac := substring(sprintf("%d", [(n - (whole * scale)) + scale]), 1, d)
 	s := concat("", [sign(x, n), sprintf("%d", [whole]), dot(frac), frac])
-}
-
-fixed(x, _) := sprintf("%d", [round(x)]) if {
+} else := sprintf("%d", [round(x)]) if {
 	is_number(x)
 	abs(x) >= 1000000000
 	abs(x) < 1000000000000000
-}
-
-fixed(x, _) := ">= 1e15" if {
+} else := ">= 1e15" if {
 	is_number(x)
 	x >= 1000000000000000
-}
-
-fixed(x, _) := "<= -1e15" if {
+} else := "<= -1e15" if {
 	is_number(x)
 	x <= -1000000000000000
 }
 
-# A number as text: up to 6 decimals, trailing zeros dropped (0.25, 365, 0.000001).
-num(x) := trim_suffix(trim_right(s, "0"), ".") if {
+scales := [1, 10, 100, 1000, 10000, 100000, 1000000]
+
+# A number as text: up to 6 decimals, trailing zeros dropped (0.25, 365, 0.000001). A
+# whole number below 1e9 is printed directly: fixed() would print it with ".000000" and
+# the zeros would be dropped again. The sign is printed apart, as fixed() does: regorus
+# prints sprintf("%d", [-25]) as "--25"; 0 takes the long way (no "-0" for a negative zero).
+num(x) := sprintf("%d", [x]) if {
+	is_number(x)
+	x > 0
+	x < 1000000000
+	round(x) == x
+} else := concat("", ["-", sprintf("%d", [0 - x])]) if {
+	is_number(x)
+	x < 0
+	x > -1000000000
+	round(x) == x
+} else := trim_suffix(trim_right(s, "0"), ".") if {
 	s := fixed(x, 6)
 	contains(s, ".")
 } else := fixed(x, 6)

@@ -149,3 +149,16 @@ test_pub01_ten_business_days_notice if {
 test_pub01_applies_from_production if {
 	not_denied("NYC-PUB-01", fx.at_stage(json.remove(base, ["model/aedt"]), "deployment"))
 }
+
+with_protected(protected) := object.union(base, {"model": {"monitoring": {"protected": protected}}})
+
+test_air01_every_monitored_attribute_is_in_the_evidence if {
+	not_denied("FAIR-AIR-01", with_protected(["sex", "race_ethnicity"]))
+	"FAIR-AIR-01" in denied(with_protected(["sex", "race_ethnicity", "age_band"]))
+	"FAIR-AIR-01" in denied(with_protected(["sex", ["sex", "race_ethnicity"]]))
+	not_denied("FAIR-AIR-01", patched({
+		"model": {"monitoring": {"protected": ["sex", ["sex", "race_ethnicity"]]}},
+		"evidence": {"fairness": {"attributes": array.concat(fair_ok.attributes, [attr("sex,race_ethnicity", [group("f,a", 300, 1.0)])])}},
+	}))
+	"FAIR-AIR-01" in denied(with_protected([7]))
+}

@@ -123,6 +123,21 @@ bases := {
 	"ecoa": ecoa_test.base,
 	"iso": iso_test.base,
 	"nist": nist_test.base,
+	"retired": fx.with_model({"retirement": {"date": "2026-11-01", "reason": "replaced by v4", "archive_uri": "s3://archive/fx/3"}}),
+	"vendor": fx.with_model({
+		"is_vendor": true,
+		"vendor": {"dev_evidence_uri": "s3://vendor/dev", "contingency_plan_uri": "s3://vendor/plan"},
+		"validation": {"own_use": "s3://validation/own-use"},
+	}),
+	"exception": fx.with_model({"exceptions": [{"id": "EX-1", "expires_at": "2027-01-31", "approved_by": "cro@example.com", "compensating_controls": ["manual review"]}]}),
+	"finding": fx.with_model({"findings": [{"id": "F-1", "status": "open", "severity": "high", "due_date": "2027-01-31"}]}),
+	"changed": fx.with_model({"last_material_change_at": "2026-09-01"}),
+	"old_validation": fx.with_model({"validation": {"date": "2025-06-01"}}),
+	"eu_incident": object.union(eu_test.base, {"model": {"incidents": [{"id": "INC-1", "serious": true, "aware_at": "2026-11-20", "reported_at": "2026-11-21"}]}}),
+	"eu_breach": object.union(eu_test.base, {"evidence": {"fairness": {"breaches": [{"id": "B-1"}]}, "incident_triage": {"B-1": "not serious: no harm to health, safety or rights"}}}),
+	"eu_nonconformity": object.union(eu_test.base, {"model": {"nonconformities": [{"id": "NC-1", "open": true, "corrective_action": "recall"}]}}),
+	"output_psi": object.union(mon_test.with_prediction, {"evidence": {"drift": {"output": {"name": "score", "psi": 0.01, "status": "ok"}}}}),
+	"ops": object.union(fx.with_model({"slo": {"max_error_rate": 0.01}}), {"evidence": {"operational": {"status": "ok", "error_rate": 0.001, "scanned_at": "2026-11-22T00:00:00Z"}}}),
 }
 
 every_control := [
@@ -180,6 +195,21 @@ every_control := [
 	["fairness", "NYC-BA-01", "fair", "production", "model/bias_audit/auditor_independent"],
 	["fairness", "NYC-BA-02", "fair", "production", "model/bias_audit/exclusions/0/share"],
 	["fairness", "NYC-PUB-01", "fair", "production", "model/aedt/notice_lead_business_days"],
+	["mrm", "MRM-RET-01", "retired", "retired", "model/retirement/archive_uri"],
+	["mrm", "MRM-VEN-01", "vendor", "production", "model/vendor/dev_evidence_uri"],
+	["mrm", "MRM-VEN-01", "vendor", "production", "model/validation/own_use"],
+	["mrm", "MRM-VEN-02", "vendor", "production", "model/vendor/contingency_plan_uri"],
+	["mrm", "MRM-EXC-01", "exception", "production", "model/exceptions/0/expires_at"],
+	["mrm", "MRM-EXC-01", "exception", "production", "model/exceptions/0/approved_by"],
+	["mrm", "MRM-VAL-06", "finding", "production", "model/findings/0/due_date"],
+	["mrm", "MRM-VAL-04", "changed", "production", "model/validation/date"],
+	["inventory", "INV-ZMB-02", "good", "production", "evidence"],
+	["inventory", "INV-ZMB-03", "old_validation", "production", "model/next_validation_due"],
+	["monitoring", "MON-OPS-01", "ops", "production", "evidence/operational/error_rate"],
+	["monitoring", "MON-PSI-01", "output_psi", "production", "evidence/drift/output/psi"],
+	["eu_ai_act", "EUAIA-INC-01", "eu_incident", "production", "model/incidents/0/aware_at"],
+	["eu_ai_act", "EUAIA-INC-02", "eu_breach", "production", "evidence/incident_triage/B-1"],
+	["eu_ai_act", "EUAIA-COR-01", "eu_nonconformity", "production", "model/nonconformities/0/corrective_action"],
 ]
 
 pack_denied("colorado_sb26_189", inp) := {v.control | some v in d} if d := colorado_sb26_189.deny with input as inp
@@ -219,5 +249,23 @@ test_every_control_denies_its_missing_key if {
 
 test_every_control_is_silent_on_its_base if {
 	fired := [c | some c in every_control; c[1] in pack_denied(c[0], case_base(c))]
+	fired == []
+}
+
+# Controls that only warn: [pack, warning control, base fixture, stage, JSON pointer removed].
+warn_controls := [["mrm", "MRM-BMK-01", "good", "production", "model/benchmark/latest_at"]]
+
+pack_warned("mrm", inp) := {v.control | some v in w} if w := mrm.warn with input as inp
+
+test_every_warning_control_warns_on_its_missing_key if {
+	silent_cases := [c |
+		some c in warn_controls
+		not c[1] in pack_warned(c[0], json.remove(case_base(c), [c[4]]))
+	]
+	silent_cases == []
+}
+
+test_every_warning_control_is_silent_on_its_base if {
+	fired := [c | some c in warn_controls; c[1] in pack_warned(c[0], case_base(c))]
 	fired == []
 }

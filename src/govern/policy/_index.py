@@ -11,6 +11,21 @@ conditions compare `input` to constants ("Optimizing OPA: Rule Indexing",
 https://openpolicyagent.org/blog/optimizing-opa-rule-indexing-59f03f17caf3); regorus has
 no rule index, so govern applies it to the one guard the library relies on.
 
+Two more rewrites of the copies, by the same spans, make the kept rules cheaper:
+- the guard `lib.applies("ID")` of a kept rule holds by construction at S, so it becomes
+  `true` (regorus memoises no function call: each guard cost ~12 us per evaluation);
+- an import alias at the root of a reference becomes the imported path (`lib.m` ->
+  `data.govern.lib.m`, `model.x` -> `input.model.x` for `import input.model`): regorus
+  resolves a reference through an alias by evaluating the whole imported document (every
+  rule of `data.govern.lib`, ~350 us per evaluation), the full path only the rule
+  named. OPA resolves imports to full paths at compile time, so the copies evaluate what
+  OPA evaluates. A module is left as it is whenever policy/_ast.py cannot prove the
+  replacement exact (the alias used as a variable, a rule or package named like it, a
+  call through it that is not a user function, a `with` modifier). One difference from
+  regorus on the full bundle remains, in OPA's favour: there, a rule of `govern.lib` that
+  nothing asked for but that raises an error fails the decision; the copies never
+  evaluate it (the library's helpers are written not to raise on any input).
+
 It is only used when it is exact:
 - `data.govern.lib.applies` must be the library's definition (`input.stage in
   data.govern.control_stages[id]`, compared as text without spaces); any other definition
@@ -27,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govern.policy._ast import BundleInfo
+from govern.policy._ast import AliasUse, BundleInfo, Guard
 
 LIB_PACKAGE = "govern.lib"
 # `applies` as the library defines it, without whitespace
@@ -104,9 +119,9 @@ def build_index(
     if listed is None:
         return None
     skip_tests = _test_modules(modules)
-    by_path: dict[str, list[tuple[int, int, str]]] = {}
+    by_path: dict[str, list[Guard]] = {}
     for g in info.guards:
-        by_path.setdefault(g.path, []).append((g.start, g.end, g.control))
+        by_path.setdefault(g.path, []).append(g)
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     emptied: dict[str, frozenset[tuple[str, str]]] = {}
     for stage in stages:
@@ -119,29 +134,71 @@ def build_index(
         for path, source in modules:
             if path in skip_tests:
                 continue
-            cuts = sorted(
-                (s, e) for s, e, c in by_path.get(path, []) if stage not in listed.get(c, [])
-            )
-            kept.append((path, _cut(source, cuts) if cuts else source))
+            edits = _edits(by_path.get(path, []), info.alias_uses.get(path), stage, listed)
+            kept.append((path, _edit(source, edits) if edits else source))
         out[stage] = tuple(kept)
     return StageIndex(out, emptied)
 
 
-def _cut(source: str, cuts: list[tuple[int, int]]) -> str:
-    """`source` without the byte ranges `cuts`, each replaced by as many newlines as it held.
+def _edits(
+    guards: list[Guard],
+    uses: tuple[AliasUse, ...] | None,
+    stage: str,
+    listed: dict[str, list[str]],
+) -> list[tuple[int, int, bytes | None]]:
+    """The byte ranges to change in one module's copy for `stage`, in order.
 
-    Keeping the newlines keeps every remaining rule on its original line, so an error a
-    copy reports names the same file:line as the full bundle would.
+    (start, end, None) cuts a rule guarded by a control not listed at the stage; (start,
+    end, b"true") replaces the guard call of a rule that is kept (it holds by
+    construction); (start, end, b"data.x.y") replaces an import alias by its path. Alias
+    uses inside a cut rule or a replaced guard are dropped with it.
+    """
+    spans: list[tuple[int, int, bytes | None]] = []
+    for g in guards:
+        if stage not in listed.get(g.control, []):
+            spans.append((g.start, g.end, None))
+        elif g.call_end > g.call_start:
+            spans.append((g.call_start, g.call_end, TRUE))
+    spans.sort()
+    out: list[tuple[int, int, bytes | None]] = list(spans)
+    covered = iter(spans)
+    current = next(covered, None)
+    for use in sorted(uses or (), key=lambda u: u.start):
+        while current is not None and current[1] <= use.start:
+            current = next(covered, None)
+        if current is not None and current[0] <= use.start < current[1]:
+            continue
+        out.append((use.start, use.end, use.path.encode()))
+    out.sort(key=lambda e: e[0])
+    return out
+
+
+TRUE = b"true"
+
+
+def _edit(source: str, edits: list[tuple[int, int, bytes | None]]) -> str:
+    """`source` with each byte range of `edits` cut (None) or replaced, in order.
+
+    A cut leaves as many newlines as it held and a replacement keeps the newlines of what
+    it replaces, so every remaining rule stays on its original line: an error a copy
+    reports names the same file:line as the full bundle would (columns may differ).
     """
     raw = source.encode()
     parts = []
     pos = 0
-    for start, end in cuts:
+    for start, end, new in edits:
         parts.append(raw[pos:start])
+        if new is not None:
+            parts.append(new)
         parts.append(b"\n" * raw.count(b"\n", start, end))
         pos = end
     parts.append(raw[pos:])
     return b"".join(parts).decode()
+
+
+def _cut(source: str, cuts: list[tuple[int, int]]) -> str:
+    """`source` without the byte ranges `cuts` (see _edit)."""
+    return _edit(source, [(s, e, None) for s, e in cuts])
 
 
 __all__ = ["StageIndex", "build_index"]

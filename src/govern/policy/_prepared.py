@@ -111,6 +111,7 @@ class PreparedPolicies:
             self.engine.close()
             raise
         self._queries: dict[tuple[tuple[str, ...], str | None], _Query] = {}
+        self._packages: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._overlays = tuple(
             Overlay(path, hashlib.sha256(text.encode("utf-8")).hexdigest(), text)
             for path, text in bundle.overlays
@@ -132,8 +133,16 @@ class PreparedPolicies:
         return self.bundle.sha256
 
     def packages_for(self, stage: str, scopes: list[str]) -> list[str]:
-        """Packages evaluated for a stage and a model's regulatory scopes."""
-        return applicable_packages(self.bundle.data, stage, scopes)
+        """Packages evaluated for a stage and a model's regulatory scopes.
+
+        Cached per (stage, scopes): the data document is fixed once the bundle is loaded,
+        and an inventory has few distinct scope lists.
+        """
+        key = (stage, tuple(scopes))
+        found = self._packages.get(key)
+        if found is None:
+            found = self._packages[key] = applicable_packages(self.bundle.data, stage, scopes)
+        return list(found)
 
     def _variant(self, stage: str, input_doc: dict[str, Any]) -> str | None:
         """The per-stage copy a decision may use (policy/_index.py), or None."""

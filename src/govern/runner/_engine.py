@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from govern.errors import GovernError, MetricInputError
 from govern.metrics._accumulator import Accumulator
+from govern.runner import _fs, _partitions, _prefetch
 from govern.runner._fs import ObjectIdentity, is_uri
 from govern.runner._identity import FileIdentity, check_unchanged, identify
 from govern.runner._parquet import (
@@ -34,6 +34,7 @@ from govern.runner._parquet import (
     open_parquet,
     read_row_group,
 )
+from govern.runner._partitions import Constants
 
 DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 SPLIT_ROWS = 200_000  # a lone row group at least this long is counted in slices on all threads
@@ -74,6 +75,7 @@ def scan_files(
     check_schema: Callable[[pa.Schema, Source], None] | None = None,
     identities: Sequence[FileIdentity | ObjectIdentity] | None = None,
     row_groups: Sequence[tuple[int, int] | None] | None = None,
+    constants: Sequence[Constants | None] | None = None,
 ) -> list[FileResult]:
     """Count every file's row groups into copies of `accumulators`; one result per file.
 
@@ -82,7 +84,8 @@ def scan_files(
     `identities` (one per file, taken by the caller to look up stored states) are checked
     against the files after reading; without them they are taken here first. `row_groups`
     (one per file, None for all) restricts a file to whole row groups [first, stop): a file
-    may then appear once per range, with one result per range.
+    may then appear once per range, with one result per range. `constants` (one per file,
+    None for none) are partition columns the table keeps out of the file (runner/_partitions.py).
     """
     if identities is None:
         identities = [identify(f) for f in files]
@@ -92,9 +95,12 @@ def scan_files(
     if len(ranges) != len(files):
         raise ValueError("one row-group range (or None) per file is needed")
     # Footers only, closed right away: thousands of files must not hold thousands of handles.
+    consts = list(constants) if constants is not None else [None] * len(files)
+    if len(consts) != len(files):
+        raise ValueError("one set of constant columns (or None) per file is needed")
     plans: list[tuple[Source, list[int], list[str]]] = []
-    for path, span in zip(files, ranges, strict=True):
-        with open_parquet(path) as pf:
+    for path, span, const in zip(files, ranges, consts, strict=True):
+        with _partitions.attach(open_parquet(path), const) as pf:
             check_columns(pf, path, expected)
             if window is not None:
                 window.check(pf, path)
@@ -127,11 +133,11 @@ def scan_files(
     # The others (fairness, performance, operational) need their columns row-aligned, so each
     # row group first decodes one batch of their union, which also feeds the independent
     # accumulators the columns they share with it; every column is decoded once.
-    # Objects in a bucket are read whole row group at a time: every read is a request, and
-    # one read of all the columns lets pyarrow coalesce them into a few large ranged GETs
-    # (benchmarks/scale_s3.py: 2x faster than a request per column on loopback S3).
-    remote = any(is_uri(f) for f in files)
-    per_column = window is None and not remote and any(_independent(a) for a in accumulators)
+    # Objects in a bucket are decoded column at a time too, but each row group's projected
+    # column chunks are first fetched in a few large coalesced ranged GETs into memory
+    # (runner/_prefetch.py): a request per column was 2x slower on loopback S3, and decoding
+    # a whole row group at once cost ~1.7x the CPU (benchmarks/scale_s3.py).
+    per_column = window is None and any(_independent(a) for a in accumulators)
     units = read_units(accumulators)
     unit_groups = [units]
     if per_column and 0 < len(tasks) < threads:
@@ -141,7 +147,7 @@ def scan_files(
     if progress is not None:
         progress.start(len(plans), len(tasks))
     local = threading.local()
-    readers: list[pq.ParquetFile] = []  # closed at the end, whatever happens
+    readers: list[Any] = []  # ParquetFiles and object readers, closed at the end
     use_threads = len(tasks) < threads  # few row groups: let pyarrow decode columns in parallel
     # Slices of a row group on several threads, unless a state depends on batch boundaries.
     sliceable = not any(getattr(a, "whole_row_groups", False) for a in accumulators)
@@ -158,14 +164,26 @@ def scan_files(
     def work(fi: int, rg: int, g: int) -> tuple[int, int, list[Any]]:
         # One reader per thread, kept while the thread stays on the same file (tasks are in
         # file order); readers are never shared between threads.
-        current: tuple[int, pq.ParquetFile] | None = getattr(local, "current", None)
+        current: tuple[int, Any, Any] | None = getattr(local, "current", None)
+        path, _, dict_cols = plans[fi]
+        const = consts[fi]
         if current is None or current[0] != fi:
             if current is not None:
                 current[1].close()
-            path, _, dict_cols = plans[fi]
-            pf = open_parquet(path, dictionary=dict_cols, memory_map=memory_map)
-            local.current = current = (fi, pf)
+                if current[2] is not None:
+                    current[2].close()
+            pf = _partitions.attach(
+                open_parquet(
+                    path, dictionary=_partitions.physical(dict_cols, const), memory_map=memory_map
+                ),
+                const,
+                dict_cols,
+            )
+            src = _fs.open_object(str(path)) if per_column and is_uri(path) else None
+            local.current = current = (fi, pf, src)
             readers.append(pf)
+            if src is not None:
+                readers.append(src)
         pf = current[1]
         if per_column:
             run: tuple[int, list[Any]] | None = getattr(local, "run", None)
@@ -184,6 +202,19 @@ def scan_files(
                 None if ind else a.empty() for a, ind in zip(accumulators, independent, strict=True)
             ]
             rows = 0
+            if current[2] is not None:  # an object: this row group's columns in a few GETs
+                wanted = [c for _, unit in unit_groups[g] for c in unit]
+                pf = _partitions.attach(
+                    _prefetch.staged_row_group(
+                        pf,
+                        current[2],
+                        rg,
+                        _partitions.physical(wanted, const),
+                        read_dictionary=_partitions.physical(dict_cols, const) or None,
+                    ),
+                    const,
+                    dict_cols,
+                )
             for unit, fed in feed_groups[g]:
                 table = read_row_group(pf, plans[fi][0], rg, unit, None)
                 rows = table.num_rows

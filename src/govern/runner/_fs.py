@@ -6,18 +6,22 @@ a URI string (see `is_uri`), and this module lists, opens and identifies the URI
 Credentials come from each cloud's standard chain, never from the URI: pyarrow's
 filesystems read them as the SDKs do (S3: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
 `AWS_SESSION_TOKEN`, `AWS_PROFILE` and ~/.aws files, instance metadata; GCS: application
-default credentials; Azure: `AZURE_*` variables / DefaultAzureCredential). The S3 endpoint
-is read here from `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` and the region from
-`AWS_REGION` / `AWS_DEFAULT_REGION`, as the AWS SDKs document
+default credentials; Azure: DefaultAzureCredential). The S3 endpoint is read here from
+`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` and the region from `AWS_REGION` /
+`AWS_DEFAULT_REGION`, as the AWS SDKs document
 (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), because
-pyarrow's `S3FileSystem(...)` constructor does not read the endpoint variable itself. A URI
-carrying a secret (`s3://KEY:SECRET@bucket/...`, `?access_key=...`, a SAS token) is refused,
-so no secret can reach evidence, provenance or logs.
+pyarrow's `S3FileSystem(...)` constructor does not read the endpoint variable itself. The
+same holds for the other two clouds' emulator and account settings, read here in each
+one's own style: `STORAGE_EMULATOR_HOST` for GCS (as Google's client libraries read it),
+`AZURE_STORAGE_CONNECTION_STRING` or `AZURE_STORAGE_ACCOUNT` + `AZURE_STORAGE_KEY` for
+Azure (as the Azure CLI reads them). A URI carrying a secret (`s3://KEY:SECRET@bucket/...`,
+`?access_key=...`, a SAS token) is refused, so no secret can reach evidence, provenance or
+logs; nor does any message here repeat a variable that can hold one.
 
-An object's identity is its size plus its ETag (or version id, when the bucket is
-versioned), read from the object's metadata (one HEAD request): S3 gives a new ETag to new
-content. Stores that expose no ETag get the SHA-256 of the parquet footer read through the
-filesystem instead (runner/_identity.py), as for local files.
+An object's identity is its size plus its version: the S3 version id or ETag, the GCS
+generation, the Azure ETag, read from the object's metadata (one HEAD request); each store
+gives new content a new one. Stores that expose none get the SHA-256 of the parquet footer
+read through the filesystem instead (runner/_identity.py), as for local files.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -55,6 +59,18 @@ _SECRET_KEYS = {
 MAX_ATTEMPTS_ENV = "GOVERN_S3_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT = 5.0
+# How long the GCS client retries a transient error before giving up (its default is 15 min).
+GCS_RETRY_SECONDS = 15.0
+GCS_EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
+AZURE_CONNECTION_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+# The Azure Storage emulator's documented development account (a public, well-known key,
+# https://learn.microsoft.com/azure/storage/common/storage-use-azurite): what a connection
+# string `UseDevelopmentStorage=true` stands for.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+_AZURE_HOST = re.compile(r"^([a-z0-9]{3,24})\.(?:blob|dfs)\.core\.windows\.net$", re.I)
 
 _lock = threading.Lock()
 _filesystems: dict[tuple[str, str], pafs.FileSystem] = {}
@@ -91,9 +107,15 @@ def scheme_of(text: str) -> str | None:
 
 
 def redact(uri: str) -> str:
-    """`uri` without user info or query (what may be printed when refusing it)."""
+    """`uri` without user info or query (what may be printed when refusing it).
+
+    The container of `abfs://CONTAINER@ACCOUNT...` is kept: it is a name, not a secret
+    (a `CONTAINER:PASSWORD@` is dropped whole).
+    """
     parts = urlsplit(uri)
-    host = parts.netloc.rsplit("@", 1)[-1]
+    user, at, host = parts.netloc.rpartition("@")
+    if at and parts.scheme.lower() in ("abfs", "abfss") and ":" not in user:
+        host = f"{user}@{host}"
     return f"{parts.scheme}://{host}{parts.path}"
 
 
@@ -161,63 +183,229 @@ def s3_options() -> dict[str, Any]:
     return opts
 
 
+def _endpoint(name: str, value: str) -> tuple[str, str]:
+    """(host[:port][/path], scheme) of an endpoint variable's URL (a bare host: https)."""
+    parts = urlsplit(value if "://" in value else f"https://{value}")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UserInputError(f"{name}={value!r} is not an http(s) URL, e.g. http://127.0.0.1:9000")
+    return parts.netloc + parts.path.rstrip("/"), parts.scheme
+
+
+def gcs_options() -> dict[str, Any]:
+    """GcsFileSystem keywords from the environment.
+
+    `STORAGE_EMULATOR_HOST` (e.g. `http://127.0.0.1:4443`, as Google's client libraries read
+    it) points at an emulator, without credentials, as those libraries do; otherwise the
+    application default credentials apply. Retries of transient errors stop after
+    GCS_RETRY_SECONDS, so an unreachable endpoint fails the scan instead of hanging it.
+    """
+    opts: dict[str, Any] = {"retry_time_limit": timedelta(seconds=GCS_RETRY_SECONDS)}
+    emulator = os.environ.get(GCS_EMULATOR_ENV)
+    if emulator:
+        opts["endpoint_override"], opts["scheme"] = _endpoint(GCS_EMULATOR_ENV, emulator)
+        opts["anonymous"] = True
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    if project:
+        opts["project_id"] = project
+    return opts
+
+
+def _connection_string() -> dict[str, str]:
+    """The `Key=Value;...` pairs of AZURE_STORAGE_CONNECTION_STRING (keys lower case).
+
+    Errors never repeat the value: it holds the account key.
+    """
+    raw = os.environ.get(AZURE_CONNECTION_ENV, "").strip()
+    if not raw:
+        return {}
+    out: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item.strip():
+            continue
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UserInputError(
+                f"{AZURE_CONNECTION_ENV} is not a connection string of Key=Value pairs "
+                "separated by ';' (its value is not shown: it holds a secret)"
+            )
+        out[key.strip().lower()] = value.strip()
+    if out.get("usedevelopmentstorage", "").lower() == "true":
+        proxy = out.get("developmentstorageproxyuri", "http://127.0.0.1").rstrip("/")
+        out = {
+            "accountname": AZURITE_ACCOUNT,
+            "accountkey": AZURITE_KEY,
+            "blobendpoint": f"{proxy}:10000/{AZURITE_ACCOUNT}",
+            **{k: v for k, v in out.items() if k not in ("usedevelopmentstorage",)},
+        }
+    return out
+
+
+def azure_options(account: str | None) -> dict[str, Any]:
+    """AzureFileSystem keywords for `account` (None: the account the environment names).
+
+    From `AZURE_STORAGE_CONNECTION_STRING` (AccountName, AccountKey or
+    SharedAccessSignature, BlobEndpoint or DefaultEndpointsProtocol + EndpointSuffix; an
+    emulator's BlobEndpoint is `http://127.0.0.1:10000/ACCOUNT`), else `AZURE_STORAGE_ACCOUNT`
+    and `AZURE_STORAGE_KEY`, else pyarrow's DefaultAzureCredential.
+    """
+    cs = _connection_string()
+    env_account = cs.get("accountname") or os.environ.get("AZURE_STORAGE_ACCOUNT")
+    if account and env_account and account.lower() != env_account.lower():
+        source = AZURE_CONNECTION_ENV if cs else "AZURE_STORAGE_ACCOUNT"
+        raise UserInputError(
+            f"the URI names the storage account {account!r} but {source} is for "
+            f"{env_account!r}; use one account, or unset {source}"
+        )
+    name = account or env_account
+    if not name:
+        raise UserInputError(
+            "the abfs:// URI names no storage account: write "
+            "abfs://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH, or set "
+            f"{AZURE_CONNECTION_ENV} or AZURE_STORAGE_ACCOUNT"
+        )
+    opts: dict[str, Any] = {"account_name": name}
+    if cs.get("accountkey"):
+        opts["account_key"] = cs["accountkey"]
+    elif cs.get("sharedaccesssignature"):
+        opts["sas_token"] = cs["sharedaccesssignature"]
+    elif not cs and os.environ.get("AZURE_STORAGE_KEY"):
+        opts["account_key"] = os.environ["AZURE_STORAGE_KEY"]
+    if cs.get("blobendpoint"):
+        authority, scheme = _endpoint("BlobEndpoint", cs["blobendpoint"])
+        host, _, path = authority.partition("/")
+        if host.lower().startswith(name.lower() + "."):  # https://ACCOUNT.blob.<suffix>
+            blob = host[len(name) :]
+            dfs = blob.replace(".blob.", ".dfs.", 1)
+        elif path.strip("/") in ("", name):  # path style (emulators): host/ACCOUNT
+            blob = dfs = host
+        else:
+            raise UserInputError(
+                f"{AZURE_CONNECTION_ENV}: BlobEndpoint must be https://ACCOUNT.blob.SUFFIX "
+                "or an emulator's http://HOST:PORT/ACCOUNT"
+            )
+        opts.update(
+            blob_storage_authority=blob,
+            dfs_storage_authority=dfs,
+            blob_storage_scheme=scheme,
+            dfs_storage_scheme=scheme,
+        )
+    elif cs:
+        scheme = cs.get("defaultendpointsprotocol", "https").lower()
+        suffix = cs.get("endpointsuffix", "core.windows.net")
+        opts.update(
+            blob_storage_authority=f".blob.{suffix}",
+            dfs_storage_authority=f".dfs.{suffix}",
+            blob_storage_scheme=scheme,
+            dfs_storage_scheme=scheme,
+        )
+    return opts
+
+
+def _azure_parts(uri: str) -> tuple[str | None, str, str]:
+    """(account or None, container, key) of an abfs URI, in any of its three forms.
+
+    `abfs://CONTAINER@ACCOUNT.dfs.core.windows.net/KEY`,
+    `abfs://ACCOUNT.blob.core.windows.net/CONTAINER/KEY` and `abfs://CONTAINER/KEY`
+    (the account from the environment).
+    """
+    parts = urlsplit(uri)
+    path = parts.path.lstrip("/")
+    if "@" in parts.netloc:
+        container, host = parts.netloc.split("@", 1)
+        m = _AZURE_HOST.match(host)
+        if not m:
+            raise UserInputError(
+                f"{redact(uri)}: expected abfs://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH "
+                "(an emulator's endpoint comes from AZURE_STORAGE_CONNECTION_STRING)"
+            )
+        return m.group(1), container, path
+    m = _AZURE_HOST.match(parts.netloc)
+    if m:
+        container, _, key = path.partition("/")
+        if not container:
+            raise UserInputError(f"{redact(uri)}: the URI names no container")
+        return m.group(1), container, key
+    return None, parts.netloc, path
+
+
 def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     """The pyarrow filesystem serving `uri` (one per scheme and account), and the path in it."""
     check_uri(uri)
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
-    if scheme == "s3":
-        key = ("s3", "")
+    account: str | None = None
+    if scheme in ("s3", "gs", "gcs"):
+        key = ("gs" if scheme == "gcs" else scheme, "")
         path = parts.netloc + parts.path
     else:
-        key = (scheme, parts.netloc.rsplit("@", 1)[-1])
-        path = ""
+        account, container, obj = _azure_parts(uri)
+        key = ("abfs", (account or "").lower())
+        path = f"{container}/{obj}"
     with _lock:
         fs = _filesystems.get(key)
     if fs is None:
         try:
             if scheme == "s3":
                 fs = pafs.S3FileSystem(**s3_options())
+            elif scheme in ("gs", "gcs"):
+                fs = pafs.GcsFileSystem(**gcs_options())
             else:
-                fs, path = pafs.FileSystem.from_uri(uri)
+                fs = pafs.AzureFileSystem(**azure_options(account))
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise UserInputError(f"{redact(uri)}: cannot set up the filesystem: {exc}") from exc
         with _lock:
             _filesystems.setdefault(key, fs)
-    if not path:
-        _, path = pafs.FileSystem.from_uri(uri)
     return fs, path.rstrip("/") if path.endswith("/") and len(path) > 1 else path
 
 
 def uri_of(uri: str, path: str) -> str:
     """The URI of `path` inside the filesystem that served `uri` (listing results)."""
     parts = urlsplit(uri)
-    if parts.scheme.lower() == "s3":
-        return f"s3://{path}"
-    if parts.scheme.lower() in ("gs", "gcs"):  # gs://BUCKET/KEY: the path starts with the bucket
-        return f"gs://{path}"
-    # abfs: the path starts with the container, named in the URI before "@ACCOUNT" or first
-    # in its path (abfs://ACCOUNT.dfs.core.windows.net/CONTAINER/...).
+    scheme = parts.scheme.lower()
+    if scheme in ("s3", "gs", "gcs"):  # the path starts with the bucket
+        return f"{parts.scheme}://{path}"
+    # abfs: the path starts with the container; keep the URI's own form.
+    container, _, key = path.partition("/")
     if "@" in parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}/{path.split('/', 1)[1] if '/' in path else ''}"
-    return f"{parts.scheme}://{parts.netloc}/{path}"
+        return f"{parts.scheme}://{container}@{parts.netloc.split('@', 1)[1]}/{key}"
+    if _AZURE_HOST.match(parts.netloc):
+        return f"{parts.scheme}://{parts.netloc}/{path}"
+    return f"{parts.scheme}://{path}"
 
 
 def store_error(uri: str, exc: BaseException, doing: str) -> MetricInputError:
     """An object-store failure as a clear error naming the URI (never a credential)."""
     text = " ".join(str(exc).split())
     low = text.lower()
-    if any(k in low for k in ("access denied", "access_denied", "accessdenied", "forbidden")):
+    if any(
+        k in low
+        for k in (
+            "access denied",
+            "access_denied",
+            "accessdenied",
+            "forbidden",
+            "permission_denied",
+            "authorizationfailure",
+            "authenticationfailed",
+            "failed to authenticate",
+        )
+    ):
         cause = "permission denied; check the credentials and the bucket policy"
     elif "nosuchbucket" in low or "bucket does not exist" in low:
         cause = "the bucket does not exist"
     elif "path does not exist" in low or "nosuchkey" in low or "not found" in low:
         cause = "no such object"
     elif "network_connection" in low or "curlcode" in low or "connect" in low:
-        cause = (
-            "the endpoint is unreachable; check AWS_ENDPOINT_URL / the network "
-            f"({_max_attempts()} attempts were made)"
-        )
+        scheme = scheme_of(uri)
+        if scheme in ("gs", "gcs"):
+            where = (
+                f"{GCS_EMULATOR_ENV} (if set) / the network (retried for {GCS_RETRY_SECONDS:g} s)"
+            )
+        elif scheme in ("abfs", "abfss"):
+            where = f"{AZURE_CONNECTION_ENV} (if set) / the network"
+        else:
+            where = f"AWS_ENDPOINT_URL / the network ({_max_attempts()} attempts were made)"
+        cause = f"the endpoint is unreachable; check {where}"
     else:
         cause = text
     return MetricInputError(f"cannot {doing}: {cause}", path=redact(uri))
@@ -252,12 +440,9 @@ def list_objects(uri: str, suffixes: tuple[str, ...]) -> list[str]:
         return [uri]
     if fi.type == pafs.FileType.NotFound:
         bucket = path.split("/", 1)[0]
-        if (
-            urlsplit(uri).scheme.lower() in ("s3", "gs", "gcs")
-            and "/" in path.strip("/")
-            and info(uri_of(uri, bucket)).type == pafs.FileType.NotFound
-        ):
-            raise MetricInputError(f"the bucket {bucket!r} does not exist", path=redact(uri))
+        if "/" in path.strip("/") and info(uri_of(uri, bucket)).type == pafs.FileType.NotFound:
+            what = "container" if urlsplit(uri).scheme.lower() in ("abfs", "abfss") else "bucket"
+            raise MetricInputError(f"the {what} {bucket!r} does not exist", path=redact(uri))
         raise MetricInputError("no such object or prefix", path=redact(uri))
     try:
         found = fs.get_file_info(pafs.FileSelector(path, recursive=True))
@@ -352,11 +537,14 @@ def identify_object(uri: str) -> ObjectIdentity:
 
 
 def _version_tag(meta: Any) -> str | None:
-    """The version tag: "version:<id>" (versioned bucket), else "etag:<etag>", else None."""
+    """The version tag, or None when the store exposes none.
+
+    "version:<id>" (a versioned S3 bucket), "generation:<n>" (GCS), else "etag:<etag>".
+    """
     if meta is None:
         return None
     md = {(k.decode() if isinstance(k, bytes) else str(k)).lower(): v for k, v in meta.items()}
-    for key, prefix in (("versionid", "version"), ("etag", "etag")):
+    for key, prefix in (("versionid", "version"), ("generation", "generation"), ("etag", "etag")):
         v = md.get(key)
         if v:
             text = v.decode() if isinstance(v, bytes) else str(v)
@@ -369,7 +557,7 @@ def _mtime(meta: Any) -> float | None:
     if meta is None:
         return None
     md = {(k.decode() if isinstance(k, bytes) else str(k)).lower(): v for k, v in meta.items()}
-    raw = md.get("last-modified")
+    raw = md.get("last-modified") or md.get("updated")  # S3 and Azure; GCS
     if not raw:
         return None
     text = raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -226,6 +226,8 @@ class Window:
         """False only when the row group's statistics prove it lies outside the window."""
         rg = pf.metadata.row_group(i)
         idx = pf.schema_arrow.get_field_index(self.column)
+        if self.column in getattr(pf, "constants", ()):  # a table's partition column
+            return True  # (runner/_partitions.py): no statistics in the file
         col = rg.column(idx)
         stats = col.statistics
         if stats is None or not stats.has_min_max:

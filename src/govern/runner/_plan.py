@@ -79,6 +79,7 @@ class PlanFile:
     mtime: float
     fingerprint: str  # local: sha256 of the footer; object: "etag:..." / "version:..."
     reused: bool  # its stored partial states are merged instead of reading it
+    partition: str | None = None  # a table's partition values kept out of the file (encoded)
 
     @property
     def key(self) -> tuple[str, int, float, str]:
@@ -87,13 +88,16 @@ class PlanFile:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (mtime as a repr float: exact round trip)."""
-        return {
+        out: dict[str, Any] = {
             "uri": self.uri,
             "size": self.size,
             "mtime": self.mtime,
             "fingerprint": self.fingerprint,
             "reused": self.reused,
         }
+        if self.partition is not None:
+            out["partition"] = self.partition
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PlanFile:
@@ -104,6 +108,7 @@ class PlanFile:
             float(d["mtime"]),
             str(d["fingerprint"]),
             bool(d["reused"]),
+            str(d["partition"]) if d.get("partition") is not None else None,
         )
 
 

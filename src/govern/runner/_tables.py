@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
@@ -49,6 +49,8 @@ class TableFiles:
     name: str  # the Delta table's location, or CATALOG.NAMESPACE.TABLE
     version: int  # Delta table version, or Iceberg snapshot id
     files: tuple[tuple[str, int | None], ...]  # size None: not in the log
+    # file -> its partition values the file does not hold (runner/_partitions.py, encoded)
+    partitions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def uris(self) -> list[str]:
@@ -125,22 +127,56 @@ def _delta(spec: str, path: str, version: int | None) -> TableFiles:
         )
     actions = _arrow_table(table.get_add_actions(flatten=True))
     # Add actions hold paths relative to the table, URL-encoded once more than file_uris().
-    sizes = {
-        unquote(str(p)): int(n)
-        for p, n in zip(
-            actions.column("path").to_pylist(),
-            actions.column("size_bytes").to_pylist(),
-            strict=True,
-        )
-    }
+    rels = [unquote(str(p)) for p in actions.column("path").to_pylist()]
+    sizes = dict(zip(rels, (int(n) for n in actions.column("size_bytes").to_pylist()), strict=True))
+    partitioned = _delta_partitions(table, actions, rels)
     roots = [r.rstrip("/") + "/" for r in (table.table_uri, local_path(table.table_uri))]
     files = []
+    partitions: dict[str, str] = {}
     for uri in table.file_uris():
         rel = next((uri[len(r) :] for r in roots if uri.startswith(r)), None)
         size = sizes.get(rel) if rel is not None else None
         files.append((local_path(uri), size))
+        if partitioned:
+            if rel not in partitioned:
+                raise _refuse(spec, f"{local_path(uri)} has no partition values in the Delta log")
+            partitions[_source_key(local_path(uri))] = partitioned[rel]
     name = local_path(table.table_uri).rstrip("/")
-    return TableFiles(spec, "delta", name, int(table.version()), tuple(sorted(files)))
+    return TableFiles(spec, "delta", name, int(table.version()), tuple(sorted(files)), partitions)
+
+
+def _source_key(uri: str) -> str:
+    """How prepare_scan names a file given as `uri` (a local path is normalised)."""
+    from pathlib import Path
+
+    from govern.runner._fs import is_uri
+
+    return uri if is_uri(uri) else str(Path(uri))
+
+
+def _delta_partitions(table: Any, actions: Any, rels: list[str]) -> dict[str, str]:
+    """Each file's partition values, encoded for the plan (empty: no partition columns).
+
+    The add actions' `partition.COL`, typed by the table schema. Delta files do not hold
+    their partition columns (Delta protocol, "Partition Value Serialization"), so the scan
+    adds them (runner/_partitions.py).
+    """
+    import pyarrow as pa
+
+    from govern.runner import _partitions
+
+    columns = list(table.metadata().partition_columns or ())
+    if not columns:
+        return {}
+    values = pa.table(
+        {
+            c: actions.column(f"partition.{c}").cast(
+                _partitions.reader_type(actions.column(f"partition.{c}").type)
+            )
+            for c in columns
+        }
+    )
+    return {rel: _partitions.encode(values.slice(i, 1)) for i, rel in enumerate(rels)}
 
 
 def _delta_message(exc: Exception, version: int | None) -> str:

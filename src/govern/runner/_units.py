@@ -22,11 +22,12 @@ from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
 from govern.metrics._factory import accumulators_from_card, check_schema
 from govern.metrics._profile import ProfileSet
-from govern.runner import _blob
+from govern.runner import _blob, _partitions
 from govern.runner._engine import scan_files
 from govern.runner._fs import is_uri
 from govern.runner._identity import CHANGED, identify
 from govern.runner._parquet import Source, Window
+from govern.runner._partitions import Constants
 from govern.runner._plan import ScanPlan, WorkUnit, units_of
 
 SchemaCheck = Callable[[pa.Schema, Source], None]
@@ -74,6 +75,14 @@ def plan_accumulators(plan: ScanPlan) -> tuple[list[Accumulator], SchemaCheck | 
     return [drift, *extra], schema_check if extra else None
 
 
+def partitions_of(plan: ScanPlan, units: Sequence[WorkUnit]) -> list[Constants | None]:
+    """Per unit, the table's partition columns its file does not hold (None: none)."""
+    encoded = {f.uri: f.partition for f in plan.files if f.partition is not None}
+    if not encoded:
+        return [None] * len(units)
+    return [_partitions.decode(encoded[u.uri]) if u.uri in encoded else None for u in units]
+
+
 def scan_units(plan: ScanPlan, units: Sequence[WorkUnit], *, threads: int = 1) -> bytes:
     """Count `units` of `plan` (on `threads` reader threads); one blob with each unit's state.
 
@@ -101,6 +110,7 @@ def scan_units(plan: ScanPlan, units: Sequence[WorkUnit], *, threads: int = 1) -
         check_schema=schema_check,
         identities=identities,
         row_groups=[u.row_groups for u in todo],
+        constants=partitions_of(plan, todo),
     )
     states = [
         _blob.UnitState(u, r.rows, json.dumps({"states": [s.to_state() for s in r.states]}))

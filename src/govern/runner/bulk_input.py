@@ -27,12 +27,14 @@ class RegistrySnapshot:
     scans: dict[Key, dict[str, Any]]
     metrics: dict[str, list[MetricRow]]
     triggers: dict[str, list[dict[str, Any]]]  # model name -> open retraining triggers
+    profiles: dict[Key, str]  # the newest reference profile id of each version
 
     @classmethod
     def read(cls, store: Store) -> RegistrySnapshot:
-        """Five queries, whatever the number of versions."""
+        """Six queries, whatever the number of versions."""
         from govern.store import bulk
         from govern.store import events as event_store
+        from govern.store.views import latest_profiles
 
         triggers: dict[str, list[dict[str, Any]]] = {}
         for t in event_store.open_triggers(store):
@@ -43,6 +45,7 @@ class RegistrySnapshot:
             scans=bulk.latest_scans(store, "drift"),
             metrics=bulk.latest_scan_metrics(store, "drift"),
             triggers=triggers,
+            profiles=latest_profiles(store),
         )
 
     def evidence(self, key: Key) -> dict[str, Any]:
@@ -50,7 +53,8 @@ class RegistrySnapshot:
         scan = self.scans.get(key)
         if scan is None:
             return {}
-        return evidence_from_scan(scan, self.metrics.get(scan["scan_id"], []))
+        metrics = self.metrics.get(scan["scan_id"], [])
+        return evidence_from_scan(scan, metrics, self.profiles.get(key))
 
     def input_for(self, row: dict[str, Any], stage: str, *, now: str) -> dict[str, Any]:
         """The same document as input_from_row(store, row, stage, now=now)."""

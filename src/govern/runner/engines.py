@@ -10,7 +10,7 @@ parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,11 @@ def worker_plan(plan_id: str, plan_json: str) -> ScanPlan:
 
 def sources(
     data: Sequence[str | Path] | str | Path | None, table: str | None
-) -> tuple[list[str | Path], dict[str, Any]]:
-    """The inputs to plan (paths, globs, URIs) and what the scan records about a table."""
+) -> tuple[list[str | Path], dict[str, Any], Mapping[str, str]]:
+    """The inputs to plan (paths, globs, URIs), and what the scan records about a table.
+
+    Third: the table's partition values that its files do not hold (runner/_partitions.py).
+    """
     if isinstance(data, str | Path):
         data = [data]
     if table is not None:
@@ -54,10 +57,10 @@ def sources(
         files = resolve_table(table)
         if not files.files:
             raise UserInputError(f"table {table}: the version has no data files; nothing to scan")
-        return list(files.uris), {"table": files.provenance()}
+        return list(files.uris), {"table": files.provenance()}, files.partitions
     if not data:
         raise UserInputError("no data given; pass --data PARQUET (one or more) or --table TABLE")
-    return list(data), {}
+    return list(data), {}, {}
 
 
 def plan_run_finish(
@@ -82,7 +85,7 @@ def plan_run_finish(
     from govern.scanplan import finish_scan, prepare_scan
 
     ref = ModelRef.parse(ref) if isinstance(ref, str) else ref
-    inputs, provenance = sources(data, table)
+    inputs, provenance, partitions = sources(data, table)
 
     def on(store: Store) -> ScanResult:
         plan = prepare_scan(
@@ -94,6 +97,7 @@ def plan_run_finish(
             until=until,
             incremental=incremental,
             split_bytes=split_bytes,
+            partitions=partitions,
         )
         blobs, info = run(plan)
         return finish_scan(store, plan, blobs, engine={**info, **provenance})
@@ -130,7 +134,7 @@ def scan_with(
         raise UserInputError("--scheduler and --workers go with --engine dask")
     if engine != "spark" and master is not None:
         raise UserInputError("--master goes with --engine spark")
-    inputs, provenance = sources(data, table)
+    inputs, provenance, partitions = sources(data, table)
     if engine == "local" and not provenance:
         return scan(
             store,
@@ -144,7 +148,14 @@ def scan_with(
             incremental=incremental,
         )
     plan = prepare_scan(
-        store, ref, inputs, baseline=baseline, since=since, until=until, incremental=incremental
+        store,
+        ref,
+        inputs,
+        baseline=baseline,
+        since=since,
+        until=until,
+        incremental=incremental,
+        partitions=partitions,
     )
     if engine == "dask":
         from govern import dask as dask_engine

@@ -1,13 +1,18 @@
 """The `input.evidence` document that policies read, built from stored evidence rows.
 
 Shape (documented in docs/policy-input.md):
-    evidence.drift = {scan_id, scanned_at, rows, sources, max_psi, profile_id, window,
+    evidence.drift = {scan_id, scanned_at, rows, sources, max_psi, profile_id,
+                      reference_profile_id, window,
                       features: [{name, kind, psi, chi2, p_value, missing_rate,
                                   missing_rate_change, out_of_range_rate, inf_rate,
                                   unseen_rate (categorical), status, reasons}],
                       output: {same keys, for the prediction/score column} or null}
 A family with no stored scan is absent, so policies can fail closed with `not input.evidence.X`.
 A metric that could not be computed is null, and its feature carries the worst status.
+`profile_id` is the reference profile the scan measured against (null for a scan against an
+ad-hoc `--baseline` file); `reference_profile_id` is the version's reference profile now (null
+when it has none). They differ when the version was re-baselined after the scan: the drift
+figures then describe a reference that is no longer the model's, and MON-CSI-01 denies.
 """
 
 from __future__ import annotations
@@ -46,8 +51,10 @@ def _header(scan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def drift_section(scan: dict[str, Any], metrics: list[MetricRow]) -> dict[str, Any]:
-    """evidence.drift from a stored scan and its metric rows."""
+def drift_section(
+    scan: dict[str, Any], metrics: list[MetricRow], reference_profile_id: str | None
+) -> dict[str, Any]:
+    """evidence.drift from a stored scan, its metric rows and the version's current profile."""
     columns = _features([m for m in metrics if m.family == "drift"])
     features = [f for f in columns if f.pop("role", "feature") != "output"]
     outputs = [f for f in columns if f not in features]
@@ -59,6 +66,7 @@ def drift_section(scan: dict[str, Any], metrics: list[MetricRow]) -> dict[str, A
         "output": outputs[0] if outputs else None,
         "max_psi": max(psis) if psis else None,
         "profile_id": params.get("profile_id"),
+        "reference_profile_id": reference_profile_id,
         "window": params.get("window"),
     }
 
@@ -69,17 +77,23 @@ def evidence_document(store: Store, name: str, version: str) -> dict[str, Any]:
     The same streaming pass measures drift and, where the card names the columns, fairness,
     performance and operational health; each section carries the scan's provenance.
     """
+    from govern.store.views import latest_profiles
+
     scan = evidence_store.latest_scan(store, name, version, "drift")
     if scan is None:
         return {}
-    return evidence_from_scan(scan, evidence_store.scan_metrics(store, scan["scan_id"]))
+    reference = latest_profiles(store, [(name, version)]).get((name, version))
+    metrics = evidence_store.scan_metrics(store, scan["scan_id"])
+    return evidence_from_scan(scan, metrics, reference)
 
 
-def evidence_from_scan(scan: dict[str, Any], metrics: list[MetricRow]) -> dict[str, Any]:
+def evidence_from_scan(
+    scan: dict[str, Any], metrics: list[MetricRow], reference_profile_id: str | None
+) -> dict[str, Any]:
     """The evidence document of one stored scan and its metric rows (bulk readers use it)."""
     from govern.runner.evidence_fairness import sections_from_metrics
 
-    doc: dict[str, Any] = {"drift": drift_section(scan, metrics)}
+    doc: dict[str, Any] = {"drift": drift_section(scan, metrics, reference_profile_id)}
     header = _header(scan)
     for key, section in sections_from_metrics(metrics).items():
         doc[key] = {**header, **section}

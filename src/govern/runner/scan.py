@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -159,13 +160,16 @@ def prepare_scan(
     incremental: bool = True,
     extra: Sequence[Accumulator] | None = None,
     split_bytes: int | None = DEFAULT_SPLIT_BYTES,
+    partitions: Mapping[str, str] | None = None,
 ) -> ScanPlan:
     """Plan a scan of `data` on the driver: the only step that reads the store.
 
     Identifies every file (local footer fingerprint, object ETag), looks up the stored
     partial states of files counted before under the same configuration, and turns the
     others into work units; files larger than `split_bytes` (None: never) become ranges of
-    whole row groups of about that size.
+    whole row groups of about that size. `partitions` maps a file (as given in `data`) to
+    the table's partition values the file does not hold (runner/_partitions.py; set by
+    `--table`).
     """
     if not data:
         raise UserInputError("no data files given; pass --data PARQUET (one or more)")
@@ -179,6 +183,7 @@ def prepare_scan(
         incremental=incremental,
         extra=extra,
         split_bytes=split_bytes,
+        partitions=partitions,
     )
 
 
@@ -193,6 +198,7 @@ def _prepare(
     incremental: bool,
     extra: Sequence[Accumulator] | None,
     split_bytes: int | None,
+    partitions: Mapping[str, str] | None = None,
 ) -> ScanPlan:
     """prepare_scan; `data` None plans no files (an in-memory table is counted instead)."""
     if split_bytes is not None and split_bytes < 1:
@@ -226,13 +232,17 @@ def _prepare(
     identities = _identify_all(files)
     reusable: dict[tuple[str, int, float, str], dict[str, Any]] = {}
     if incremental:
-        reusable = profile_store.get_partials(store, config, [i.key for i in identities.values()])
+        stored = profile_store.get_partials(store, config, [i.key for i in identities.values()])
+        reusable = _loadable(accumulators, stored)
     plan_files: list[PlanFile] = []
     units: list[WorkUnit] = []
     for f in files:
         ident = identities[f]
         reused = ident.key in reusable
-        plan_files.append(PlanFile(ident.path, ident.size, ident.mtime, ident.fingerprint, reused))
+        part = partitions.get(str(f)) if partitions else None
+        plan_files.append(
+            PlanFile(ident.path, ident.size, ident.mtime, ident.fingerprint, reused, part)
+        )
         if not reused:
             units.extend(_units_of(f, ident.path, ident.size, ident.version, split_bytes))
     return ScanPlan(
@@ -264,6 +274,48 @@ def _prepare(
             extra=tuple(extra) if extra is not None else None,
         ),
     )
+
+
+class StoredStateWarning(UserWarning):
+    """A stored partial state could not be loaded; its file is read again instead."""
+
+
+def _loadable(
+    accumulators: Sequence[Accumulator],
+    stored: dict[tuple[str, int, float, str], dict[str, Any]],
+) -> dict[tuple[str, int, float, str], dict[str, Any]]:
+    """The stored partials that load and fit the accumulators, each with its loaded states.
+
+    A damaged row (a disk fault, a hand edit, an interrupted copy of the database) must
+    neither stop the scan nor be merged: it is left out with a StoredStateWarning naming
+    the file, so the file is read again and its fresh partial replaces the row. Loading,
+    merging into an empty state and each state's own invariant (`check_rows`) catch
+    missing or mistyped fields and counts of the wrong shape.
+    """
+    out: dict[tuple[str, int, float, str], dict[str, Any]] = {}
+    for key, entry in stored.items():
+        try:
+            docs = entry["state"]["states"]
+            if not isinstance(docs, list) or len(docs) != len(accumulators):
+                raise ValueError(f"expected {len(accumulators)} accumulator states")
+            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+            for a, part in zip(accumulators, parts, strict=True):
+                merged = a.empty().merge(part)
+                check = getattr(merged, "check_rows", None)
+                if check is not None:
+                    check()
+            int(entry["rows"])
+        except Exception as exc:  # noqa: BLE001 - any damage means: read the file again
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            warnings.warn(
+                f"{key[0]}: its stored partial state cannot be loaded ({reason}); "
+                "the file is read again",
+                StoredStateWarning,
+                stacklevel=2,
+            )
+            continue
+        out[key] = {**entry, "loaded": parts}
+    return out
 
 
 IDENTIFY_THREADS = 16  # concurrent HEAD requests while planning a scan of objects
@@ -470,8 +522,10 @@ def _finish(
     new_partials: list[tuple[str, int, float, str, int, str]] = []
     for f in plan.files:
         if f.reused:
-            docs = reusable[f.key]["state"]["states"]
-            parts = [a.load_state(d) for a, d in zip(accumulators, docs, strict=True)]
+            parts = reusable[f.key].get("loaded") or [  # loaded while planning, if here
+                a.load_state(d)
+                for a, d in zip(accumulators, reusable[f.key]["state"]["states"], strict=True)
+            ]
             totals = [t.merge(p) for t, p in zip(totals, parts, strict=True)]
             rows = int(reusable[f.key]["rows"])
         else:

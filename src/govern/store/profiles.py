@@ -69,10 +69,10 @@ def save_profile(
 
 
 def latest_profile(store: Store, name: str, version: str) -> dict[str, Any] | None:
-    """The newest profile of a version (profile parsed), or None."""
+    """The newest profile of a version (parsed), or None; ordered as views.latest_profiles."""
     rows = store.query_dicts(
         """SELECT profile_id, digest, rows, sources, profile, created_at FROM profiles
-           WHERE name = ? AND version = ? ORDER BY created_at DESC LIMIT 1""",
+           WHERE name = ? AND version = ? ORDER BY created_at DESC, profile_id DESC LIMIT 1""",
         [name, version],
     )
     if not rows:
@@ -103,7 +103,11 @@ def get_partials(
     ):
         key = (r["path"], int(r["size"]), float(r["mtime"]), str(r["fingerprint"]))
         if key in wanted:
-            out[key] = {"rows": int(r["rows"]), "state": json.loads(r["state"])}
+            try:
+                state = json.loads(r["state"])
+            except ValueError:  # damaged text: the scan reads the file again (runner/scan.py)
+                state = None
+            out[key] = {"rows": int(r["rows"]), "state": state}
     return out
 
 

@@ -165,18 +165,38 @@ def java_available() -> bool:
     return bool(home and Path(home, "bin", "java").exists()) or shutil.which("java") is not None
 
 
+# What the Spark executors' Python workers find in their environment for S3: the moto server
+# behind the killing proxy (tests/scale/conftest.py), with test keys. Spark sets an
+# executor's environment from `spark.executorEnv.NAME` (Spark configuration docs).
+SPARK_S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """A real Spark `local[2]` session bound to 127.0.0.1: small memory, no UI."""
+def spark(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A real Spark `local[2]` session bound to 127.0.0.1: small memory, no UI.
+
+    When moto is installed its executors read S3 from the session's moto server through
+    the killing proxy (`spark.executorEnv.AWS_*`), so S3 tests can share the session.
+    """
     pytest.importorskip("pyspark", reason="the Spark tests need govern-mrm[spark] (pyspark)")
     if not java_available():
         pytest.skip("the Spark tests need Java 17 (java on PATH or JAVA_HOME)")
+    try:
+        proxy = request.getfixturevalue("s3_proxy")
+        executor_env = {**SPARK_S3_ENV, "AWS_ENDPOINT_URL": proxy.endpoint}
+    except pytest.skip.Exception:  # no moto: the S3 tests skip, the others run
+        executor_env = {}
     saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
 
-    session = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("govern-tests")
         .config("spark.driver.host", "127.0.0.1")
@@ -185,8 +205,10 @@ def spark() -> Iterator[Any]:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "768m")
         .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
     )
+    for name, value in executor_env.items():
+        builder = builder.config(f"spark.executorEnv.{name}", value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     try:
         yield session
