@@ -9,6 +9,7 @@ imported by other tests in this process would hide a regression).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -74,3 +75,36 @@ def test_a_numeric_scan_end_to_end_does_not_import_them(tmp_path: Path) -> None:
 def test_version_literal_is_the_installed_distribution_version() -> None:
     # pyproject.toml reads the version from govern.__version__ at build time.
     assert metadata.version("govern-mrm") == govern.__version__
+
+
+def test_the_cli_starts_no_blas_threads_and_keeps_a_users_setting(tmp_path: Path) -> None:
+    """govern never calls BLAS: the CLI keeps OpenBLAS to the main thread (its spinning
+    worker threads cost CPU on every command), unless the user set the variable."""
+    probe = (
+        "import os, sys\n"
+        "import govern.cli\n"
+        "assert 'numpy' not in sys.modules or os.environ['OPENBLAS_NUM_THREADS']\n"
+        "import numpy\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert out[0] == "1"
+    if Path("/proc/self/task").is_dir():
+        assert out[1] == "1"  # no BLAS worker threads in the process
+    mine = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert mine[0] == "2"

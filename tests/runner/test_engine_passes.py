@@ -252,3 +252,34 @@ def test_a_listed_dictionary_column_missing_from_a_file_is_reported(
     with pytest.raises(MetricInputError, match="'group'.*missing") as err:
         _scan([path], _accumulators(reference), window=None, threads=1)
     assert "nogroup.parquet" in str(err.value)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_each_files_state_is_its_own_however_threads_run_through_the_files(
+    threads: int, reference: Path, tmp_path: Path
+) -> None:
+    """Drift is counted into one running state per thread and file and merged once per file:
+    a thread moving on to the next file (or a range of the same file) starts a new state, so
+    each result holds exactly its own file's counts, equal to scanning that file alone and to
+    the per-row-group states of the windowed path; an empty file gets an empty state."""
+    files: list[Path] = []
+    for i, (n, rg) in enumerate([(2_100, 300), (0, 100), (950, 100), (1_700, 1_700)]):
+        files.append(tmp_path / f"p{i}.parquet")
+        pq.write_table(_table(20 + i, n), files[-1], row_group_size=rg)
+    accs = _accumulators(reference)
+    alone = [_states(_scan([f], accs, window=None, threads=1))[0] for f in files]
+    got = _states(_scan(files, accs, window=None, threads=threads))
+    assert got == alone
+    assert got == _states(_scan(files, accs, window=ALL_ROWS, threads=1))
+    assert [rows for rows, _ in got] == [2_100, 0, 950, 1_700]
+    # The same file split into row-group ranges: one result per range, summing to the file.
+    split = scan_files(
+        [files[0]] * 3,
+        accs[:1],
+        expected={},
+        threads=threads,
+        row_groups=[(0, 2), (2, 5), (5, 7)],
+    )
+    assert [r.rows for r in split] == [600, 900, 600]
+    merged = split[0].states[0].merge(split[1].states[0]).merge(split[2].states[0])
+    assert merged.to_state() == alone[0][1][0]

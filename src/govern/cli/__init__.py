@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import click
 
+from govern.cli import _env  # noqa: F401  (first govern import: before numpy loads)
 from govern.cli import audit as _audit  # noqa: F401  (registers commands)
 from govern.cli import check as _check  # noqa: F401
 from govern.cli import commands as _commands  # noqa: F401

@@ -151,6 +151,15 @@ def scan_files(
     use_threads = len(tasks) < threads  # few row groups: let pyarrow decode columns in parallel
     # Slices of a row group on several threads, unless a state depends on batch boundaries.
     sliceable = not any(getattr(a, "whole_row_groups", False) for a in accumulators)
+    independent = [_independent(a) for a in accumulators]
+    # Per unit, once: which accumulators count it, and on which of its columns (None: all).
+    feeds = [(unit, _feeds(accumulators, independent, is_joint, unit)) for is_joint, unit in units]
+    feed_groups = [[feeds[units.index(u)] for u in group] for group in unit_groups]
+    # The column-independent states (drift) run per thread and file: every row group of a
+    # file that one thread reads is counted into the same state, merged once per file at
+    # the end, instead of a fresh state and a merge per row group (the counts are integers,
+    # so the merged result is the same whatever the grouping).
+    running: list[tuple[int, list[Any]]] = []
 
     def work(fi: int, rg: int, g: int) -> tuple[int, int, list[Any]]:
         # One reader per thread, kept while the thread stays on the same file (tasks are in
@@ -177,7 +186,21 @@ def scan_files(
                 readers.append(src)
         pf = current[1]
         if per_column:
-            states = [a.empty() for a in accumulators]
+            run: tuple[int, list[Any]] | None = getattr(local, "run", None)
+            if run is None or run[0] != fi:
+                run = (
+                    fi,
+                    [
+                        a.empty() if ind else None
+                        for a, ind in zip(accumulators, independent, strict=True)
+                    ],
+                )
+                local.run = run
+                running.append(run)
+            mine = run[1]
+            states: list[Any] = [
+                None if ind else a.empty() for a, ind in zip(accumulators, independent, strict=True)
+            ]
             rows = 0
             if current[2] is not None:  # an object: this row group's columns in a few GETs
                 wanted = [c for _, unit in unit_groups[g] for c in unit]
@@ -192,17 +215,12 @@ def scan_files(
                     const,
                     dict_cols,
                 )
-            for is_joint, unit in unit_groups[g]:
+            for unit, fed in feed_groups[g]:
                 table = read_row_group(pf, plans[fi][0], rg, unit, None)
                 rows = table.num_rows
-                for s in states:
-                    if not _independent(s):
-                        if is_joint:
-                            s.update(table)
-                        continue
-                    mine = [c for c in unit if c in s.columns]
-                    if mine:
-                        s.update(table if len(mine) == len(unit) else table.select(mine))
+                for j, cols in fed:
+                    target = mine[j] if independent[j] else states[j]
+                    target.update(table if cols is None else table.select(cols))
                 del table
             # Rows are counted once per row group: by the task reading the first column.
             first = bool(columns) and any(columns[0] in u for _, u in unit_groups[g])
@@ -230,7 +248,7 @@ def scan_files(
     def fold(fi: int, rows: int, states: list[Any]) -> None:
         r = results[fi]
         r.rows += rows
-        r.states = [a.merge(b) for a, b in zip(r.states, states, strict=True)]
+        r.states = [a if b is None else a.merge(b) for a, b in zip(r.states, states, strict=True)]
         if progress is not None:
             progress.advance(r.path, rows)
 
@@ -243,6 +261,9 @@ def scan_files(
     finally:
         for pf in readers:
             pf.close()
+    for fi, part in running:  # each thread's running states, once per file
+        r = results[fi]
+        r.states = [a if b is None else a.merge(b) for a, b in zip(r.states, part, strict=True)]
     _check_identities(results)
     return results
 
@@ -286,6 +307,29 @@ def read_units(accumulators: Sequence[Accumulator]) -> list[tuple[bool, list[str
     units = [(True, joint)] if joint else []
     units.extend((False, [c]) for c in rest)
     return units
+
+
+def _feeds(
+    accumulators: Sequence[Accumulator],
+    independent: Sequence[bool],
+    is_joint: bool,
+    unit: list[str],
+) -> list[tuple[int, list[str] | None]]:
+    """(accumulator index, columns of `unit` it counts, None for all) for one read unit.
+
+    The row-aligned accumulators take the joint unit whole; each column-independent one
+    takes the unit's columns it reads, in any unit.
+    """
+    out: list[tuple[int, list[str] | None]] = []
+    for j, acc in enumerate(accumulators):
+        if not independent[j]:
+            if is_joint:
+                out.append((j, None))
+            continue
+        mine = [c for c in unit if c in acc.columns]
+        if mine:
+            out.append((j, None if len(mine) == len(unit) else mine))
+    return out
 
 
 def _independent(acc: Accumulator) -> bool:
