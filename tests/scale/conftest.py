@@ -176,6 +176,23 @@ def latest_scan_id(db: Path) -> str:
         con.close()
 
 
+def scan_cli(db: Path, *data: str, code: int = 0) -> Stored | None:
+    """`govern scan m@1 --data ...` through the CLI; the stored evidence when it succeeds."""
+    from govern.cli import main
+
+    assert main(["--db", str(db), "-q", "scan", "m@1", "--data", *data]) == code
+    return evidence(db, latest_scan_id(db)) if code == 0 else None
+
+
+def run_cli(db: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Exit code and stderr of `govern --db DB -q ARGS...`."""
+    from govern.cli import main
+
+    capsys.readouterr()
+    code = main(["--db", str(db), "-q", *args])
+    return code, capsys.readouterr().err
+
+
 def counts(db: Path) -> list[int]:
     """Rows in the tables a scan writes (scans, evidence, partials, audit log)."""
     con = duckdb.connect(str(db), read_only=True)

@@ -31,9 +31,14 @@ from tests.scale.conftest import (
     _free_port,
     counts,
     evidence,
-    latest_scan_id,
     log_table,
     timeless,
+)
+from tests.scale.conftest import (
+    run_cli as _run_cli,
+)
+from tests.scale.conftest import (
+    scan_cli as _scan,
 )
 
 # What each store uses as an object's version (runner/_fs.py: _version_tag).
@@ -47,17 +52,6 @@ def _bucket(server: CloudServer, files: list[Path]) -> tuple[str, str]:
     for f in files:
         server.upload(f, name, f"logs/{f.name}")
     return name, server.uri(name, "logs/")
-
-
-def _scan(db: Path, *data: str) -> Any:
-    assert main(["--db", str(db), "-q", "scan", "m@1", "--data", *data]) == 0
-    return evidence(db, latest_scan_id(db))
-
-
-def _run_cli(db: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["--db", str(db), "-q", *args])
-    return code, capsys.readouterr().err
 
 
 def test_a_scan_by_uri_equals_the_local_scan(

@@ -33,9 +33,14 @@ from tests.scale.conftest import (
     _free_port,
     counts,
     evidence,
-    latest_scan_id,
     log_table,
     timeless,
+)
+from tests.scale.conftest import (
+    run_cli as _run_cli,
+)
+from tests.scale.conftest import (
+    scan_cli as _scan,
 )
 
 
@@ -46,17 +51,6 @@ def _bucket(server: S3Server, files: list[Path]) -> str:
     for f in files:
         server.upload(f, f"s3://{name}/logs/{f.name}")
     return f"s3://{name}/logs/"
-
-
-def _scan(db: Path, *data: str, code: int = 0) -> Any:
-    assert main(["--db", str(db), "-q", "scan", "m@1", "--data", *data]) == code
-    return evidence(db, latest_scan_id(db)) if code == 0 else None
-
-
-def _run_cli(db: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["--db", str(db), "-q", *args])
-    return code, capsys.readouterr().err
 
 
 def test_a_scan_by_s3_uri_equals_the_local_scan(
