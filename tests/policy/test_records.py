@@ -103,8 +103,9 @@ def test_cli_check_all_and_replay(db: str, capsys: pytest.CaptureFixture[str]) -
     rc = main(["--db", db, "check", "--all", "--policies", str(POLICIES), "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert rc == 1
-    assert {d["model"] for d in doc} == {"credit-risk", "fraud-detect"}
-    decision_id = doc[0]["decision"]["decision_id"]
+    assert {d["model"] for d in doc["decisions"]} == {"credit-risk", "fraud-detect"}
+    assert (doc["result"], doc["exit_code"], doc["failures"]) == ("deny", 1, [])
+    decision_id = doc["decisions"][0]["decision_id"]
     assert main(["--db", db, "decision", "replay", decision_id, "--policies", str(POLICIES)]) == 0
     assert "same outcome: True" in capsys.readouterr().out
     assert main(["--db", db, "decision", "replay", "nope", "--policies", str(POLICIES)]) == 2
@@ -127,8 +128,24 @@ def test_cli_policy_error_is_exit_2_without_traceback(
     rc = main(["--db", db, "check", "--all", "--policies", str(bad), "--format", "json"])
     out = capsys.readouterr()
     assert rc == 2
-    assert "production.rego:5:" in out.out and "divide by zero" in out.out
+    doc = json.loads(out.out)
+    assert (doc["result"], doc["allowed"], doc["exit_code"], doc["decisions"]) == (
+        "error",
+        False,
+        2,
+        [],
+    )
+    assert [f["model"] for f in doc["failures"]] == ["credit-risk", "fraud-detect"]
+    for f in doc["failures"]:
+        error = f["error"]
+        assert (error["code"], error["exit_code"], error["line"]) == ("policy_eval_error", 2, 5)
+        assert error["path"].endswith("production.rego") and "divide by zero" in error["message"]
+    assert doc["summary"]["undecided"] == 2
     assert "Traceback" not in out.out + out.err
+    # --no-fail reports, but "not decided" is never a pass
+    rc = main(["--db", db, "check", "--all", "--policies", str(bad), "--no-fail", "-q"])
+    text = capsys.readouterr().out
+    assert rc == 2 and "credit-risk@3 → production: NOT DECIDED (policy_eval_error)" in text
     rc = main(
         [
             "--db",

@@ -80,7 +80,10 @@ def test_cli_check_all_limit_is_exit_2_naming_model_and_limit(
     rc = main([*args, "--timeout", str(LIMIT_S)])
     out, err = capsys.readouterr()
     assert rc == 2
-    assert out == ""
+    doc = json.loads(out)  # the report says why there is no decision, as `check` does
+    assert (doc["result"], doc["exit_code"], doc["decisions"]) == ("error", 2, [])
+    assert doc["error"]["code"] == "policy_limit"
+    assert doc["error"]["message"].startswith("check --all: m0@1 (development): ")
     assert err.startswith("error: check --all: m0@1 (development): ")
     assert "stopped after 3 s (time limit)" in err and "Traceback" not in err
     assert _decisions(db) == 0
@@ -98,10 +101,8 @@ def test_other_policy_errors_still_stop_only_their_model(
     rc = main(["--db", db, "check", "--all", "--policies", str(root), "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert rc == 2
-    assert [(o["model"], o["error"] is None) for o in doc] == [
-        ("m0", True),
-        ("m1", False),
-        ("m2", True),
-        ("m3", True),
+    assert [d["model"] for d in doc["decisions"]] == ["m0", "m2", "m3"]
+    assert [(f["model"], f["error"]["code"]) for f in doc["failures"]] == [
+        ("m1", "policy_eval_error")
     ]
     assert _decisions(db) == 3

@@ -161,14 +161,14 @@ def check(
 
     if fail_on_warn and no_fail:
         raise UserInputError(FLAGS_EXCLUSIVE)
-    if all_:
-        if cards or models:
-            raise UserInputError("--all checks every registered version; drop cards and --model")
-        _check_all(app_ctx, policies, engine, formats)
     options, overlays = engine
     targets = pair_targets(ctx.meta.get(_ORDER_KEY, []), formats, outputs)
     check_targets(targets)  # unknown formats and clashing outputs fail before any work
     fail_on = FAIL_MODES[1] if fail_on_warn else FAIL_MODES[2] if no_fail else FAIL_MODES[0]
+    color = sys.stdout.isatty() and not _no_color()
+    if all_:
+        conflict = _all_conflicts(cards, models, evidence, stage)
+        _check_all(app_ctx, policies, engine, targets, fail_on, color, conflict)
     request = CheckRequest(
         cards=cards,
         models=models,
@@ -181,7 +181,6 @@ def check(
         fail_on=fail_on,
         lock_timeout=app_ctx.lock_timeout,
     )
-    color = sys.stdout.isatty() and not _no_color()
     try:
         report = run_check(request)
     except Exception as exc:
@@ -205,25 +204,60 @@ def _write_error_reports(exc: Exception, targets: list[Target], fail_on: str, co
         click.echo(REPORTS_UNWRITTEN.format(error=write_exc), err=True)
 
 
+ALL_CONFLICT = (
+    "--all checks every registered version at its next stage (production and retired at "
+    "their own) from the database; drop {flag}"
+)
+
+
+def _all_conflicts(
+    cards: tuple[Path, ...], models: tuple[str, ...], evidence: tuple[str, ...], stage: str | None
+) -> str | None:
+    """The first option given with `--all` that it cannot honour, or None."""
+    from govern.runner.check import NEXT_STAGE
+
+    if cards:
+        return "the model cards"
+    if models:
+        return "--model"
+    if evidence:
+        return "--evidence (the evidence is the database's)"
+    if stage not in (None, NEXT_STAGE):
+        return "--stage (or use --model NAME@VERSION --stage STAGE for one version)"
+    return None
+
+
 def _check_all(
     app_ctx: AppContext,
     policies: tuple[Path, ...],
     engine: tuple[EngineOptions, tuple[Path, ...]],
-    formats: tuple[str, ...],
+    targets: list[Target],
+    fail_on: str,
+    color: bool,
+    conflict: str | None,
 ) -> None:
-    from govern.cli.policy import prepare, report_check_all
-    from govern.runner.check import check_all
+    """`check --all`: every format, output file and failure mode of `check`, one report."""
+    from govern.cli.policy import prepare
+    from govern.output import write_reports
+    from govern.runner._controls import BundleControls
+    from govern.runner.check import all_report, check_all
     from govern.store import Store
 
-    fmt = formats[-1] if formats else "text"
-    if fmt not in ("text", "json"):
-        raise UserInputError(f"--all supports --format text or json, not {fmt!r}")
-    with (
-        prepare(policies, engine) as prepared,
-        Store.open(app_ctx.db, lock_timeout=app_ctx.lock_timeout) as store,
-    ):
-        outcomes = check_all(store, prepared)
-    raise SystemExit(report_check_all(app_ctx, outcomes, fmt))
+    if conflict is not None:
+        raise UserInputError(ALL_CONFLICT.format(flag=conflict))
+    try:
+        with (
+            prepare(policies, engine) as prepared,
+            Store.open(app_ctx.db, lock_timeout=app_ctx.lock_timeout) as store,
+        ):
+            controls = BundleControls(prepared.bundle)
+            outcomes = check_all(store, prepared)
+    except Exception as exc:
+        _write_error_reports(exc, targets, fail_on, color)
+        raise  # main() prints the error and returns its exit code
+    report = all_report(outcomes, controls, fail_on=fail_on)
+    write_reports(report, targets, stdout=sys.stdout, color=color)
+    raise SystemExit(report.exit_code)
 
 
 def _no_color() -> bool:

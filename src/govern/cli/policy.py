@@ -18,7 +18,6 @@ from govern.cli._app import AppContext, Seconds, app, pass_app
 
 if TYPE_CHECKING:
     from govern.policy import EngineOptions, PreparedPolicies
-    from govern.runner.check import CheckOutcome
 
 LIST_FORMATS = ("table", "json", "markdown")
 
@@ -139,38 +138,6 @@ def prepare(
 
     options, overlays = engine
     return load(policies, data=tuple(overlays), options=options)
-
-
-def report_check_all(ctx: AppContext, outcomes: list[CheckOutcome], fmt: str) -> int:
-    """Print a `check --all` run; return its exit code."""
-    from govern.runner.check import all_exit_code
-
-    if fmt == "json":
-        doc = [
-            {
-                "model": o.model,
-                "version": o.version,
-                "stage": o.stage,
-                "decision": o.decision.to_dict() if o.decision else None,
-                "error": str(o.error) if o.error else None,
-            }
-            for o in outcomes
-        ]
-        click.echo(json.dumps(doc, indent=2, sort_keys=True))
-    else:
-        c = ctx.console
-        for o in outcomes:
-            ref = f"{o.model}@{o.version} → {o.stage}"
-            if o.error is not None:
-                c.print(f"{ref}: [yellow]ERROR[/] {o.error}")
-            elif o.decision is not None and o.decision.allowed:
-                c.print(f"{ref}: [green]ALLOWED[/]")
-            elif o.decision is not None:
-                c.print(f"{ref}: [red]DENIED[/] ({len(o.decision.denials)} deny)")
-        denied = sum(1 for o in outcomes if o.decision and not o.decision.allowed)
-        errors = sum(1 for o in outcomes if o.error)
-        c.print(f"{len(outcomes)} model versions: {denied} denied, {errors} errors")
-    return all_exit_code(outcomes)
 
 
 @app.group()

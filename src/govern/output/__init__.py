@@ -13,6 +13,7 @@ from govern.output._report import (
     CheckedModel,
     ControlInfo,
     Location,
+    ModelFailure,
     Report,
     RunError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "CheckedModel",
     "ControlInfo",
     "Location",
+    "ModelFailure",
     "Report",
     "Reporter",
     "RunError",

@@ -3,8 +3,9 @@
 `deny` becomes `::error`, `warn` becomes `::warning`, each with the card's file (relative
 to the repository root, as GitHub resolves it) and the line of the offending field, so the
 finding shows up on the diff. A run stopped by an error is one `::error` naming the file
-and line of the error. The Markdown job summary (the same text as the `markdown` format)
-is appended to $GITHUB_STEP_SUMMARY by the writer when that variable is set. GitHub shows
+and line of the error; so is each model a `check --all` run could not decide. The
+Markdown job summary (the same text as the `markdown` format) is appended to
+$GITHUB_STEP_SUMMARY by the writer when that variable is set. GitHub shows
 only the first 10 error, 10 warning and 10 notice annotations of a step (actions/toolkit
 docs/problem-matchers.md, "Limitations"), so when a run has more the summary says so above
 its tables, which list every model and finding (see `job_summary`).
@@ -13,7 +14,7 @@ its tables, which list every model and finding (see `job_summary`).
 from __future__ import annotations
 
 from govern.output._markdown import render_markdown
-from govern.output._report import Report
+from govern.output._report import Report, RunError
 
 COMMANDS = {"deny": "error", "warn": "warning"}
 ANNOTATION_LIMIT = 10
@@ -40,7 +41,7 @@ def escape_property(text: str) -> str:
 def job_summary(report: Report) -> str:
     """The Markdown written to $GITHUB_STEP_SUMMARY (with a note past the annotation limit)."""
     text = render_markdown(report)
-    errors, warnings = report.deny_count, report.warn_count
+    errors, warnings = report.deny_count + len(report.failures), report.warn_count
     notices = sum(1 for m in report.models if m.decision.allowed)
     if max(errors, warnings, notices) <= ANNOTATION_LIMIT:
         return text
@@ -51,6 +52,19 @@ def job_summary(report: Report) -> str:
     return f"{head}\n\n{note}{sep}{rest}"
 
 
+def _error_command(error: RunError, message: str) -> str:
+    """One `::error` naming the error's file and line when it has them."""
+    props = []
+    if error.path is not None:
+        props.append(f"file={escape_property(error.uri or error.path)}")
+        if error.line is not None:
+            props.append(f"line={error.line}")
+            if error.column is not None:
+                props.append(f"col={error.column}")
+    props.append(f"title={escape_property(f'govern check: {error.code}')}")
+    return f"::error {','.join(props)}::{escape_data(message)}"
+
+
 class GithubReporter:
     """One workflow command per finding, a notice per allowed model, then the summary."""
 
@@ -59,17 +73,10 @@ class GithubReporter:
     def render(self, report: Report, *, color: bool = False) -> str:
         """Workflow-command lines."""
         lines = []
-        error = report.error
-        if error is not None:
-            props = []
-            if error.path is not None:
-                props.append(f"file={escape_property(error.uri or error.path)}")
-                if error.line is not None:
-                    props.append(f"line={error.line}")
-                    if error.column is not None:
-                        props.append(f"col={error.column}")
-            props.append(f"title={escape_property(f'govern check: {error.code}')}")
-            lines.append(f"::error {','.join(props)}::{escape_data(error.message)}")
+        if report.error is not None:
+            lines.append(_error_command(report.error, report.error.message))
+        for f in report.failures:
+            lines.append(_error_command(f.error, f"{f.ref} → {f.stage}: {f.error.message}"))
         for m in report.models:
             d = m.decision
             for v, loc in m.findings():

@@ -5,7 +5,9 @@ minor releases; removing or renaming a field bumps `schema_version`. The top-lev
 `result` and `violations` keep the single-model shape older scripts read (`.result`,
 `.violations[].kind`), with each violation naming its model. A run stopped by an error
 (policy that does not compile, evaluation conflict, time limit, bad card) still gets a
-document: `result` "error", no decisions, and `error` saying what and where.
+document: `result` "error", no decisions, and `error` saying what and where. A model of
+a `check --all` run that could not be decided is listed in `failures` (model, version,
+stage and the error, in the shape of `error`); the run's `result` is then "error".
 """
 
 from __future__ import annotations
@@ -48,10 +50,15 @@ def report_document(report: Report) -> dict[str, Any]:
             "denied": sum(1 for m in report.models if not m.decision.allowed),
             "deny": report.deny_count,
             "warn": report.warn_count,
+            "undecided": len(report.failures),
             "text": report.summary,
         },
         "violations": flat,
         "decisions": decisions,
+        "failures": [
+            {"model": f.model, "version": f.version, "stage": f.stage, "error": asdict(f.error)}
+            for f in report.failures
+        ],
     }
     if report.error is not None:
         doc["error"] = asdict(report.error)

@@ -7,7 +7,8 @@ was fixed shows as fixed in the next pipeline instead of vanishing. `deny` is a
 `<failure>` (the check ran and the model failed it); warnings do not fail a case and are
 listed in its system-out. A run stopped before any decision (a policy that does not
 compile, a conflict, a time limit, a bad card) is one suite with one `<error>` case: an
-error means the check itself could not run, which is what JUnit's `<error>` is for.
+error means the check itself could not run, which is what JUnit's `<error>` is for. So is
+each model of a `check --all` run that could not be decided: a suite named after it.
 
 XML 1.0 cannot carry most control characters at all (not even as character references),
 so any that a policy message or a name holds are written as visible escapes (a BEL as
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from govern.output._report import CheckedModel, Location, Report
+from govern.output._report import CheckedModel, Location, Report, RunError
 from govern.results import Violation
 
 _ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -95,20 +96,18 @@ def _suite(parent: ET.Element, m: CheckedModel) -> tuple[int, int]:
     return tests, failures
 
 
-def _error_suite(parent: ET.Element, report: Report) -> None:
-    error = report.error
-    assert error is not None
+def _error_suite(parent: ET.Element, error: RunError, summary: str, name: str) -> None:
     suite = ET.SubElement(
-        parent, "testsuite", name="govern check", tests="1", failures="0", errors="1", skipped="0"
+        parent, "testsuite", name=name, tests="1", failures="0", errors="1", skipped="0"
     )
-    case = ET.SubElement(suite, "testcase", classname="govern", name="govern check")
+    case = ET.SubElement(suite, "testcase", classname="govern", name=name)
     if error.path is not None:
         case.set("file", error.uri or error.path)
         if error.line is not None:
             case.set("line", str(error.line))
     element = ET.SubElement(case, "error", message=error.message, type=error.code)
     where = f"{error.location}: " if error.location and error.location not in error.message else ""
-    element.text = f"{where}{error.message}\n{report.summary}"
+    element.text = f"{where}{error.message}\n{summary}"
 
 
 class JunitReporter:
@@ -121,8 +120,13 @@ class JunitReporter:
         root = ET.Element("testsuites", name="govern check")
         tests = failures = errors = 0
         if report.error is not None:
-            _error_suite(root, report)
+            _error_suite(root, report.error, report.summary, "govern check")
             tests = errors = 1
+        for undecided in report.failures:
+            name = f"{undecided.ref} → {undecided.stage}"
+            _error_suite(root, undecided.error, report.summary, name)
+            tests += 1
+            errors += 1
         for m in report.models:
             t, f = _suite(root, m)
             tests += t

@@ -1,7 +1,8 @@
 """Markdown: a pull-request comment (and the GitHub job summary) of a run.
 
 Cells are escaped so that policy messages cannot break the table or inject HTML. A run
-stopped by an error gets a heading saying no decision was made, and the error.
+stopped by an error gets a heading saying no decision was made, and the error; a model of
+a `check --all` run that could not be decided gets a row and its error.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from govern.output._report import CheckedModel, Report
 
 _MARK = {True: "✅ allowed", False: "❌ denied"}
 _KIND = {"deny": "❌ deny", "warn": "⚠️ warn"}
+_UNDECIDED = "⚠️ error, no decision"
 
 
 def cell(text: str) -> str:
@@ -66,7 +68,7 @@ def render_markdown(report: Report) -> str:
     if report.error is not None:
         return "\n".join(_error(report))
     lines = [
-        f"## govern check: {_MARK[report.allowed]}",
+        f"## govern check: {_UNDECIDED if report.failures else _MARK[report.allowed]}",
         "",
         "| model | stage | result | deny | warn |",
         "| --- | --- | --- | --- | --- |",
@@ -77,6 +79,18 @@ def render_markdown(report: Report) -> str:
             f"| {_code(m.ref)} | {d.stage} | {_MARK[d.allowed]} "
             f"| {len(d.denials)} | {len(d.warnings)} |"
         )
+    for f in report.failures:
+        lines.append(f"| {_code(f.ref)} | {f.stage} | {_UNDECIDED} | | |")
+    for f in report.failures:
+        where = f" in {_code(f.error.location)}" if f.error.location else ""
+        lines += [
+            "",
+            f"### {_code(f.ref)} → {f.stage}: {_UNDECIDED}",
+            "",
+            f"{_code(f.error.code)}{where}:",
+            "",
+            f"> {cell(f.error.message)}",
+        ]
     for m in report.models:
         lines += _findings(m)
     lines += ["", report.summary, ""]

@@ -21,6 +21,9 @@ SUMMARY = "{models} checked: {allowed} allowed, {denied} denied ({deny} deny, {w
 ERROR_SUMMARY = "no decision: govern check stopped with {code} (exit {exit_code})"
 """The summary line of a run that an error stopped before any decision."""
 
+UNDECIDED_SUMMARY = "; {undecided} not decided (error)"
+"""Appended to SUMMARY when some models of a `check --all` run could not be decided."""
+
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -77,6 +80,24 @@ class RunError:
 
 
 @dataclass(frozen=True)
+class ModelFailure:
+    """A model of a `check --all` run that got no decision, and the error that stopped it.
+
+    Fail closed: a run with any such model is not allowed, whatever the other decisions.
+    """
+
+    model: str
+    version: str
+    stage: str
+    error: RunError
+
+    @property
+    def ref(self) -> str:
+        """`NAME@VERSION` of the model."""
+        return f"{self.model}@{self.version}"
+
+
+@dataclass(frozen=True)
 class CheckedModel:
     """One model's decision, the card it was read from, and one location per violation."""
 
@@ -116,6 +137,7 @@ class Report:
     error: RunError | None = None
     root: str | None = None  # absolute path of the repository root (SARIF %SRCROOT%)
     controls: tuple[ControlInfo, ...] = ()  # catalogue metadata of the bundle's controls
+    failures: tuple[ModelFailure, ...] = ()  # models a `check --all` run could not decide
 
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_MODES:
@@ -123,13 +145,17 @@ class Report:
 
     @property
     def allowed(self) -> bool:
-        """True when no model was denied and no error stopped the run."""
-        return self.error is None and all(m.decision.allowed for m in self.models)
+        """True when no model was denied, every model was decided and no error stopped the run."""
+        return (
+            self.error is None
+            and not self.failures
+            and all(m.decision.allowed for m in self.models)
+        )
 
     @property
     def result(self) -> str:
-        """The run's result: allow, deny, or error (no decision: an error stopped the run)."""
-        if self.error is not None:
+        """The run's result: allow, deny, or error (an error stopped the run or a model)."""
+        if self.error is not None or self.failures:
             return "error"
         return "allow" if self.allowed else "deny"
 
@@ -148,6 +174,8 @@ class Report:
         """The process exit code for this run's decisions under its failure mode."""
         if self.error is not None:
             return self.error.exit_code
+        if self.failures:  # like a run error: no failure mode turns "not decided" into a pass
+            return max(f.error.exit_code for f in self.failures)
         if self.fail_on == "never":
             return EXIT_ALLOWED
         if self.fail_on == "warn":
@@ -162,10 +190,13 @@ class Report:
         if self.error is not None:
             return ERROR_SUMMARY.format(code=self.error.code, exit_code=self.error.exit_code)
         denied = sum(1 for m in self.models if not m.decision.allowed)
-        return SUMMARY.format(
+        text = SUMMARY.format(
             models=_plural(len(self.models), "model"),
             allowed=len(self.models) - denied,
             denied=denied,
             deny=self.deny_count,
             warn=self.warn_count,
         )
+        if self.failures:
+            text += UNDECIDED_SUMMARY.format(undecided=_plural(len(self.failures), "model"))
+        return text

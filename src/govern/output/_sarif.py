@@ -15,7 +15,8 @@ move. `deny` maps to level "error", `warn` to "warning".
 
 A run stopped by an error (policy parse error, conflict, time limit, bad card) is written
 too: no results, `executionSuccessful: false` and the error as a
-`toolExecutionNotifications` entry at level "error", with its file and line.
+`toolExecutionNotifications` entry at level "error", with its file and line. A model of a
+`check --all` run that could not be decided is such a notification too, naming the model.
 """
 
 from __future__ import annotations
@@ -104,10 +105,10 @@ def fingerprint(m: CheckedModel, v: Violation, loc: Location) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def _notification(error: RunError) -> dict[str, Any]:
+def _notification(error: RunError, text: str | None = None) -> dict[str, Any]:
     note: dict[str, Any] = {
         "level": "error",
-        "message": {"text": error.message},
+        "message": {"text": text or error.message},
         "descriptor": {"id": error.code},
     }
     artifact = _artifact(error.uri, error.path)
@@ -165,11 +166,15 @@ def sarif_document(report: Report) -> dict[str, Any]:
                 ]
             results.append(result)
     invocation: dict[str, Any] = {
-        "executionSuccessful": report.error is None,
+        "executionSuccessful": report.error is None and not report.failures,
         "exitCode": report.exit_code,
     }
-    if report.error is not None:
-        invocation["toolExecutionNotifications"] = [_notification(report.error)]
+    notes = [_notification(report.error)] if report.error is not None else []
+    notes += [
+        _notification(f.error, f"{f.ref} → {f.stage}: {f.error.message}") for f in report.failures
+    ]
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "govern", "version": report.tool_version, "rules": rules}},
         "invocations": [invocation],

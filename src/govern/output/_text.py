@@ -41,6 +41,11 @@ class TextReporter:
             where = f"{e.location}: " if e.location and e.location not in e.message else ""
             console.print(f"ERROR {e.code}: {where}{e.message}")
             console.print()
+        for f in report.failures:
+            e = f.error
+            where = f"{e.location}: " if e.location and e.location not in e.message else ""
+            console.print(f"{f.ref} → {f.stage}: NOT DECIDED ({e.code}) {where}{e.message}")
+            console.print()
         for m in report.models:
             d = m.decision
             verdict = (

@@ -32,14 +32,19 @@ def repo_relative(path: str | Path, root: Path) -> str | None:
         return None
 
 
+def run_error(exc: BaseException, root: Path) -> RunError:
+    """What a report says of an error: its code, message, exit code and place."""
+    if isinstance(exc, GovernError):
+        uri = repo_relative(exc.path, root) if exc.path else None
+        return RunError(exc.code, exc.message, exc.exit_code, exc.path, exc.line, exc.column, uri)
+    # a bug in govern: the CLI says so and exits 3
+    return RunError("internal_error", f"{type(exc).__name__}: {exc}", EXIT_INTERNAL)
+
+
 def error_report(
     exc: BaseException, *, fail_on: str, tool_version: str, root: Path | None = None
 ) -> Report:
     """The report of a run stopped by `exc`: no decision, the error, and its exit code."""
     base = root or repo_root()
-    if isinstance(exc, GovernError):
-        uri = repo_relative(exc.path, base) if exc.path else None
-        error = RunError(exc.code, exc.message, exc.exit_code, exc.path, exc.line, exc.column, uri)
-    else:  # a bug in govern: the CLI says so and exits 3
-        error = RunError("internal_error", f"{type(exc).__name__}: {exc}", EXIT_INTERNAL)
+    error = run_error(exc, base)
     return Report((), fail_on=fail_on, tool_version=tool_version, error=error, root=str(base))

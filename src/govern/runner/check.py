@@ -25,7 +25,7 @@ from govern.cards import ModelCard, load_card
 from govern.clock import rfc3339, utcnow
 from govern.errors import GovernError, PolicyError, PolicyLimitError, UserInputError
 from govern.lifecycle import STAGES, ModelRef, check_stage
-from govern.output import CheckedModel, Report
+from govern.output import CheckedModel, ModelFailure, Report
 from govern.policy import PreparedPolicies
 from govern.results import Decision
 from govern.runner._controls import BundleControls
@@ -38,7 +38,7 @@ from govern.runner._evidence_files import (
     check_targets as check_evidence_targets,
 )
 from govern.runner._locate import locate_violations
-from govern.runner._reporting import repo_relative, repo_root
+from govern.runner._reporting import repo_relative, repo_root, run_error
 from govern.runner.policy_input import ModelState, build, registry_state, unregistered_state
 
 if TYPE_CHECKING:
@@ -267,6 +267,7 @@ class CheckOutcome:
     stage: str
     decision: Decision | None
     error: GovernError | None = None
+    card_path: str | None = None  # where the registered card was read from, if recorded
 
 
 def target_stage(current: str) -> str:
@@ -351,28 +352,57 @@ def check_all(
     outcomes: list[CheckOutcome] = []
     recorded: list[tuple[Decision, dict[str, Any]]] = []
     canonical: list[bytes] = []
-    for name, version, stage, doc in built:
+    for row, (name, version, stage, doc) in zip(rows, built, strict=True):
+        card_path = str(row["card_path"]) if row.get("card_path") else None
         if not isinstance(doc, dict):
-            outcomes.append(CheckOutcome(name, version, stage, None, doc))
+            outcomes.append(CheckOutcome(name, version, stage, None, doc, card_path))
             continue
         result, item = next(results)
         if isinstance(result, Decision):
-            outcomes.append(CheckOutcome(name, version, stage, result))
+            outcomes.append(CheckOutcome(name, version, stage, result, card_path=card_path))
             recorded.append((result, doc))
             assert item.canonical is not None  # no decision without a canonical input
             canonical.append(item.canonical)
         else:
-            outcomes.append(CheckOutcome(name, version, stage, None, result))
+            outcomes.append(CheckOutcome(name, version, stage, None, result, card_path))
     if record and recorded:
         decision_store.record_decisions(store, recorded, canonical=canonical)
     return outcomes
 
 
-def all_exit_code(outcomes: list[CheckOutcome]) -> int:
-    """2 if any model could not be decided, else 1 if any was denied, else 0."""
-    if any(o.error is not None for o in outcomes):
-        return 2
-    return 1 if any(o.decision is not None and not o.decision.allowed for o in outcomes) else 0
+def all_report(
+    outcomes: list[CheckOutcome],
+    controls: BundleControls,
+    *,
+    fail_on: str = "deny",
+    root: Path | None = None,
+) -> Report:
+    """The report of a `check --all` run, in the shape every `govern check` format reads.
+
+    A model that got no decision is a failure of the report (fail closed: the run exits 2
+    whatever the failure mode), named with its error.
+    """
+    from govern import __version__
+
+    base = repo_root(root)
+    models = [
+        checked(o.decision, o.card_path, root=base, controls=controls)
+        for o in outcomes
+        if o.decision is not None
+    ]
+    failures = [
+        ModelFailure(o.model, o.version, o.stage, run_error(o.error, base))
+        for o in outcomes
+        if o.decision is None and o.error is not None
+    ]
+    return Report(
+        tuple(models),
+        fail_on=fail_on,
+        tool_version=__version__,
+        root=str(base),
+        controls=controls.infos(v.control for m in models for v in m.decision.violations),
+        failures=tuple(failures),
+    )
 
 
 def default_policy_dir() -> tuple[Path, ...]:
@@ -469,6 +499,7 @@ def run_check(request: CheckRequest) -> Report:
 
 __all__ = [
     "CheckRequest",
+    "all_report",
     "build_input",
     "card_input",
     "check",
