@@ -50,6 +50,16 @@ deny contains v if {
 	}
 }
 
+deny contains v if {
+	lib.applies("FAIR-AIR-01")
+	"fairness" in lib.stale_config
+	v := {
+		"control": "FAIR-AIR-01", "severity": "high",
+		"msg": lib.stale_config_msg("fairness"),
+		"remediation": lib.stale_config_fix,
+	}
+}
+
 monitored_attributes contains name if {
 	some p in lib.coll(object.get(lib.plan, "protected", []))
 	name := attribute_name(p)

@@ -71,8 +71,9 @@ warn contains v if {
 # title: Feature stability (CSI) per monitored input
 # description: |
 #   No drift evidence, evidence measured against a reference profile that is no longer the
-#   version's (re-baselined after the scan), an unscanned or unmeasured feature, or a feature
-#   at or above the deny band blocks.
+#   version's (re-baselined after the scan) or under another `monitoring` section of the card
+#   (edited after the scan), an unscanned or unmeasured feature, or a feature at or above the
+#   deny band blocks.
 # custom:
 #   id: MON-CSI-01
 #   source: Characteristic Stability Index, PSI per feature (Siddiqi 2006, Credit Risk Scorecards)
@@ -102,6 +103,16 @@ deny contains v if {
 		"control": "MON-CSI-01", "severity": "high",
 		"msg": sprintf("drift: the latest scan measured against reference profile %v, but the version's reference profile is %v (re-baselined after the scan); its figures are stale", [lib.show(measured), lib.show(current)]),
 		"remediation": "scan recent inference logs again against the current reference (`govern scan`)",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-CSI-01")
+	"drift" in lib.stale_config
+	v := {
+		"control": "MON-CSI-01", "severity": "high",
+		"msg": lib.stale_config_msg("drift"),
+		"remediation": lib.stale_config_fix,
 	}
 }
 
@@ -221,6 +232,16 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("MON-PERF-01")
+	"performance" in lib.stale_config
+	v := {
+		"control": "MON-PERF-01", "severity": "high",
+		"msg": lib.stale_config_msg("performance"),
+		"remediation": lib.stale_config_fix,
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-PERF-01")
 	perf_measured
 	drop := rel_drop
 	lib.exceeds(drop, p.max_rel_auc_drop_deny)
@@ -273,6 +294,17 @@ deny contains v if {
 		"control": "MON-OPS-01", "severity": "medium",
 		"msg": "operational: SLOs are declared but there is no usable operational evidence",
 		"remediation": "collect latency and error-rate evidence for the serving window",
+	}
+}
+
+deny contains v if {
+	lib.applies("MON-OPS-01")
+	not lib.blank(object.get(lib.m, "slo", null))
+	"operational" in lib.stale_config
+	v := {
+		"control": "MON-OPS-01", "severity": "medium",
+		"msg": lib.stale_config_msg("operational"),
+		"remediation": lib.stale_config_fix,
 	}
 }
 

@@ -278,6 +278,23 @@ unscanned_features contains name if {
 	not name in {f.name | some f in coll(drift.features)}
 }
 
+# Evidence families measured under another `monitoring` mapping than the card being
+# decided: the scan stores the digest of the mapping it measured with (`monitoring_sha256`),
+# the policy input adds the card's (`card_monitoring_sha256`). Another label, favourable
+# outcome, feature list or threshold makes the figures stale whatever their age. A section
+# without the scan's digest (supplied evidence, older scans) is not judged here.
+stale_config contains fam if {
+	some fam in ["drift", "fairness", "performance", "operational"]
+	section := obj(object.get(ev, fam, null))
+	measured := object.get(section, "monitoring_sha256", null)
+	measured != null
+	measured != object.get(section, "card_monitoring_sha256", null)
+}
+
+stale_config_msg(fam) := sprintf("%v: the latest scan (%v) measured the card's monitoring section as it was before a change (label, prediction, features, protected attributes, threshold, ...); its figures are stale", [fam, show(object.get(obj(object.get(ev, fam, null)), "scan_id", null))])
+
+stale_config_fix := "scan recent inference logs again with the current card (`govern scan`)"
+
 # Most recent monitoring run over the measured evidence families.
 last_monitoring_at := t if {
 	t := max_ts([x |

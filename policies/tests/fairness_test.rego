@@ -66,6 +66,12 @@ test_air01_fails_closed_without_usable_evidence if {
 	"FAIR-AIR-01" in denied(with_fair([]))
 }
 
+test_air01_evidence_measured_under_another_card_section_is_stale if {
+	"FAIR-AIR-01" in denied(patched({"evidence": {"fairness": {"monitoring_sha256": "a", "card_monitoring_sha256": "b"}}}))
+	not_denied("FAIR-AIR-01", patched({"evidence": {"fairness": {"monitoring_sha256": "a", "card_monitoring_sha256": "a"}}}))
+	not_denied("FAIR-AIR-01", patched({"evidence": {"fairness": {"monitoring_sha256": null, "card_monitoring_sha256": "a"}}}))
+}
+
 test_air01_attribute_not_computed if {
 	"FAIR-AIR-01" in denied(with_fair([{"name": "sex", "status": "insufficient_data", "reasons": ["one group"], "groups": []}]))
 }

@@ -47,6 +47,31 @@ test_csi01_evidence_against_a_replaced_reference_is_stale if {
 	not "MON-CSI-01" in denied(json.remove(with_profiles("p-1", "p-1"), ["evidence/drift/profile_id"]))
 }
 
+# The scan stores the digest of the card's monitoring section it measured with; the input
+# carries the digest of the card being decided. Another section: stale, whatever the age.
+with_config(fam, measured, current) := object.union(fx.good, {"evidence": {fam: {"scan_id": "s-1", "monitoring_sha256": measured, "card_monitoring_sha256": current}}})
+
+test_evidence_measured_under_another_card_section_is_stale if {
+	"MON-CSI-01" in denied(with_config("drift", "a", "b"))
+	"MON-CSI-01" in denied(with_config("drift", "a", null))
+	"MON-CSI-01" in denied(json.remove(with_config("drift", "a", "a"), ["evidence/drift/card_monitoring_sha256"]))
+	not "MON-CSI-01" in denied(with_config("drift", "a", "a"))
+	not "MON-CSI-01" in denied(with_config("drift", null, "a")) # scans from before the digest
+	not "MON-CSI-01" in denied(json.remove(with_config("drift", "a", "b"), ["evidence/drift/monitoring_sha256"]))
+	"MON-PERF-01" in denied(with_config("performance", "a", "b"))
+	not "MON-PERF-01" in denied(with_config("performance", "a", "a"))
+	# operational evidence is read only where SLOs are declared
+	slo := object.union(with_config("operational", "a", "b"), {"model": {"slo": {"max_error_rate": 0.5}}})
+	"MON-OPS-01" in denied(slo)
+	not "MON-OPS-01" in denied(with_config("operational", "a", "b"))
+}
+
+test_stale_card_section_message if {
+	some v in monitoring.deny with input as with_config("drift", "a", "b")
+	v.control == "MON-CSI-01"
+	startswith(v.msg, "drift: the latest scan (s-1) measured the card's monitoring section as it was before a change")
+}
+
 test_csi01_bands if {
 	"MON-CSI-01" in denied(drift_with([fx.feature("a", 0.4), fx.feature("b", 0.0)]))
 	"MON-CSI-01" in warned(drift_with([fx.feature("a", 0.15), fx.feature("b", 0.0)]))

@@ -24,6 +24,8 @@ Keys (all optional; an accumulator family is built only when its columns are nam
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,27 @@ KEYS = (
     "ok_codes",
     "timestamp",
 )
+
+
+POLICY_ONLY = ("frequency_days", "metrics", "limits", "escalation", "source")
+"""`monitoring` keys that policies (or `govern monitor`) read and no scan does."""
+
+
+def measured_digest(monitoring: object) -> str:
+    """sha256 of the card's `monitoring` keys that decide what a scan measures.
+
+    Stored with each scan and compared, at decision time, with the digest of the card being
+    decided: evidence measured under another mapping (another label, favourable outcome,
+    feature list, threshold, binning, ...) is stale whatever its age. Keys in POLICY_ONLY
+    change no figure, so editing them keeps the evidence current.
+    """
+    doc = (
+        {k: v for k, v in monitoring.items() if k not in POLICY_ONLY}
+        if isinstance(monitoring, dict)
+        else {}
+    )
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

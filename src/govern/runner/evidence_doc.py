@@ -48,6 +48,8 @@ def _header(scan: dict[str, Any]) -> dict[str, Any]:
         "scanned_at": rfc3339(scan["finished_at"]),
         "rows": scan["rows"],
         "sources": [s["path"] for s in scan["sources"]],
+        # null for scans stored before it was recorded; the policy input adds the card's
+        "monitoring_sha256": (scan.get("params") or {}).get("monitoring_sha256"),
     }
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from govern.cards import ModelCard, resolve_facts
 from govern.clock import parse_rfc3339, rfc3339
+from govern.metrics._monitoring import measured_digest
 
 REGISTRATION_ACTIONS = {"register": "registered", "import": "imported"}
 
@@ -174,8 +175,26 @@ def build(state: ModelState, stage: str, *, now: str) -> dict[str, Any]:
         "approvals": list(state.approvals),
         "events": list(state.events),
         "registration": registration(state.events) if state.in_registry else None,
-        "evidence": state.evidence,
+        "evidence": _with_card_digest(state.evidence, state.card),
         "retraining": retraining(state),
+    }
+
+
+def _with_card_digest(evidence: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
+    """Each scanned section beside the digest of the monitoring mapping being decided.
+
+    A section whose `monitoring_sha256` (the mapping it was measured under) differs from
+    `card_monitoring_sha256` was measured for another card: the policies deny it as stale.
+    Sections without the digest (supplied evidence, older scans) are left as they are.
+    """
+    if not any(isinstance(s, dict) and s.get("monitoring_sha256") for s in evidence.values()):
+        return evidence
+    current = measured_digest(card.get("monitoring"))
+    return {
+        k: {**s, "card_monitoring_sha256": current}
+        if isinstance(s, dict) and s.get("monitoring_sha256")
+        else s
+        for k, s in evidence.items()
     }
 
 

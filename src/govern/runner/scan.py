@@ -33,7 +33,7 @@ from govern.lifecycle import ModelRef
 from govern.metrics._accumulator import Accumulator
 from govern.metrics._drift import DriftAccumulator
 from govern.metrics._factory import accumulators_from_card
-from govern.metrics._monitoring import MonitoringConfig, parse_monitoring
+from govern.metrics._monitoring import MonitoringConfig, measured_digest, parse_monitoring
 from govern.metrics._profile import CategoricalProfile, ProfileSet, StaleProfileError
 from govern.results import MetricRow, ScanResult, SourceFile
 from govern.runner import _blob
@@ -577,6 +577,8 @@ def _finish(
         },
         "files_read": sum(1 for f in plan.files if not f.reused),
         "files_reused": sum(1 for f in plan.files if f.reused),
+        # the card's monitoring mapping as measured: a later edit makes the evidence stale
+        "monitoring_sha256": measured_digest(plan.card.get("monitoring")),
         **engine,
     }
 
