@@ -40,8 +40,9 @@ class HiveConstants(dict[str, pa.Scalar]):
     """Constants from hive `key=value` path segments: the file's own column wins.
 
     A table's partition values (Delta, Iceberg) replace a physical column of the same name;
-    a hive key only fills in a column the file does not hold (`effective`), as DuckDB and
-    Spark read a file that holds its partition column.
+    a hive key only fills in a column the file does not hold (`effective`): the rows hold
+    what was logged, the folder only where the file was put (DuckDB reads the folder's
+    value instead; docs/metrics-drift.md, "Hive partition keys").
     """
 
 
