@@ -349,3 +349,23 @@ def test_hive_keys_parse() -> None:
             _partitions.hive_values({"i": value}, {"i": "int64"}, "f")
     with pytest.raises(Exception, match="appears twice"):
         _partitions.hive_keys("a=1/a=2", "f")
+
+
+def test_keys_are_the_folders_between_the_root_and_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govern.runner._parquet import discover_keys
+
+    f = tmp_path / "logs" / "region=eu" / "2026" / "c=a%2Fb" / "part-0.parquet"
+    f.parent.mkdir(parents=True)
+    pq.write_table(rows(1, 10), f)
+    both = {"region": "eu", "c": "a/b"}
+    assert discover_keys([tmp_path / "logs"]) == [(f, both)]
+    assert discover_keys([f"{tmp_path}/logs/**/*.parquet"]) == [(f, both)]
+    assert discover_keys([f"{tmp_path}/logs/region=*/**/*.parquet"]) == [(f, both)]
+    assert discover_keys([tmp_path / "logs" / "region=eu"]) == [(f, {"c": "a/b"})]
+    assert discover_keys([f"{tmp_path}/logs/region=eu/*/*/*.parquet"]) == [(f, {"c": "a/b"})]
+    assert discover_keys([str(f)]) == [(f, {})]
+    monkeypatch.chdir(tmp_path / "logs")
+    rel = f.relative_to(tmp_path / "logs")
+    assert discover_keys(["region=*/*/*/*.parquet"]) == [(rel, both)]

@@ -103,7 +103,9 @@ def _glob_root(pattern: str) -> str:
     """The folder of a glob before its first wildcard ("": the current directory)."""
     wild = min(i for i, c in enumerate(pattern) if c in _GLOB_CHARS)
     head = pattern[:wild]
-    return head.rsplit("/", 1)[0] if "/" in head else ""
+    if "/" not in head:
+        return ""
+    return head.rsplit("/", 1)[0] or "/"
 
 
 def _local_keys(base: Path | None, f: Path) -> dict[str, str | None]:

@@ -323,12 +323,15 @@ def _hive_partitions(
     from the scan's configuration), so a file under another partition folder is another file.
     """
     out: dict[Source, str] = {}
+    encoded: dict[tuple[tuple[str, str | None], ...], str] = {}  # one per distinct folder
     for f, keys in found:
-        read = {k: v for k, v in keys.items() if k in types}
-        if read:
+        read = tuple((k, v) for k, v in keys.items() if k in types)
+        if read and read not in encoded:
             where = f if not is_uri(f) else redact(str(f))
-            values = _partitions.hive_values(read, types, where)
-            out[f] = _partitions.encode(values, hive=True)
+            values = _partitions.hive_values(dict(read), types, where)
+            encoded[read] = _partitions.encode(values, hive=True)
+        if read:
+            out[f] = encoded[read]
     return out
 
 
