@@ -5,7 +5,8 @@ A real Delta table (deltalake) partitioned by monitored columns (the protected a
 must count those columns from the partition values in the Delta log. The reference is the
 same data files rewritten with the partition columns written into them (same rows, same row
 groups): the evidence must be the same, value for value, through the CLI and through a
-plan sent as JSON to workers; an appended version is read incrementally.
+plan sent as JSON to workers; an appended version is read incrementally. The table's folder
+given as plain --data is read through its hive folder names instead, to the same evidence.
 """
 
 from __future__ import annotations
