@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -78,6 +79,42 @@ def test_a_scan_by_s3_uri_equals_the_local_scan(
     with Store.open(db) as store:
         result = finish_scan(store, wire, blobs)
     assert timeless(evidence(db, result.scan_id)) == timeless(local)
+
+
+def test_hive_keys_under_an_s3_prefix_are_read_as_columns(
+    s3_env: S3Server, scale_model: dict[str, Any]
+) -> None:
+    """`s=a/region=1/` folders in a bucket: the drift feature `s` (string in the reference)
+    and the protected attribute `region` (not in the reference: int64, all its values being
+    integers) come from the keys; the evidence equals the files with the columns in them."""
+    tmp = scale_model["tmp"]
+    hive, flat = tmp / "hive", tmp / "flat"
+    name = f"lake-{uuid.uuid4().hex[:10]}"
+    s3_env.make_bucket(name)
+    for day, seed in enumerate((21, 22), start=1):
+        t = log_table(seed, 3_000, day=day)
+        for s in ("a", "b", "c", "d"):
+            for region in (1, 2):
+                part = t.filter(pc.and_(pc.equal(t["s"], s), pc.equal(t["region"], region)))
+                rel = f"s={s}/region={region}/day{day}.parquet"
+                (hive / rel).parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(part.drop_columns(["s", "region"]), hive / rel, row_group_size=100)
+                s3_env.upload(hive / rel, f"s3://{name}/logs/{rel}")
+                flat.mkdir(exist_ok=True)
+                pq.write_table(part, flat / rel.replace("/", "_"), row_group_size=100)
+    with_columns = _scan(scale_model["fresh_db"](), str(flat))
+    remote = _scan(scale_model["fresh_db"](), f"s3://{name}/logs/")
+    local = _scan(scale_model["fresh_db"](), str(hive))
+    assert timeless(remote) == timeless(with_columns) == timeless(local)
+    db = scale_model["fresh_db"]()
+    with Store.open(db) as store:
+        plan = prepare_scan(store, REF, [f"s3://{name}/logs/"])
+    wire = ScanPlan.from_json(plan.to_json())
+    assert all(f.partition is not None for f in wire.files)
+    blobs = [scan_units(wire, t) for t in wire.tasks(target_bytes=40_000)]
+    with Store.open(db) as store:
+        result = finish_scan(store, wire, blobs)
+    assert timeless(evidence(db, result.scan_id)) == timeless(with_columns)
 
 
 def test_incremental_rescan_reads_one_new_object_and_a_replaced_one(

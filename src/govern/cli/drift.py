@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 _DATA_HELP = (
     "Parquet files, globs, (hive-partitioned) directories, or s3:// gs:// abfs:// URIs "
-    "(prefixes and globs): several after one --data, or --data repeated."
+    "(prefixes and globs): several after one --data, or --data repeated. Monitored "
+    "key=value folders under a directory, prefix or glob root are read as columns."
 )
 
 

@@ -95,12 +95,17 @@ def scan_files(
     if len(ranges) != len(files):
         raise ValueError("one row-group range (or None) per file is needed")
     # Footers only, closed right away: thousands of files must not hold thousands of handles.
-    consts = list(constants) if constants is not None else [None] * len(files)
+    consts: list[Constants | None] = (
+        list(constants) if constants is not None else [None] * len(files)
+    )
     if len(consts) != len(files):
         raise ValueError("one set of constant columns (or None) per file is needed")
     plans: list[tuple[Source, list[int], list[str]]] = []
-    for path, span, const in zip(files, ranges, consts, strict=True):
-        with _partitions.attach(open_parquet(path), const) as pf:
+    for fi, (path, span) in enumerate(zip(files, ranges, strict=True)):
+        raw = open_parquet(path)
+        # Hive keys only where the file lacks the column (runner/_partitions.py).
+        consts[fi] = const = _partitions.effective(consts[fi], raw.schema_arrow)
+        with _partitions.attach(raw, const) as pf:
             check_columns(pf, path, expected)
             if window is not None:
                 window.check(pf, path)

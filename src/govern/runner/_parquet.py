@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from govern.errors import MetricInputError, UserInputError
-from govern.runner import _fs
+from govern.runner import _fs, _partitions
 from govern.runner._identity import require_regular
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
@@ -38,29 +38,43 @@ def discover(inputs: Sequence[str | Path]) -> list[Source]:
     (`_SUCCESS`, `.crc`) are skipped. Every input must match at least one file. Local files
     come back as Paths, objects as their `s3://` / `gs://` / `abfs://` URI strings.
     """
-    out: list[Source] = []
+    return [f for f, _ in discover_keys(inputs)]
+
+
+def discover_keys(inputs: Sequence[str | Path]) -> list[tuple[Source, dict[str, str | None]]]:
+    """`discover`, with each file's hive partition keys (runner/_partitions.py, hive_keys).
+
+    The keys are the `key=value` folders between the scan root and the file: the root is
+    the directory or URI prefix given, or a glob's folder before its first wildcard; a file
+    given by name has none. A file found by two inputs keeps the keys of the first.
+    """
+    out: list[tuple[Source, dict[str, str | None]]] = []
     seen: set[Path | str] = set()
     for raw in inputs:
         text = str(raw)
         if isinstance(raw, str) and _fs.scheme_of(text) not in (None, "file"):
             _fs.check_uri(text)
+            wild = _GLOB_CHARS & set(text)
             objects = (
                 _fs.glob_objects(text, PARQUET_SUFFIXES)
-                if _GLOB_CHARS & set(text)
+                if wild
                 else _fs.list_objects(text, PARQUET_SUFFIXES)
             )
+            root = _object_path(_glob_root(text) if wild else text)
             for uri in objects:
                 if uri not in seen:
                     seen.add(uri)
-                    out.append(uri)
+                    out.append((uri, _keys_under(root, _object_path(uri), uri)))
             continue
         if _fs.scheme_of(text) == "file":
             text = text[len("file://") :]
         found: list[Path]
+        base: Path | None = None
         if _GLOB_CHARS & set(text):
             found = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
             if not found:
                 raise UserInputError(f"no files match the pattern {text!r}")
+            base = Path(_glob_root(text) or ".")
         else:
             p = Path(text)
             if p.is_dir():
@@ -73,6 +87,7 @@ def discover(inputs: Sequence[str | Path]) -> list[Source]:
                 )
                 if not found:
                     raise UserInputError(f"no parquet files under the directory {text!r}")
+                base = p
             else:
                 require_regular(p)  # a FIFO or device would block the reader forever
                 found = [p]
@@ -80,8 +95,39 @@ def discover(inputs: Sequence[str | Path]) -> list[Source]:
             key = f.resolve()
             if key not in seen:
                 seen.add(key)
-                out.append(f)
+                out.append((f, _local_keys(base, f)))
     return out
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder of a glob before its first wildcard ("": the current directory)."""
+    wild = min(i for i, c in enumerate(pattern) if c in _GLOB_CHARS)
+    head = pattern[:wild]
+    if "/" not in head:
+        return ""
+    return head.rsplit("/", 1)[0] or "/"
+
+
+def _local_keys(base: Path | None, f: Path) -> dict[str, str | None]:
+    if base is None:
+        return {}
+    try:
+        rel = f.parent.relative_to(base)
+    except ValueError:  # not under the root as written (a glob with `..`): no keys
+        return {}
+    return _partitions.hive_keys(rel.as_posix(), f)
+
+
+def _object_path(uri: str) -> str:
+    """The object's path in its filesystem (bucket or container first), without a final /."""
+    return _fs.filesystem(uri)[1].rstrip("/")
+
+
+def _keys_under(root: str, path: str, uri: str) -> dict[str, str | None]:
+    if not path.startswith(root + "/"):
+        return {}
+    rel = path[len(root) + 1 :].rsplit("/", 1)[0] if "/" in path[len(root) + 1 :] else ""
+    return _partitions.hive_keys(rel, _fs.redact(uri))
 
 
 def reader_message(exc: BaseException) -> str:

@@ -80,7 +80,10 @@ def partitions_of(plan: ScanPlan, units: Sequence[WorkUnit]) -> list[Constants |
     encoded = {f.uri: f.partition for f in plan.files if f.partition is not None}
     if not encoded:
         return [None] * len(units)
-    return [_partitions.decode(encoded[u.uri]) if u.uri in encoded else None for u in units]
+    decoded: dict[str, Constants] = {}  # files of one partition folder share their text
+    for text in {encoded[u.uri] for u in units if u.uri in encoded}:
+        decoded[text] = _partitions.decode(text)
+    return [decoded[encoded[u.uri]] if u.uri in encoded else None for u in units]
 
 
 def scan_units(plan: ScanPlan, units: Sequence[WorkUnit], *, threads: int = 1) -> bytes:

@@ -30,8 +30,9 @@ from govern.metrics._profile import (
     ProfileSet,
     numeric_profile,
 )
+from govern.runner import _partitions
 from govern.runner._identity import check_unchanged, identify
-from govern.runner._parquet import discover, logical_type, open_parquet, reader_message
+from govern.runner._parquet import discover_keys, logical_type, open_parquet, reader_message
 from govern.store import Store, registry
 from govern.store import profiles as profile_store
 
@@ -139,9 +140,18 @@ def build_profiles(
     """Profile the monitored columns of the training files; returns (profiles, rows)."""
     import pyarrow.compute as pc  # here, not at import: ~0.1 s a scan does not need
 
-    files = discover(data)
+    found = discover_keys(data)
+    files = [f for f, _ in found]
     first = open_parquet(files[0])
     names, output = monitored_columns(card, first.schema_arrow, files[0])
+    # Hive keys the profile names (runner/_partitions.py): typed as pyarrow infers them.
+    keyed = [{k: v for k, v in keys.items() if k in names} for _, keys in found]
+    hive_types = _partitions.infer_types(keyed)
+    constants = [
+        _partitions.hive_constants(keys, hive_types, f)
+        for f, keys in zip(files, keyed, strict=True)
+    ]
+    first = _partitions.attach(first, constants[0])
     strat, bins, explicit = binning_options(card, strategy, n_bins)
     unknown = sorted(set(explicit) - set(names))
     if unknown:
@@ -165,7 +175,9 @@ def build_profiles(
     from govern.runner._parquet import check_columns
 
     identities = [identify(p) for p in files]  # checked again once every column was read
-    opened = [(p, open_parquet(p)) for p in files]
+    opened = [
+        (p, _partitions.attach(open_parquet(p), c)) for p, c in zip(files, constants, strict=True)
+    ]
     for p, pf in opened:
         check_columns(pf, p, {n: str(t) for n, t in types.items()})
     rows = sum(pf.metadata.num_rows for _, pf in opened)

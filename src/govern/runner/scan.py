@@ -36,15 +36,15 @@ from govern.metrics._factory import accumulators_from_card
 from govern.metrics._monitoring import MonitoringConfig, measured_digest, parse_monitoring
 from govern.metrics._profile import CategoricalProfile, ProfileSet, StaleProfileError
 from govern.results import MetricRow, ScanResult, SourceFile
-from govern.runner import _blob
+from govern.runner import _blob, _partitions
 from govern.runner._blob import UnitState
 from govern.runner._engine import DEFAULT_THREADS, ProgressSink, scan_files
-from govern.runner._fs import is_uri
+from govern.runner._fs import is_uri, redact
 from govern.runner._identity import identify
 from govern.runner._inmemory import IN_MEMORY
-from govern.runner._parquet import Source, Window, check_columns, discover, open_parquet
+from govern.runner._parquet import Source, Window, check_columns, discover_keys, open_parquet
 from govern.runner._plan import LocalState, PlanFile, ScanPlan, WorkUnit, new_plan_id
-from govern.runner._units import plan_accumulators, plan_window, source_of
+from govern.runner._units import partitions_of, plan_accumulators, plan_window, source_of
 from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
 from govern.store import evidence as evidence_store
@@ -74,13 +74,18 @@ STATE_FORMAT = 5
 
 
 def _config_hash(
-    accumulators: Sequence[Accumulator], monitoring: dict[str, Any], window: Window | None
+    accumulators: Sequence[Accumulator],
+    monitoring: dict[str, Any],
+    window: Window | None,
+    hive: Mapping[str, str] | None = None,
 ) -> str:
     """Key of the stored partial states: everything that decides what a file's state holds.
 
     Every accumulator's type and configuration (drift: profile digest and column mapping),
-    the card's whole monitoring mapping (a card change invalidates the extras' partials) and
-    the time window. Not the scan time: no stored state depends on it.
+    the card's whole monitoring mapping (a card change invalidates the extras' partials),
+    the time window and the types of the hive partition keys read (a key typed otherwise
+    by another scan is another configuration; absent without keys, so scans without them
+    keep their key). Not the scan time: no stored state depends on it.
     """
     doc = {
         "format": STATE_FORMAT,
@@ -92,6 +97,8 @@ def _config_hash(
         if window is None
         else [window.column, str(window.since or ""), str(window.until or "")],
     }
+    if hive:
+        doc["hive"] = dict(hive)
     text = json.dumps(doc, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -217,7 +224,8 @@ def _prepare(
                 "--since/--until need the model card's monitoring.timestamp column"
             )
         window = Window(str(ts), since, until)
-    files = discover(data) if data is not None else []
+    found = discover_keys(data) if data is not None else []
+    files = [f for f, _ in found]
     started = utcnow()  # the scan's one reference time (freshness is measured against it)
     cfg: MonitoringConfig | None = None
     if extra is None:  # fairness / performance / operational, as the card's monitoring names
@@ -227,7 +235,9 @@ def _prepare(
         accs = list(extra)
     drift = DriftAccumulator(profiles, column_map)
     accumulators: list[Accumulator] = [drift, *accs]
-    config = _config_hash(accumulators, monitoring, window)
+    expected = {drift.physical(p.name): p.dtype for p in profiles.columns}
+    hive_types = _hive_types(found, accumulators, window, expected)
+    config = _config_hash(accumulators, monitoring, window, hive_types)
     # Identity first (local: regular file, size, times, footer fingerprint; object: size and
     # ETag): the cache key, and what the workers check again before and after reading.
     identities = _identify_all(files)
@@ -235,12 +245,15 @@ def _prepare(
     if incremental:
         stored = profile_store.get_partials(store, config, [i.key for i in identities.values()])
         reusable = _loadable(accumulators, stored)
+    hive = _hive_partitions(found, hive_types)
     plan_files: list[PlanFile] = []
     units: list[WorkUnit] = []
     for f in files:
         ident = identities[f]
         reused = ident.key in reusable
         part = partitions.get(str(f)) if partitions else None
+        if part is None:
+            part = hive.get(f)
         plan_files.append(
             PlanFile(ident.path, ident.size, ident.mtime, ident.fingerprint, reused, part)
         )
@@ -264,7 +277,7 @@ def _prepare(
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
         },
-        expected={drift.physical(p.name): p.dtype for p in profiles.columns},
+        expected=expected,
         incremental=incremental,
         files=tuple(plan_files),
         units=tuple(units),
@@ -275,6 +288,51 @@ def _prepare(
             extra=tuple(extra) if extra is not None else None,
         ),
     )
+
+
+def _hive_types(
+    found: Sequence[tuple[Source, dict[str, str | None]]],
+    accumulators: Sequence[Accumulator],
+    window: Window | None,
+    expected: Mapping[str, str],
+) -> dict[str, str]:
+    """The hive partition keys the scan reads, and the type each is read as.
+
+    Only keys naming a column some accumulator (or the window) reads: a scan of
+    `dt=2026-11-01/` folders that does not monitor `dt` reads what it read before. A key of
+    the reference profile takes the profile's type (a value that does not parse is an error
+    naming the file, raised by _hive_partitions); any other key (a protected attribute, an
+    error code) is typed as `govern baseline` types keys: int64 when all of its values in
+    this scan are integers, else string.
+    """
+    wanted = {c for a in accumulators for c in a.columns}
+    if window is not None:
+        wanted.add(window.column)
+    keyed = [{k: v for k, v in keys.items() if k in wanted} for _, keys in found]
+    inferred = _partitions.infer_types(keyed)
+    return {k: expected.get(k, t) for k, t in inferred.items()}
+
+
+def _hive_partitions(
+    found: Sequence[tuple[Source, dict[str, str | None]]], types: Mapping[str, str]
+) -> dict[Source, str]:
+    """Each file's hive keys among `types`, typed and encoded for the plan.
+
+    A column the file holds itself wins (runner/_partitions.py, HiveConstants). The key of a
+    stored partial is the file's path, and the keys come from that path (and the key types
+    from the scan's configuration), so a file under another partition folder is another file.
+    """
+    out: dict[Source, str] = {}
+    encoded: dict[tuple[tuple[str, str | None], ...], str] = {}  # one per distinct folder
+    for f, keys in found:
+        read = tuple((k, v) for k, v in keys.items() if k in types)
+        if read and read not in encoded:
+            where = f if not is_uri(f) else redact(str(f))
+            values = _partitions.hive_values(dict(read), types, where)
+            encoded[read] = _partitions.encode(values, hive=True)
+        if read:
+            out[f] = encoded[read]
+    return out
 
 
 class StoredStateWarning(UserWarning):
@@ -409,6 +467,7 @@ def scan(
         progress=progress,
         check_schema=schema_check,
         identities=[plan.local.identities[u.uri] for u in plan.units],
+        constants=partitions_of(plan, plan.units),
     )
     totals: list[Any] = [a.empty() for a in accumulators]
     counted: dict[str, tuple[int, str | None]] = {}

@@ -270,3 +270,29 @@ def test_an_unreachable_scheduler_is_a_clear_error(
     err = capsys.readouterr().err
     assert f"cannot reach the Dask scheduler at {address}" in err and "Traceback" not in err
     assert counts(model["db"]) == before
+
+
+def test_dask_scan_of_hive_folders_equals_the_columns_in_the_files(
+    model: dict, dask_client: Any, tmp_path: Path
+) -> None:
+    """`group=g1/c=a/` folders (the protected attribute and a drift feature only in the
+    folder names): the Dask workers add them from the plan, as the local scan does."""
+    import pyarrow.compute as pc
+
+    hive, flat = tmp_path / "hive", tmp_path / "flat"
+    flat.mkdir()
+    for day in (1, 2):
+        t = log_table(60 + day, 3_000, day)
+        for group in ("g1", "g2", "g3"):
+            for c in ("a", "b", "c"):
+                part = t.filter(pc.and_(pc.equal(t["group"], group), pc.equal(t["c"], c)))
+                d = hive / f"group={group}" / f"c={c}"
+                d.mkdir(parents=True, exist_ok=True)
+                pq.write_table(part, flat / f"{group}-{c}-{day}.parquet", row_group_size=100)
+                pq.write_table(
+                    part.drop_columns(["group", "c"]), d / f"day{day}.parquet", row_group_size=100
+                )
+    local = _local(model, str(flat))
+    db = copy_db(model, "dask-hive")
+    govern.dask.scan(db, "m@1", [hive], client=dask_client, target_bytes=SMALL_TASKS)
+    assert evidence(db) == evidence(local)

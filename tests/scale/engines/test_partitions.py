@@ -5,7 +5,8 @@ A real Delta table (deltalake) partitioned by monitored columns (the protected a
 must count those columns from the partition values in the Delta log. The reference is the
 same data files rewritten with the partition columns written into them (same rows, same row
 groups): the evidence must be the same, value for value, through the CLI and through a
-plan sent as JSON to workers; an appended version is read incrementally.
+plan sent as JSON to workers; an appended version is read incrementally. The table's folder
+given as plain --data is read through its hive folder names instead, to the same evidence.
 """
 
 from __future__ import annotations
@@ -116,15 +117,23 @@ def test_partition_values_travel_in_the_plan(model: dict[str, Any], tmp_path: Pa
     assert evidence(db, result.scan_id) == evidence(reference)
 
 
-def test_a_partitioned_table_without_the_values_reports_the_column_missing(
+def test_a_partitioned_table_folder_as_plain_data_reads_its_hive_folders(
     model: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The same files scanned as plain --data lack the column: exit 2, naming it."""
+    """The table's folder as --data: `group=g1/c=__HIVE_DEFAULT_PARTITION__/` keys are read
+    as the Delta log's values (one version, no removed files: the same evidence). One
+    partition folder as --data has no `group=` folder under it: the column is missing."""
     deltalake = pytest.importorskip("deltalake", reason="needs govern-mrm[delta] (deltalake)")
     path = tmp_path / "lake" / "parted"
-    deltalake.write_deltalake(str(path), log_table(44, 2_000, day=1), partition_by=["group"])
+    table = _with_nulls(log_table(44, 2_000, day=1), "c", 37)
+    deltalake.write_deltalake(str(path), table, partition_by=["group", "c"])
+    assert any("__HIVE_DEFAULT_PARTITION__" in str(f) for f in path.rglob("*.parquet"))
+    by_table, by_folder = copy_db(model, "table"), copy_db(model, "folder")
+    assert _scan(by_table, "--table", f"delta:{path}") == 0
+    assert _scan(by_folder, "--data", str(path)) == 0
+    assert evidence(by_folder) == evidence(by_table)
     capsys.readouterr()
-    assert _scan(copy_db(model, "plain"), "--data", str(path)) == 2
+    assert _scan(copy_db(model, "one"), "--data", str(path / "group=g1")) == 2
     assert "'group'" in capsys.readouterr().err
 
 
