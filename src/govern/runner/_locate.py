@@ -116,12 +116,17 @@ def locate_subject(root: yaml.Node | None, msg: str) -> tuple[int, str] | None:
     return (best[1], best[2]) if best is not None else None
 
 
+# libyaml's loader when PyYAML was built with it: the same nodes and marks, ~10x faster than
+# the pure-Python one (a `check --all` report locates the findings of every model's card).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def compose(text: str | None) -> yaml.Node | None:
     """The YAML node tree of a card's text (None if there is no text or it does not parse)."""
     if text is None:
         return None
     try:
-        return yaml.compose(text)
+        return yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError:
         return None
 
