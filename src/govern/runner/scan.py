@@ -588,7 +588,12 @@ def _finish(
         except ValueError as exc:
             raise ScanPlanError(f"{exc}; nothing was stored") from exc
 
-    evidence_store.write_scan(store, result, kind="drift", params=params, also=store_partials)
+    # Partials of many files (~90 KB each with every family) commit by a checkpoint rather
+    # than through DuckDB's write-ahead log (Store.transaction).
+    large = sum(len(p[-1]) for p in new_partials) >= profile_store.LARGE_WRITE
+    evidence_store.write_scan(
+        store, result, kind="drift", params=params, also=store_partials, large=large
+    )
     return result
 
 
