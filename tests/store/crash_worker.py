@@ -10,6 +10,7 @@ from pathlib import Path
 
 from govern.cli import main
 from govern.runner import scan as _scan  # noqa: F401  (import before READY)
+from govern.store import profiles
 
 CARD = """name: crash
 version: "{version}"
@@ -23,6 +24,9 @@ monitoring:
 
 
 def run(mode: str, db: str, work: Path, start: int) -> None:
+    if mode == "scan-checkpoint":  # every scan commits as a large one does: by a checkpoint
+        profiles.LARGE_WRITE = 0
+        mode = "scan"
     print("READY", flush=True)
     i = start
     while True:

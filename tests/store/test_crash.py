@@ -127,3 +127,17 @@ def test_sigkill_scan(tmp_path: Path) -> None:
         n_acked += len(got)
         _check_scan(db, n_acked)
     assert n_acked
+
+
+def test_sigkill_scan_committed_by_checkpoint(tmp_path: Path) -> None:
+    # A scan whose partials are large commits by a checkpoint instead of through DuckDB's
+    # write-ahead log (Store.transaction(checkpoint=True)); the worker makes every scan do
+    # so. A kill during that checkpoint must leave the database as it was before the scan.
+    db = _setup(tmp_path)
+    rng = random.Random(3)
+    n_acked = 0
+    for trial in range(TRIALS):
+        got = _kill_at_random("scan-checkpoint", db, tmp_path, 0, rng, wait_for_ack=trial % 4 == 3)
+        n_acked += len(got)
+        _check_scan(db, n_acked)
+    assert n_acked

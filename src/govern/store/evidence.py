@@ -22,12 +22,15 @@ def write_scan(
     kind: str,
     params: dict[str, Any],
     also: Callable[[duckdb.DuckDBPyConnection], Sequence[audit.Bound] | None] | None = None,
+    large: bool = False,
 ) -> None:
     """Store a scan and all its metric rows atomically.
 
     `also` runs inside the same transaction (e.g. the scan's per-file partial aggregates), so
     either everything of the scan is stored or nothing is; it returns the (table, key) of the
-    governed rows it wrote, which the scan's audit record binds (store/_state.py).
+    governed rows it wrote, which the scan's audit record binds (store/_state.py). `large`
+    (what `also` writes is large: partial states of many files) commits by a checkpoint
+    (`Store.transaction`).
     """
     from govern import __version__
 
@@ -67,7 +70,7 @@ def write_scan(
         parse_rfc3339(scan.scanned_at),
         now,
     ]
-    with store.transaction() as conn:
+    with store.transaction(checkpoint=large) as conn:
         conn.execute(
             """INSERT INTO scans (scan_id, name, version, kind, rows, sources, params,
                engine_version, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",

@@ -10,6 +10,7 @@ or a changed configuration, gets a new key and is read again. Rows stored before
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import uuid
@@ -88,6 +89,10 @@ def latest_profile(store: Store, name: str, version: str) -> dict[str, Any] | No
 
 PartialKey = tuple[str, int, float, str]  # (path, size, mtime, footer fingerprint)
 
+# Bytes of partial states from which a scan's transaction commits by a checkpoint instead of
+# through the write-ahead log (Store.transaction): DuckDB's own checkpoint threshold.
+LARGE_WRITE = 16 << 20
+
 
 def get_partials(
     store: Store, config: str, keys: Iterable[PartialKey]
@@ -163,47 +168,53 @@ def write_partials(
              AND t.size = k.size AND t.mtime = k.mtime""",
         [[r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], config, __version__],
     )
-    # The small columns travel as one list each (as in bulk.insert_rows); the states, ~100 KB
-    # each, as one Arrow column built from a single buffer and joined by position: a list
-    # parameter of 10,000 such strings took 3-4x as long, and building the Arrow column
-    # from Python strings would import pandas (pyarrow's conversion does).
-    states = _text_column(texts)
-    view = f"govern_partial_states_{uuid.uuid4().hex}"
-    index = pa.Array.from_buffers(
-        pa.int64(), len(rows), [None, pa.py_buffer(np.arange(len(rows), dtype=np.int64))]
+    # The rows go in as one Arrow table built from buffers (pyarrow's conversion of Python
+    # lists imports pandas), the states without a copy where they lie one after the other in
+    # a worker's blob (`_text_column`); config, version and time, the same for every row, as
+    # parameters. A join by position of the states with the other columns as lists copied
+    # the ~1 GB of states of 10,000 files into its hash table.
+    table = pa.Table.from_arrays(
+        [
+            _small_strings([str(r[1]) for r in rows]),
+            _numbers([r[2] for r in rows], np.int64),
+            _numbers([r[3] for r in rows], np.float64),
+            _small_strings([str(r[5]) for r in rows]),
+            _numbers([r[6] for r in rows], np.int64),
+            _text_column(texts),
+        ],
+        names=["path", "size", "mtime", "fingerprint", "rows", "state"],
     )
-    conn.register(view, pa.Table.from_arrays([index, states], names=["i", "state"]))
-    small = [c for c in _PARTIAL_COLUMNS if c != "state"]
-    types = {"config": "VARCHAR", "path": "VARCHAR", "size": "BIGINT", "mtime": "DOUBLE"}
-    types |= {"engine_version": "VARCHAR", "fingerprint": "VARCHAR", "rows": "BIGINT"}
-    types |= {"created_at": "TIMESTAMP"}
-    cells = ", ".join(f"UNNEST(?::{types[c]}[]) AS {c}" for c in small)
-    try:
-        conn.execute(
-            f"""INSERT INTO scan_partials ({", ".join(small)}, state)
-                SELECT {", ".join(f"k.{c}" for c in small)}, CAST(s.state AS JSON)
-                FROM (SELECT {cells}, UNNEST(range(?)) AS i) AS k
-                JOIN {view} AS s USING (i)""",
-            [[r[_PARTIAL_COLUMNS.index(c)] for r in rows] for c in small] + [len(rows)],
+    view = f"govern_partial_states_{uuid.uuid4().hex}"
+    conn.register(view, table)
+    # Each row's digest hashes its ~100 KB state: done on a second thread while DuckDB
+    # (which releases the GIL) inserts.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        digests = pool.submit(
+            lambda: [_state.table_digest("scan_partials", _PARTIAL_COLUMNS, r) for r in rows]
         )
-    except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB's Arrow scan checks UTF-8
-        bad = next((r for r, t in zip(rows, texts, strict=True) if not _is_json(t)), None)
-        if bad is None:
-            raise
-        raise ValueError(f"{bad[1]}: its partial state is not JSON ({exc})") from exc
-    finally:
-        # In a transaction aborted by the error DuckDB refuses this (the view itself goes
-        # with the rollback; the connection keeps the table until it closes).
-        with contextlib.suppress(duckdb.Error):
-            conn.unregister(view)
-    return [
-        (
-            "scan_partials",
-            dict(zip(_PARTIAL_COLUMNS, r, strict=True)),
-            _state.table_digest("scan_partials", _PARTIAL_COLUMNS, r),
-        )
-        for r in rows
-    ]
+        try:
+            conn.execute(
+                f"""INSERT INTO scan_partials (config, path, size, mtime, engine_version,
+                        fingerprint, rows, state, created_at)
+                    SELECT ?, path, size, mtime, ?, fingerprint, rows, CAST(state AS JSON),
+                        ?::TIMESTAMP
+                    FROM {view}""",
+                [str(config), __version__, now],
+            )
+        except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB's Arrow scan checks UTF-8
+            bad = next((r for r, t in zip(rows, texts, strict=True) if not _is_json(t)), None)
+            if bad is None:
+                raise
+            raise ValueError(f"{bad[1]}: its partial state is not JSON ({exc})") from exc
+        finally:
+            # In a transaction aborted by the error DuckDB refuses this (the view itself goes
+            # with the rollback; the connection keeps the table until it closes).
+            with contextlib.suppress(duckdb.Error):
+                conn.unregister(view)
+        return [
+            ("scan_partials", dict(zip(_PARTIAL_COLUMNS, r, strict=True)), digest)
+            for r, digest in zip(rows, digests.result(), strict=True)
+        ]
 
 
 _PARTIAL_COLUMNS = (
@@ -225,12 +236,90 @@ def _utf8(state: dict[str, Any] | str | memoryview) -> memoryview:
     return memoryview((state if isinstance(state, str) else json.dumps(state)).encode())
 
 
-def _text_column(data: list[memoryview]) -> pa.Array:
-    """UTF-8 texts as an Arrow large_string array, from one joined buffer (one copy)."""
-    offsets = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum([len(d) for d in data], out=offsets[1:])
-    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
-    return pa.Array.from_buffers(pa.large_string(), len(data), buffers)
+# Texts lying back to back in one buffer, from this many on, go into DuckDB as a chunk over
+# that buffer; fewer are copied into one buffer with the texts around them.
+_RUN = 8
+
+
+def _text_column(data: list[memoryview]) -> pa.ChunkedArray:
+    """UTF-8 texts as an Arrow large_string column, copying only what has to be joined.
+
+    A run of texts that lie one after the other in one buffer (the units of a worker's
+    blob, `runner/_blob.py`) becomes one chunk over that buffer, as it is: the ~1 GB of
+    states of a 10,000-file merge are not copied again on their way to DuckDB. Other texts
+    (each encoded on its own) are joined into one buffer, one chunk for each stretch of them.
+    """
+    chunks: list[pa.Array] = []
+    loose: list[memoryview] = []
+
+    def flush() -> None:
+        if loose:
+            offsets = np.zeros(len(loose) + 1, dtype=np.int64)
+            np.cumsum([len(d) for d in loose], out=offsets[1:])
+            chunks.append(_large_string(offsets, pa.py_buffer(b"".join(loose))))
+            loose.clear()
+
+    i = 0
+    while i < len(data):
+        end, owner, offsets = _run(data, i)
+        if owner is not None and end - i >= _RUN:
+            flush()
+            chunks.append(_large_string(np.asarray(offsets, dtype=np.int64), owner))
+        else:
+            loose.extend(data[i:end])
+        i = end
+    flush()
+    return pa.chunked_array(chunks, type=pa.large_string())
+
+
+def _run(data: list[memoryview], i: int) -> tuple[int, pa.Buffer | None, list[int]]:
+    """(end, buffer, offsets): data[i:end] lie back to back at those offsets of one buffer.
+
+    The buffer is the object the memoryviews were taken from; (i + 1, None, []) when
+    data[i] is not a plain byte view of an object that pyarrow can wrap.
+    """
+    first = data[i]
+    try:
+        if not (first.ndim == 1 and first.itemsize == 1 and first.c_contiguous):
+            return i + 1, None, []
+        owner = pa.py_buffer(first.obj)
+        base = owner.address
+        at = pa.py_buffer(first).address - base
+    except (TypeError, ValueError, BufferError):
+        return i + 1, None, []
+    if at < 0 or at + len(first) > owner.size:
+        return i + 1, None, []
+    offsets = [at, at + len(first)]
+    end = i + 1
+    while end < len(data):
+        view = data[end]
+        if view.obj is not first.obj or not (view.itemsize == 1 and view.c_contiguous):
+            break
+        at = pa.py_buffer(view).address - base
+        if at != offsets[-1] or at + len(view) > owner.size:
+            break
+        offsets.append(at + len(view))
+        end += 1
+    return end, owner, offsets
+
+
+def _large_string(offsets: np.ndarray, data: pa.Buffer) -> pa.Array:
+    buffers = [None, pa.py_buffer(offsets), data]
+    return pa.Array.from_buffers(pa.large_string(), len(offsets) - 1, buffers)
+
+
+def _small_strings(values: list[str]) -> pa.Array:
+    """Short strings as an Arrow large_string array (no per-value conversion by pyarrow)."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return _large_string(offsets, pa.py_buffer(b"".join(encoded)))
+
+
+def _numbers(values: list[Any], dtype: type[np.int64] | type[np.float64]) -> pa.Array:
+    array = np.array(values, dtype=dtype)
+    kind = pa.int64() if dtype is np.int64 else pa.float64()
+    return pa.Array.from_buffers(kind, len(array), [None, pa.py_buffer(array)])
 
 
 def _is_json(text: memoryview) -> bool:
