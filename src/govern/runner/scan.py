@@ -588,8 +588,10 @@ def _finish(
         except ValueError as exc:
             raise ScanPlanError(f"{exc}; nothing was stored") from exc
 
-    evidence_store.write_scan(store, result, kind="drift", params=params, also=store_partials)
-    return result
+    changed = evidence_store.write_scan(
+        store, result, kind="drift", params=params, also=store_partials
+    )
+    return replace(result, data_changed_at=changed)
 
 
 def _reused_partials(

@@ -54,7 +54,13 @@ TABLES = (
     # Which decisions `govern monitor` recorded decides what counts as a review (0007): a row
     # deleted or added outside govern would hide or fake a zombie flag.
     "monitor_decisions",
+    # The first scan of each file content per model version (0008): a deleted row would make
+    # an old file look like new inference data, and a dead pipeline look monitored.
+    "scan_sources",
 )
+# Governed tables created after BIND_SINCE, with the schema version that created them: a
+# migration to that version binds the rows it wrote (a backfill) in its own audit record.
+BOUND_FROM = {"scan_sources": 8}
 
 # Large columns: a row's digest holds `sha256:<hex>` of their text, not the text itself.
 HASHED = {"scan_partials": "state"}
@@ -199,10 +205,10 @@ def bind(conn: duckdb.DuckDBPyConnection, rows: Sequence[Bound]) -> list[list[An
     return out
 
 
-def bind_all(conn: duckdb.DuckDBPyConnection) -> list[list[Any]]:
-    """Every row of every governed table (used once, when a database starts binding)."""
+def bind_all(conn: duckdb.DuckDBPyConnection, tables: Sequence[str] = TABLES) -> list[list[Any]]:
+    """Every row of the governed `tables` (used once, when a database starts binding them)."""
     out: list[list[Any]] = []
-    for table in TABLES:
+    for table in tables:
         for key, digest, _ in _table_rows(conn, table):
             out.append([table, json.loads(key), digest])
     return out

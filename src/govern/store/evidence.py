@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from govern.clock import parse_rfc3339, utcnow
-from govern.results import MetricRow, ScanResult
-from govern.store import _digest, audit
+from govern.clock import parse_rfc3339, rfc3339, utcnow
+from govern.results import MetricRow, ScanResult, SourceFile
+from govern.store import _digest, _state, audit
 from govern.store._connection import Store
 
 
@@ -22,16 +23,23 @@ def write_scan(
     kind: str,
     params: dict[str, Any],
     also: Callable[[duckdb.DuckDBPyConnection], Sequence[audit.Bound] | None] | None = None,
-) -> None:
-    """Store a scan and all its metric rows atomically.
+) -> str | None:
+    """Store a scan and all its metric rows atomically; return its `data_changed_at`.
 
     `also` runs inside the same transaction (e.g. the scan's per-file partial aggregates), so
     either everything of the scan is stored or nothing is; it returns the (table, key) of the
     governed rows it wrote, which the scan's audit record binds (store/_state.py).
+
+    In the same transaction, each source file's content (path, size, fingerprint) is looked
+    up in scan_sources, the contents never scanned for this version before are recorded with
+    this scan, and `params["data_changed_at"]` is set (RFC 3339): the newest first-scan time
+    among the scan's sources, this scan's time for a new one. Stored in the scan's
+    parameters, it is part of the scan's content digest. None when the scan has no sources.
     """
     from govern import __version__
 
     now = utcnow()
+    started = parse_rfc3339(scan.scanned_at)
     sources = [s.__dict__ for s in scan.sources]
     rows = []
     for m in scan.metrics:
@@ -55,19 +63,25 @@ def write_scan(
                 now,
             ]
         )
-    header = [
-        scan.scan_id,
-        scan.model,
-        scan.version,
-        kind,
-        scan.rows,
-        json.dumps(sources),
-        json.dumps(params, sort_keys=True, default=str),
-        __version__,
-        parse_rfc3339(scan.scanned_at),
-        now,
-    ]
     with store.transaction() as conn:
+        keys = list(dict.fromkeys(_source_key(s) for s in scan.sources))
+        seen = first_scanned(conn, scan.model, scan.version, keys)
+        changed: str | None = None
+        if keys:
+            changed = rfc3339(max(seen.get(k, started) for k in keys))
+            params = {**params, "data_changed_at": changed}
+        header = [
+            scan.scan_id,
+            scan.model,
+            scan.version,
+            kind,
+            scan.rows,
+            json.dumps(sources),
+            json.dumps(params, sort_keys=True, default=str),
+            __version__,
+            started,
+            now,
+        ]
         conn.execute(
             """INSERT INTO scans (scan_id, name, version, kind, rows, sources, params,
                engine_version, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -82,7 +96,10 @@ def write_scan(
                 f"status, reason, detail, created_at) VALUES {values}",
                 [v for row in batch for v in row],
             )
-        bound = also(conn) if also is not None else None
+        bound = list(also(conn) or ()) if also is not None else []
+        bound += _record_sources(
+            conn, scan, [k for k in keys if k not in seen], scan.scan_id, started
+        )
         audit.append(
             conn,
             action="scan",
@@ -96,8 +113,68 @@ def write_scan(
                 _digest.CONTENT_KEY: _digest.scan_digest(header, rows),
             },
             at=now,
-            rows=bound or (),
+            rows=bound,
         )
+    return changed
+
+
+SourceKey = tuple[str, int, str]  # path, size, fingerprint: a file's content, not its mtime
+
+
+def _source_key(source: SourceFile) -> SourceKey:
+    return str(source.path), int(source.size), str(source.fingerprint or "")
+
+
+_SOURCE_COLUMNS = (
+    "name",
+    "version",
+    "path",
+    "size",
+    "fingerprint",
+    "first_scan_id",
+    "first_scanned_at",
+)
+
+
+def first_scanned(
+    conn: duckdb.DuckDBPyConnection, name: str, version: str, keys: Sequence[SourceKey]
+) -> dict[SourceKey, datetime]:
+    """When each file content was first scanned for the version (absent: never before)."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        """SELECT t.path, t.size, t.fingerprint, t.first_scanned_at FROM scan_sources t
+           JOIN (SELECT UNNEST(?::VARCHAR[]) AS path, UNNEST(?::BIGINT[]) AS size,
+                        UNNEST(?::VARCHAR[]) AS fingerprint) AS k
+             ON t.path = k.path AND t.size = k.size AND t.fingerprint = k.fingerprint
+           WHERE t.name = ? AND t.version = ?""",
+        [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], name, version],
+    ).fetchall()
+    return {(str(p), int(n), str(f)): at for p, n, f, at in rows}
+
+
+def _record_sources(
+    conn: duckdb.DuckDBPyConnection,
+    scan: ScanResult,
+    new: Sequence[SourceKey],
+    scan_id: str,
+    at: datetime,
+) -> list[audit.Bound]:
+    """Insert the never-scanned contents; their (table, key, digest) for the audit record."""
+    if not new:
+        return []
+    rows = [[scan.model, scan.version, p, n, f, scan_id, at] for p, n, f in new]
+    conn.execute(
+        """INSERT INTO scan_sources SELECT ?, ?, UNNEST(?::VARCHAR[]), UNNEST(?::BIGINT[]),
+           UNNEST(?::VARCHAR[]), ?, ?""",
+        [scan.model, scan.version, [k[0] for k in new], [k[1] for k in new],
+         [k[2] for k in new], scan_id, at],
+    )  # fmt: skip
+    out: list[audit.Bound] = []
+    for row in rows:
+        key = dict(zip(_SOURCE_COLUMNS[:5], row[:5], strict=True))
+        out.append(("scan_sources", key, _state.table_digest("scan_sources", _SOURCE_COLUMNS, row)))
+    return out
 
 
 def latest_scan(store: Store, name: str, version: str, kind: str) -> dict[str, Any] | None:

@@ -1,0 +1,38 @@
+-- 8: when the data behind a model version's evidence last changed.
+--
+-- scan_sources lists, per model version, every file content a scan has counted (path, size
+-- and fingerprint: the parquet footer's sha256, an object's ETag or version id, or an
+-- in-memory table's digest) with the scan that counted it first. A scan records, in its
+-- parameters, `data_changed_at`: the newest first-scan time among its own files. Re-reading
+-- the same files (incrementally, with --full, or after an engine change invalidated the
+-- stored partials) does not move it; a new or rewritten file does. Without it a production
+-- model whose inference-log pipeline had died looked monitored for ever: every re-scan of
+-- the old files wrote fresh evidence (policies/lib/common.rego `last_data_change_at`).
+--
+-- The mtime is not part of the key: a file touched or copied without being rewritten
+-- holds no new data. The rows are bound to the audit chain (store/_state.py): a deleted
+-- row would make an old file look new. The scans stored before this step are replayed
+-- here, oldest first, so an upgrade does not make old files look new.
+CREATE TABLE scan_sources (
+    name VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    size BIGINT NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    first_scan_id VARCHAR NOT NULL,
+    first_scanned_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (name, version, path, size, fingerprint)
+);
+
+INSERT INTO scan_sources
+SELECT name, version, path, size, fingerprint,
+       arg_min(scan_id, started_at), min(started_at)
+FROM (
+    SELECT s.name, s.version, s.scan_id, s.started_at,
+           j.value ->> 'path' AS path,
+           CAST(j.value ->> 'size' AS BIGINT) AS size,
+           coalesce(j.value ->> 'fingerprint', '') AS fingerprint
+    FROM scans s, json_each(s.sources) j
+) AS f
+WHERE path IS NOT NULL AND size IS NOT NULL
+GROUP BY name, version, path, size, fingerprint;
