@@ -296,7 +296,7 @@ last_monitoring_at := t if {
 last_data_change_at := t if {
 	t := max_ts([x |
 		some fam in ["drift", "fairness", "performance", "operational"]
-		x := object.get(obj(object.get(ev, fam, {})), "data_changed_at", null)
+		x := object.get(obj(ev), [fam, "data_changed_at"], null)
 		valid_ts(x)
 		ts_ns(x) <= now_ns
 	])

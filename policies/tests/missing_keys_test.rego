@@ -272,6 +272,14 @@ test_missing_data_changed_at_keeps_todays_decision if {
 	"MRM-MON-02" in pack_denied("mrm", one)
 }
 
+# A family that is not an object: no date read from it, and no evaluation error.
+test_data_changed_at_of_a_non_object_family_is_ignored if {
+	scalar := object.union(stale_data, {"evidence": {"drift": "not an object"}})
+	"MRM-MON-02" in pack_denied("mrm", scalar) # performance's date still counts
+	only := object.union(no_change_key, {"evidence": {"drift": ["x"]}})
+	not "INV-ZMB-02" in pack_denied("inventory", only)
+}
+
 # Controls that only warn: [pack, warning control, base fixture, stage, JSON pointer removed].
 warn_controls := [["mrm", "MRM-BMK-01", "good", "production", "model/benchmark/latest_at"]]
 
