@@ -104,10 +104,6 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> 
             payload: dict[str, object] = {"from": version, "to": SCHEMA_VERSION}
             if version < BIND_SINCE:  # rows written before binding: bound as they are now
                 payload[_state.BOUND_KEY] = _state.bind_all(conn)
-            else:  # governed tables created (and backfilled) by the steps just applied
-                tables = [t for t, since in _state.BOUND_FROM.items() if version < since]
-                if tables:
-                    payload[_state.BOUND_KEY] = _state.bind_all(conn, tables)
             audit.append(conn, action="migrate", subject="schema", payload=payload)
         conn.execute("COMMIT")
     except BaseException:

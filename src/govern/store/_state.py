@@ -22,6 +22,10 @@ in the row's digest) still verify. Verify then requires:
   the trail had reached (an edited stage that a later
   legitimate write then re-bound is still caught).
 
+scan_sources (the first scan of each file content per model version, schema 8) is derived
+from the scans, which the content digests cover: verify recomputes it from them instead
+(`verify_scan_sources`), so a scan writes no per-file binding for it.
+
 A database migrated from a schema before BIND_SINCE has its rows bound by that migration's
 audit record: from then on, they are covered like any other.
 """
@@ -54,13 +58,7 @@ TABLES = (
     # Which decisions `govern monitor` recorded decides what counts as a review (0007): a row
     # deleted or added outside govern would hide or fake a zombie flag.
     "monitor_decisions",
-    # The first scan of each file content per model version (0008): a deleted row would make
-    # an old file look like new inference data, and a dead pipeline look monitored.
-    "scan_sources",
 )
-# Governed tables created after BIND_SINCE, with the schema version that created them: a
-# migration to that version binds the rows it wrote (a backfill) in its own audit record.
-BOUND_FROM = {"scan_sources": 8}
 
 # Large columns: a row's digest holds `sha256:<hex>` of their text, not the text itself.
 HASHED = {"scan_partials": "state"}
@@ -205,10 +203,10 @@ def bind(conn: duckdb.DuckDBPyConnection, rows: Sequence[Bound]) -> list[list[An
     return out
 
 
-def bind_all(conn: duckdb.DuckDBPyConnection, tables: Sequence[str] = TABLES) -> list[list[Any]]:
-    """Every row of the governed `tables` (used once, when a database starts binding them)."""
+def bind_all(conn: duckdb.DuckDBPyConnection) -> list[list[Any]]:
+    """Every row of every governed table (used once, when a database starts binding)."""
     out: list[list[Any]] = []
-    for table in tables:
+    for table in TABLES:
         for key, digest, _ in _table_rows(conn, table):
             out.append([table, json.loads(key), digest])
     return out
@@ -298,6 +296,63 @@ def _check_overlays(
             )
 
 
+# scan_sources (0008) as the stored scans define it: per model version and file content
+# (path, size, fingerprint), the earliest start of a scan that read it.
+_SOURCES_READ = """
+    SELECT s.name, s.version, s.scan_id, s.started_at,
+           j.value ->> 'path' AS path, CAST(j.value ->> 'size' AS BIGINT) AS size,
+           coalesce(j.value ->> 'fingerprint', '') AS fingerprint
+    FROM scans s, json_each(s.sources) j
+"""
+_SOURCES_DIFF = f"""
+    WITH occ AS ({_SOURCES_READ}),
+    exp AS (
+        SELECT name, version, path, size, fingerprint, min(started_at) AS first
+        FROM occ GROUP BY name, version, path, size, fingerprint
+    )
+    SELECT coalesce(t.name, e.name), coalesce(t.version, e.version), coalesce(t.path, e.path),
+           coalesce(t.size, e.size), coalesce(t.fingerprint, e.fingerprint),
+           t.name IS NULL AS gone, e.name IS NULL AS forged
+    FROM scan_sources t
+    FULL OUTER JOIN exp e
+      ON t.name = e.name AND t.version = e.version AND t.path = e.path AND t.size = e.size
+     AND t.fingerprint = e.fingerprint
+    LEFT JOIN occ o
+      ON o.name = t.name AND o.version = t.version AND o.path = t.path AND o.size = t.size
+     AND o.fingerprint = t.fingerprint AND o.scan_id = t.first_scan_id
+    WHERE t.name IS NULL OR e.name IS NULL OR t.first_scanned_at IS DISTINCT FROM e.first
+       OR o.started_at IS DISTINCT FROM t.first_scanned_at
+    ORDER BY ALL LIMIT 1
+"""
+SOURCES_GONE = (
+    "row {key} of table scan_sources is missing: a stored scan read that file "
+    "(deleted outside govern?)"
+)
+SOURCES_FORGED = (
+    "row {key} of table scan_sources names a file no stored scan read (inserted outside govern?)"
+)
+SOURCES_DIFFER = (
+    "row {key} of table scan_sources differs from the stored scans: they read that file "
+    "first at another time or in another scan (edited outside govern?)"
+)
+
+
+def verify_scan_sources(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """scan_sources recomputed from the stored scans (whose rows their digests cover).
+
+    The table is derived data, kept so that a scan looks its files up by key instead of
+    reading every earlier scan: a row deleted, added or edited outside govern (an old file
+    made to look new) differs from the recomputation. The first difference, or None.
+    """
+    row = conn.execute(_SOURCES_DIFF).fetchone()
+    if row is None:
+        return None
+    key = key_text(list(row[:5]))
+    if row[5]:
+        return SOURCES_GONE.format(key=key)
+    return (SOURCES_FORGED if row[6] else SOURCES_DIFFER).format(key=key)
+
+
 def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
     """Compare every row of the governed tables, and every stage, with the audit chain."""
     problems: list[tuple[int, str]] = []
@@ -350,6 +405,9 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
                 )
             )
     _check_overlays(conn, links, problems, unbound)
+    derived = verify_scan_sources(conn)
+    if derived is not None:
+        unbound.append(derived)
     bound = sum(1 for v in expected.values() if v[1] is not None) + len(links)
     if problems:
         seq, problem = min(problems)

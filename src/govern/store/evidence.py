@@ -12,7 +12,7 @@ import duckdb
 
 from govern.clock import parse_rfc3339, rfc3339, utcnow
 from govern.results import MetricRow, ScanResult, SourceFile
-from govern.store import _digest, _state, audit
+from govern.store import _digest, audit
 from govern.store._connection import Store
 
 
@@ -68,7 +68,7 @@ def write_scan(
         seen = first_scanned(conn, scan.model, scan.version, keys)
         changed: str | None = None
         if keys:
-            changed = rfc3339(max(seen.get(k, started) for k in keys))
+            changed = rfc3339(max(min(seen.get(k, started), started) for k in keys))
             params = {**params, "data_changed_at": changed}
         header = [
             scan.scan_id,
@@ -96,10 +96,8 @@ def write_scan(
                 f"status, reason, detail, created_at) VALUES {values}",
                 [v for row in batch for v in row],
             )
-        bound = list(also(conn) or ()) if also is not None else []
-        bound += _record_sources(
-            conn, scan, [k for k in keys if k not in seen], scan.scan_id, started
-        )
+        bound = also(conn) if also is not None else None
+        _record_sources(conn, scan, keys, seen, started)
         audit.append(
             conn,
             action="scan",
@@ -113,7 +111,7 @@ def write_scan(
                 _digest.CONTENT_KEY: _digest.scan_digest(header, rows),
             },
             at=now,
-            rows=bound,
+            rows=bound or (),
         )
     return changed
 
@@ -123,17 +121,6 @@ SourceKey = tuple[str, int, str]  # path, size, fingerprint: a file's content, n
 
 def _source_key(source: SourceFile) -> SourceKey:
     return str(source.path), int(source.size), str(source.fingerprint or "")
-
-
-_SOURCE_COLUMNS = (
-    "name",
-    "version",
-    "path",
-    "size",
-    "fingerprint",
-    "first_scan_id",
-    "first_scanned_at",
-)
 
 
 def first_scanned(
@@ -156,25 +143,36 @@ def first_scanned(
 def _record_sources(
     conn: duckdb.DuckDBPyConnection,
     scan: ScanResult,
-    new: Sequence[SourceKey],
-    scan_id: str,
-    at: datetime,
-) -> list[audit.Bound]:
-    """Insert the never-scanned contents; their (table, key, digest) for the audit record."""
-    if not new:
-        return []
-    rows = [[scan.model, scan.version, p, n, f, scan_id, at] for p, n, f in new]
-    conn.execute(
-        """INSERT INTO scan_sources SELECT ?, ?, UNNEST(?::VARCHAR[]), UNNEST(?::BIGINT[]),
-           UNNEST(?::VARCHAR[]), ?, ?""",
-        [scan.model, scan.version, [k[0] for k in new], [k[1] for k in new],
-         [k[2] for k in new], scan_id, at],
-    )  # fmt: skip
-    out: list[audit.Bound] = []
-    for row in rows:
-        key = dict(zip(_SOURCE_COLUMNS[:5], row[:5], strict=True))
-        out.append(("scan_sources", key, _state.table_digest("scan_sources", _SOURCE_COLUMNS, row)))
-    return out
+    keys: Sequence[SourceKey],
+    seen: dict[SourceKey, datetime],
+    started: datetime,
+) -> None:
+    """Record this scan as the first of the contents never scanned before (or only later).
+
+    scan_sources is derived from the scans: each row is the scan of the version that read
+    the content first (the earliest start). `audit verify` recomputes it from the stored
+    scans (store/_state.py), so it needs no binding of its own; a scan prepared earlier but
+    stored after another one (a distributed scan) takes the row over.
+    """
+    new = [k for k in keys if k not in seen]
+    later = [k for k in keys if k in seen and seen[k] > started]
+    if new:
+        conn.execute(
+            """INSERT INTO scan_sources SELECT ?, ?, UNNEST(?::VARCHAR[]),
+               UNNEST(?::BIGINT[]), UNNEST(?::VARCHAR[]), ?, ?""",
+            [scan.model, scan.version, [k[0] for k in new], [k[1] for k in new],
+             [k[2] for k in new], scan.scan_id, started],
+        )  # fmt: skip
+    if later:
+        conn.execute(
+            """UPDATE scan_sources AS t SET first_scan_id = ?, first_scanned_at = ?
+               FROM (SELECT UNNEST(?::VARCHAR[]) AS path, UNNEST(?::BIGINT[]) AS size,
+                            UNNEST(?::VARCHAR[]) AS fingerprint) AS k
+               WHERE t.name = ? AND t.version = ? AND t.path = k.path AND t.size = k.size
+                 AND t.fingerprint = k.fingerprint""",
+            [scan.scan_id, started, [k[0] for k in later], [k[1] for k in later],
+             [k[2] for k in later], scan.model, scan.version],
+        )  # fmt: skip
 
 
 def latest_scan(store: Store, name: str, version: str, kind: str) -> dict[str, Any] | None:

@@ -10,9 +10,11 @@
 -- the old files wrote fresh evidence (policies/lib/common.rego `last_data_change_at`).
 --
 -- The mtime is not part of the key: a file touched or copied without being rewritten
--- holds no new data. The rows are bound to the audit chain (store/_state.py): a deleted
--- row would make an old file look new. The scans stored before this step are replayed
--- here, oldest first, so an upgrade does not make old files look new.
+-- holds no new data. The table is derived from the scans (whose rows their audit records'
+-- content digests cover): each row is the earliest-started scan of the version that read
+-- the content. `audit verify` recomputes it (store/_state.py), so a row deleted to make an
+-- old file look new is caught. This step fills it from the scans already stored, so an
+-- upgrade does not make old files look new.
 CREATE TABLE scan_sources (
     name VARCHAR NOT NULL,
     version VARCHAR NOT NULL,
