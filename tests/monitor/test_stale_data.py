@@ -139,6 +139,10 @@ def test_rescanning_the_same_files_past_the_gap_denies_until_new_data_arrives(
     assert "more than the 30-day gap" in mon
     assert "no evidence" not in mon  # the scans did run: the message does not claim otherwise
     assert {str(v["control"]) for v in _no_new_data(violations)} == {"MRM-MON-02"}
+    capsys.readouterr()  # `govern show --format json` has it under provenance
+    assert main([*_base(env), "show", REF, "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["provenance"]
+    assert shown["data_changed_at"] == first and shown["scanned_at"] > first
     # the scan summary says so too, and neither a full re-read nor a scan of the file by
     # itself refreshes it
     out = _scan(env, capsys, old, full=True)
