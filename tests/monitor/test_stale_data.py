@@ -145,8 +145,17 @@ def test_rescanning_the_same_files_past_the_gap_denies_until_new_data_arrives(
     assert shown["data_changed_at"] == first and shown["scanned_at"] > first
     # the scan summary says so too, and neither a full re-read nor a scan of the file by
     # itself refreshes it
+    fake_clock.advance(1 / 24)
     out = _scan(env, capsys, old, full=True)
     assert f"data changed at {first} (no file new since then)" in out
+    rc, violations = _check(env, capsys)
+    assert rc == 1 and _messages(violations, "MRM-MON-02") == [mon]
+    fake_clock.advance(1 / 24)
+    with pytest.MonkeyPatch.context() as m:  # a new engine: every stored partial is stale
+        m.setattr("govern.runner.scan.STATE_FORMAT", 10_000)
+        out = _scan(env, capsys, old)
+    assert f"data changed at {first} (no file new since then)" in out
+    assert _latest_params(env)["files_read"] == 1  # read again, still not new data
     rc, violations = _check(env, capsys)
     assert rc == 1 and _messages(violations, "MRM-MON-02") == [mon]
 
