@@ -405,9 +405,9 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
                 )
             )
     _check_overlays(conn, links, problems, unbound)
-    derived = verify_scan_sources(conn)
-    if derived is not None:
-        unbound.append(derived)
+    sources = verify_scan_sources(conn)
+    if sources is not None:
+        unbound.append(sources)
     bound = sum(1 for v in expected.values() if v[1] is not None) + len(links)
     if problems:
         seq, problem = min(problems)
