@@ -298,11 +298,18 @@ def _check_overlays(
 
 # scan_sources (0008) as the stored scans define it: per model version and file content
 # (path, size, fingerprint), the earliest start of a scan that read it.
+# (An UNNEST of the parsed list in the select list: a lateral json_each joined its rows back
+# to the scans on the whole `sources` text, megabytes a scan, and ran out of memory.)
 _SOURCES_READ = """
-    SELECT s.name, s.version, s.scan_id, s.started_at,
-           j.value ->> 'path' AS path, CAST(j.value ->> 'size' AS BIGINT) AS size,
-           coalesce(j.value ->> 'fingerprint', '') AS fingerprint
-    FROM scans s, json_each(s.sources) j
+    SELECT name, version, scan_id, started_at, f.path, f.size,
+           coalesce(f.fingerprint, '') AS fingerprint
+    FROM (
+        SELECT name, version, scan_id, started_at,
+               UNNEST(from_json(sources,
+                   '[{"path": "VARCHAR", "size": "BIGINT", "fingerprint": "VARCHAR"}]')) AS f
+        FROM scans
+    )
+    WHERE f.path IS NOT NULL AND f.size IS NOT NULL
 """
 _SOURCES_DIFF = f"""
     WITH occ AS ({_SOURCES_READ}),

@@ -30,11 +30,14 @@ INSERT INTO scan_sources
 SELECT name, version, path, size, fingerprint,
        arg_min(scan_id, started_at), min(started_at)
 FROM (
-    SELECT s.name, s.version, s.scan_id, s.started_at,
-           j.value ->> 'path' AS path,
-           CAST(j.value ->> 'size' AS BIGINT) AS size,
-           coalesce(j.value ->> 'fingerprint', '') AS fingerprint
-    FROM scans s, json_each(s.sources) j
-) AS f
+    SELECT name, version, scan_id, started_at, f.path AS path, f.size AS size,
+           coalesce(f.fingerprint, '') AS fingerprint
+    FROM (
+        SELECT name, version, scan_id, started_at,
+               UNNEST(from_json(sources,
+                   '[{"path": "VARCHAR", "size": "BIGINT", "fingerprint": "VARCHAR"}]')) AS f
+        FROM scans
+    )
+) AS occ
 WHERE path IS NOT NULL AND size IS NOT NULL
 GROUP BY name, version, path, size, fingerprint;
