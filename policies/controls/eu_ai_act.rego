@@ -395,6 +395,7 @@ needs_registration if {
 
 # METADATA
 # title: Post-market monitoring plan exists and collects data
+# description: In production, monitoring evidence within the tier's pmm_max_gap_days whose data is new within it too (data_changed_at), not re-reads of old files.
 # custom:
 #   id: EUAIA-PMM-01
 #   source: EU AI Act Art. 72(1)-(3)
@@ -414,6 +415,14 @@ deny contains v if {
 	lib.current_stage == "production"
 	lib.stale(lib.last_monitoring_at, lib.params.pmm_max_gap_days)
 	v := msg("EUAIA-PMM-01", "high", sprintf("post-market monitoring: no data collected within %v days", [lib.show(lib.params.pmm_max_gap_days)]), "run the PMM collection")
+}
+
+deny contains v if {
+	lib.applies("EUAIA-PMM-01")
+	lib.provider
+	lib.current_stage == "production"
+	lib.data_unchanged(lib.params.pmm_max_gap_days)
+	v := msg("EUAIA-PMM-01", "high", sprintf("post-market monitoring: %v, more than %v days", [lib.data_unchanged_text, lib.show(lib.params.pmm_max_gap_days)]), "restore the collection of inference data and scan it")
 }
 
 # METADATA

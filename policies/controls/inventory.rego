@@ -31,6 +31,7 @@ deny contains v if {
 
 # METADATA
 # title: Zombie model - no monitoring evidence within the tier cadence
+# description: No scan within the tier's monitoring_max_gap_days, or scans that only re-read files whose newest was first scanned longer ago (data_changed_at).
 # custom:
 #   id: INV-ZMB-02
 #   source: CBUAE MMS 10.5 Table 2 (monitoring frequency); SR 26-2 ongoing monitoring
@@ -44,6 +45,17 @@ deny contains v if {
 		"control": "INV-ZMB-02", "severity": "high",
 		"msg": sprintf("zombie: no monitoring evidence within %v days (tier %v)", [lib.show(lib.params.monitoring_max_gap_days), lib.show(lib.tier)]),
 		"remediation": "run `govern scan` on recent inference logs, or retire the model",
+	}
+}
+
+deny contains v if {
+	lib.applies("INV-ZMB-02")
+	lib.data_unchanged(lib.params.monitoring_max_gap_days)
+	v := {
+		"control": "INV-ZMB-02", "severity": "high",
+		"msg": sprintf("zombie: %v, more than %v days (tier %v)", [lib.data_unchanged_text, lib.show(lib.params.monitoring_max_gap_days), lib.show(lib.tier)]),
+		"remediation": "restore the inference-log pipeline and scan the new logs, or retire the model",
+		"evidence": {"data_changed_at": lib.last_data_change_at, "last_monitoring_at": lib.last_monitoring_at},
 	}
 }
 

@@ -469,6 +469,10 @@ deny contains v if {
 
 # METADATA
 # title: Monitoring ran within the planned frequency
+# description: |
+#   The latest scan is within the gap (the plan's frequency_days, capped by the tier's
+#   monitoring_max_gap_days), and so is the data it read: evidence whose data_changed_at is
+#   older than the gap (re-scans of the same files, no new inference data) does not count.
 # custom:
 #   id: MRM-MON-02
 #   source: SR 26-2 (frequency depends on materiality); CBUAE MMS 10.5.2
@@ -483,6 +487,18 @@ deny contains v if {
 		"control": "MRM-MON-02", "severity": "high",
 		"msg": sprintf("monitoring: no evidence within the last %v days", [lib.show(gap)]),
 		"remediation": "run `govern scan` on recent inference logs",
+	}
+}
+
+deny contains v if {
+	lib.applies("MRM-MON-02")
+	gap := min([object.get(lib.plan, "frequency_days", 0), lib.params.monitoring_max_gap_days])
+	lib.data_unchanged(gap)
+	v := {
+		"control": "MRM-MON-02", "severity": "high",
+		"msg": sprintf("monitoring: %v, more than the %v-day gap", [lib.data_unchanged_text, lib.show(gap)]),
+		"remediation": "restore the inference-log pipeline and scan the new logs, or retire the model",
+		"evidence": {"data_changed_at": lib.last_data_change_at, "last_monitoring_at": lib.last_monitoring_at},
 	}
 }
 

@@ -305,6 +305,33 @@ last_monitoring_at := t if {
 	])
 } else := null
 
+# When the data behind the monitoring evidence last changed: the newest `data_changed_at`
+# of the measured families (a scan records it: the time the newest of its files was first
+# scanned for the version; re-reading the same files does not move it). null when no
+# family records one (a store from before schema 8, supplied evidence): the monitoring-gap
+# controls then judge last_monitoring_at alone.
+last_data_change_at := t if {
+	t := max_ts([x |
+		some fam in ["drift", "fairness", "performance", "operational"]
+		x := object.get(obj(ev), [fam, "data_changed_at"], null)
+		valid_ts(x)
+		ts_ns(x) <= now_ns
+	])
+} else := null
+
+# The monitoring runs within `max_days` re-read old data: the latest run is recent, but no
+# scanned file is new for more than `max_days` (a dead inference-log pipeline, a zombie
+# model without traffic). Exclusive with stale(last_monitoring_at, max_days), so a control
+# denies once, with the message that names what is missing.
+data_unchanged(max_days) if {
+	not stale(last_monitoring_at, max_days)
+	valid_ts(last_data_change_at)
+	exceeds(days_since(last_data_change_at), max_days)
+}
+
+# "no new inference data since <date> (<n> days)": the shared part of their messages.
+data_unchanged_text := sprintf("no new inference data since %v (%v days); the scans since re-read the same files", [last_data_change_at, num(floor(days_since(last_data_change_at)))])
+
 max_ts(ts_list) := t if {
 	count(ts_list) > 0
 	latest := max([ts_ns(x) | some x in ts_list])

@@ -185,6 +185,17 @@ test_pmm01 if {
 	not_denied("EUAIA-PMM-01", json.remove(base, ["evidence/drift", "evidence/performance", "evidence/operational"]))
 }
 
+# Post-market monitoring that re-reads the same files collects no data: denied in production.
+test_pmm01_no_new_data if {
+	old := object.union(in_production, {"evidence": {"drift": {"data_changed_at": "2026-06-01T00:00:00Z"}, "performance": {"data_changed_at": "2026-06-01T00:00:00Z"}}})
+	msgs := {v.msg | some v in eu_ai_act.deny with input as old; v.control == "EUAIA-PMM-01"}
+	msgs == {"post-market monitoring: no new inference data since 2026-06-01T00:00:00Z (175 days); the scans since re-read the same files, more than 92 days"}
+	recent := object.union(in_production, {"evidence": {"drift": {"data_changed_at": "2026-10-01T00:00:00Z"}}})
+	not_denied("EUAIA-PMM-01", recent)
+	# entering production (current stage deployment) is not judged on collected data
+	not_denied("EUAIA-PMM-01", object.union(base, {"evidence": {"drift": {"data_changed_at": "2026-06-01T00:00:00Z"}}}))
+}
+
 test_inc01_deadlines if {
 	"EUAIA-INC-01" in denied(incident({}))
 	not_denied("EUAIA-INC-01", incident({"reported_at": "2026-11-16T00:00:00Z"}))

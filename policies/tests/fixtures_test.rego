@@ -67,3 +67,7 @@ with_evidence(patch) := object.union(good, {"evidence": patch})
 at_stage(inp, stage) := object.union(inp, {"stage": stage})
 
 feature(name, psi) := {"name": name, "psi": psi, "missing_rate": 0.0, "inf_rate": 0.0, "status": "ok", "reasons": []}
+
+# `good` whose recent scans re-read old files: every family's data last changed at `changed`
+# (a scan's data_changed_at: when the newest of its files was first scanned).
+data_changed(changed) := with_evidence({"drift": {"data_changed_at": changed}, "performance": {"data_changed_at": changed}})

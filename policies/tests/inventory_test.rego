@@ -14,6 +14,14 @@ test_owner_id_counts_as_owner if not "INV-ZMB-01" in denied(fx.with_model({"owne
 
 test_zmb02_no_recent_monitoring if "INV-ZMB-02" in denied(json.remove(fx.good, ["evidence/drift", "evidence/performance"]))
 
+# A zombie that is still scanned: the re-scans read files first scanned 175 days ago.
+test_zmb02_no_new_data if {
+	msgs := {v.msg | some v in inventory.deny with input as fx.data_changed("2026-06-01T00:00:00Z"); v.control == "INV-ZMB-02"}
+	msgs == {"zombie: no new inference data since 2026-06-01T00:00:00Z (175 days); the scans since re-read the same files, more than 92 days (tier 1)"}
+	not "INV-ZMB-02" in denied(fx.data_changed("2026-10-01T00:00:00Z"))
+	not "INV-ZMB-02" in denied(fx.data_changed(null))
+}
+
 test_zmb03_validation_overdue if {
 	"INV-ZMB-03" in denied(fx.with_model({"next_validation_due": "2026-01-01"}))
 	"INV-ZMB-03" in denied(fx.with_model({"next_validation_due": null, "validation": {"date": "2024-01-01"}}))

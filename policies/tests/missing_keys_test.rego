@@ -252,6 +252,34 @@ test_every_control_is_silent_on_its_base if {
 	fired == []
 }
 
+# data_changed_at is the one monitoring key whose absence must NOT deny: evidence of older
+# stores and supplied evidence have none, and keep the decision they had. Removing it from
+# evidence whose data is stale lifts the no-new-data denial on every engine (a negated
+# helper over an undefined value would fire on regorus and not on OPA).
+stale_data := object.union(fx.good, {"evidence": {
+	"drift": {"data_changed_at": "2026-06-01T00:00:00Z"},
+	"performance": {"data_changed_at": "2026-06-01T00:00:00Z"},
+}})
+
+no_change_key := json.remove(stale_data, ["evidence/drift/data_changed_at", "evidence/performance/data_changed_at"])
+
+test_missing_data_changed_at_keeps_todays_decision if {
+	{"MRM-MON-02", "INV-ZMB-02"} & (pack_denied("mrm", stale_data) | pack_denied("inventory", stale_data)) == {"MRM-MON-02", "INV-ZMB-02"}
+	not "MRM-MON-02" in pack_denied("mrm", no_change_key)
+	not "INV-ZMB-02" in pack_denied("inventory", no_change_key)
+	# one family without the key: the other's date still counts
+	one := json.remove(stale_data, ["evidence/performance/data_changed_at"])
+	"MRM-MON-02" in pack_denied("mrm", one)
+}
+
+# A family that is not an object: no date read from it, and no evaluation error.
+test_data_changed_at_of_a_non_object_family_is_ignored if {
+	scalar := object.union(stale_data, {"evidence": {"drift": "not an object"}})
+	"MRM-MON-02" in pack_denied("mrm", scalar) # performance's date still counts
+	only := object.union(no_change_key, {"evidence": {"drift": ["x"]}})
+	not "INV-ZMB-02" in pack_denied("inventory", only)
+}
+
 # Controls that only warn: [pack, warning control, base fixture, stage, JSON pointer removed].
 warn_controls := [["mrm", "MRM-BMK-01", "good", "production", "model/benchmark/latest_at"]]
 

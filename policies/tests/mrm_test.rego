@@ -97,6 +97,45 @@ test_mon02 if {
 	"MRM-MON-02" in denied(fx.with_evidence({"drift": {"scanned_at": "2026-09-01T00:00:00Z"}, "performance": {"scanned_at": "2026-09-01T00:00:00Z"}}))
 }
 
+mon02_msgs(inp) := {v.msg | some v in mrm.deny with input as inp; v.control == "MRM-MON-02"}
+
+# Fresh scans of files first scanned 175 days ago: the pipeline died, the re-scans do not count.
+test_mon02_data_unchanged_denies if {
+	msgs := mon02_msgs(fx.data_changed("2026-06-01T00:00:00Z"))
+	count(msgs) == 1
+	some m in msgs
+	m == "monitoring: no new inference data since 2026-06-01T00:00:00Z (175 days); the scans since re-read the same files, more than the 30-day gap"
+}
+
+# The gap is the plan's frequency (30 days), not only the tier's maximum (92).
+test_mon02_data_unchanged_uses_the_plan_frequency if {
+	"MRM-MON-02" in denied(fx.data_changed("2026-10-01T00:00:00Z"))
+	not "MRM-MON-02" in denied(fx.data_changed("2026-11-20T00:00:00Z"))
+}
+
+# The newest data of any family counts; a date after the evaluation clock proves nothing.
+test_mon02_data_unchanged_newest_family_counts if {
+	not "MRM-MON-02" in denied(fx.with_evidence({"drift": {"data_changed_at": "2026-06-01"}, "performance": {"data_changed_at": "2026-11-20"}}))
+	"MRM-MON-02" in denied(fx.with_evidence({"drift": {"data_changed_at": "2026-06-01"}, "performance": {"data_changed_at": "2026-12-20"}}))
+}
+
+# Without the field (older stores, supplied evidence), or with it null or malformed, the
+# decision is today's: fresh scans allow.
+test_mon02_without_data_changed_at_allows if {
+	not "MRM-MON-02" in denied(fx.good)
+	not "MRM-MON-02" in denied(fx.data_changed(null))
+	not "MRM-MON-02" in denied(fx.data_changed("last june"))
+}
+
+# Old scans of old data: one denial, the one that says no scan ran.
+test_mon02_old_scans_deny_once if {
+	inp := fx.with_evidence({
+		"drift": {"scanned_at": "2026-09-01T00:00:00Z", "data_changed_at": "2026-06-01T00:00:00Z"},
+		"performance": {"scanned_at": "2026-09-01T00:00:00Z", "data_changed_at": "2026-06-01T00:00:00Z"},
+	})
+	mon02_msgs(inp) == {"monitoring: no evidence within the last 30 days"}
+}
+
 test_out01 if "MRM-OUT-01" in denied(fx.with_evidence({"backtest": {"consecutive_breaches": 3}}))
 
 test_bmk01 if "MRM-BMK-01" in warned(fx.without_model(["benchmark"]))

@@ -154,3 +154,6 @@ class ScanResult:
     sources: tuple[SourceFile, ...]
     metrics: tuple[MetricRow, ...]
     scanned_at: str
+    # When the scanned data last changed: the newest first-scan time of the scan's files
+    # for this version (store/evidence.py); re-reading the same files does not move it.
+    data_changed_at: str | None = None

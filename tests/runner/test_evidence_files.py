@@ -52,6 +52,7 @@ GOOD: dict[str, Any] = {
     "drift": {
         "scan_id": "00000000-0000-4000-8000-000000000001",
         "scanned_at": "2026-11-20T08:00:00.000000Z",
+        "data_changed_at": "2026-11-19T08:00:00.000000Z",
         "rows": 20_000,
         "sources": ["logs/2026-11.parquet"],
         "max_psi": 0.031,
@@ -97,6 +98,11 @@ CASES: list[tuple[tuple[Any, ...], list[Any]]] = [
     (
         ("drift", "scanned_at"),
         [FUTURE, "yesterday", "2026-13-45T00:00:00Z", "2026-11-20T08:00:00", 0, None],
+    ),
+    # when the scanned data last changed: a time, not in the future, not after the scan
+    (
+        ("drift", "data_changed_at"),
+        [FUTURE, "yesterday", "2026-11-20T08:00:01Z", "2026-11-21", 0, None],
     ),
     (("drift", "max_psi"), [-0.1, "0.03", True]),
     (("drift", "sources"), ["logs.parquet", [1]]),
@@ -274,4 +280,7 @@ def test_evidence_exported_from_a_real_scan_is_accepted(tmp_path: Path) -> None:
         scan(store, ref, data=[tmp_path / "day.parquet"])
         doc = json.loads(json.dumps(evidence_document(store, "m", "1"), default=str))
     assert set(doc) == {"drift", "fairness", "performance", "operational"}
+    # every family says when its data last changed: at this first scan of the file
+    assert len({doc[f]["data_changed_at"] for f in doc}) == 1
+    assert all(doc[f]["data_changed_at"] <= doc[f]["scanned_at"] for f in doc)
     assert read_evidence(_write(tmp_path, doc)) == doc

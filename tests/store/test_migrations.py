@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from govern.clock import rfc3339
 from govern.errors import StoreError
 from govern.store import SCHEMA_VERSION, Store, audit
 from govern.store._migrations import MIGRATIONS
@@ -102,3 +103,32 @@ def test_newer_schema_is_refused_and_nothing_written(db_path: Path, read_only: b
     )
     assert _sha(db_path) == before
     assert not db_path.with_name(db_path.name + ".wal").exists()
+
+
+def test_scan_sources_are_backfilled_from_stored_scans_and_bound(tmp_path: Path) -> None:
+    """Schema 8 replays the scans stored before it: an upgrade makes no old file look new."""
+    from govern.lifecycle import ModelRef
+    from govern.runner.demo import run_demo
+    from govern.runner.scan import scan
+
+    db = run_demo(tmp_path / "demo").db
+    con = duckdb.connect(str(db))
+    query = "SELECT * FROM scan_sources ORDER BY ALL"
+    before = con.execute(query).fetchall()
+    assert before  # the demo's scans recorded their files
+    # the database as govern left it before schema 8: no table, no step
+    con.execute("DROP TABLE scan_sources")
+    con.execute("DELETE FROM schema_version WHERE version = 8")
+    con.close()
+    with Store.open(db) as store:
+        assert store.query(query) == before
+        payload = json.loads(
+            store.query("SELECT payload FROM audit_log ORDER BY seq DESC LIMIT 1")[0][0]
+        )
+        assert (payload["from"], payload["to"]) == (7, SCHEMA_VERSION)
+        assert audit.verify(store.conn).ok  # the table is what the stored scans define
+        # a re-scan of a file the demo scanned: its data changed when the demo first read it
+        name, version, path, *_, first = before[0]
+        again = scan(store, ModelRef(name, version), data=[path])
+        assert again.data_changed_at == rfc3339(first) < again.scanned_at
+        assert audit.verify(store.conn).ok

@@ -28,6 +28,9 @@ GOVERNED = {
     "approvals": ("approval_id", "approved_by = 'mallory'"),
     "scan_partials": ("path", "rows = rows + 1"),
     "monitor_decisions": ("decision_id", "decision_id = decision_id || '-x'"),
+    # derived from the scans and recomputed by verify: a deleted first-scan row would make
+    # old files look like new data (the no-new-data denial lifted)
+    "scan_sources": ("path", "first_scanned_at = first_scanned_at + INTERVAL 30 DAY"),
     "scans": ("scan_id", "rows = rows + 1"),
     "evidence": (None, "value = 0.0"),
     "decisions": ("decision_id", "result = CASE result WHEN 'allow' THEN 'deny' ELSE 'allow' END"),

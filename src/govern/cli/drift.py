@@ -242,6 +242,13 @@ def scan(
         f"scanned {result.model}@{result.version}: {result.rows} rows from "
         f"{len(result.sources)} file(s), {len(psis)} columns (scan {result.scan_id})"
     )
+    if result.data_changed_at is not None:
+        # Re-reading the same files is not new data: monitoring-gap controls judge this time.
+        new = result.data_changed_at == result.scanned_at
+        click.echo(
+            f"data changed at {result.data_changed_at}"
+            + (" (new files in this scan)" if new else " (no file new since then)")
+        )
     if not ctx.quiet:
         for m in psis:
             shown = f"{m.value:.4f}" if m.value is not None else f"{m.status} ({m.reason})"

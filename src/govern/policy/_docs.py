@@ -43,6 +43,9 @@ _PATTERNS = (
     ("params", re.compile(r"lib\.params\.(\w+)")),
     ("global", re.compile(r"lib\.global\.(\w+)")),
 )
+# A rule that reads the same field of several evidence families in a loop: `some fam in
+# ["drift", ...]` with `ev[fam].<field>` or `object.get(obj(ev), [fam, "<field>"], ...)`.
+_FAMILY_LOOP = re.compile(r"some\s+(\w+)\s+in\s+\[((?:\s*\"\w+\"\s*,?)+)\]")
 _HELPER = re.compile(r"(?<![\w.])lib\.([a-z_]\w*)")
 _RULE_NAME = re.compile(r"^([a-z_]\w*)(?:\s*\(|\s*:=|\s+if\b|\s+contains\b|\s*=)", re.MULTILINE)
 
@@ -61,6 +64,13 @@ def _fields(text: str) -> dict[str, set[str]]:
                 value = ".".join(re.findall(r'"(\w+)"', value))
             if value:
                 out.setdefault(kind, set()).add(value.rstrip("."))
+    for loop in _FAMILY_LOOP.finditer(text):
+        var, families = loop.group(1), re.findall(r'"(\w+)"', loop.group(2))
+        fields = re.findall(rf"(?<![\w.])ev\[{var}\]\.(\w+)", text)
+        fields += re.findall(rf"ev\)?\s*,\s*\[\s*{var}\s*,\s*\"(\w+)\"\s*\]", text)
+        out.setdefault("evidence", set()).update(f"{fam}.{f}" for fam in families for f in fields)
+        if not out["evidence"]:
+            del out["evidence"]
     if "input" in out:  # input.model.x / input.evidence.x are the same fields
         for ref in list(out["input"]):
             head, _, rest = ref.partition(".")

@@ -512,4 +512,10 @@ def _provenance(
         decision_ids=tuple(d.decision_id for d in decs),
         card_path=reg["card_path"],
         card_sha256=reg["card_sha256"],
+        data_changed_at=_data_changed(latest),
     )
+
+
+def _data_changed(scan: dict[str, Any] | None) -> str | None:
+    changed = (scan.get("params") or {}).get("data_changed_at") if scan else None
+    return changed if isinstance(changed, str) else None

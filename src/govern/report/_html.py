@@ -544,6 +544,7 @@ def _provenance(m: ModelView) -> str:
     facts: list[tuple[str, Any]] = [
         ("latest scan", p.scan_id or "none"),
         ("scanned at", p.scanned_at or ""),
+        ("data changed at", p.data_changed_at or ""),
         ("rows scanned", p.rows if p.rows is not None else ""),
         ("reference profile", p.profile_id or "none"),
         ("engine", f"govern {p.engine_version}" if p.engine_version else ""),

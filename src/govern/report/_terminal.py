@@ -92,6 +92,7 @@ def render_model(m: ModelView) -> RenderableType:
     prov = _table("Provenance", ("item", "value"))
     for k, val in (
         ("latest scan", f"{p.scan_id} at {p.scanned_at}, {p.rows} rows"),
+        ("data changed at", p.data_changed_at or "not recorded"),
         ("files", ", ".join(f"{s.path} ({s.rows} rows)" for s in p.sources)),
         ("reference profile", p.profile_id or "none"),
         ("engine", f"govern {p.engine_version}"),

@@ -192,6 +192,9 @@ class ProvenanceView:
     decision_ids: tuple[str, ...]
     card_path: str | None
     card_sha256: str
+    # When the latest scan's data last changed (its newest file's first scan); None before
+    # schema 8. Older than the monitoring gap: the scans re-read old files.
+    data_changed_at: str | None = None
 
 
 @dataclass(frozen=True)

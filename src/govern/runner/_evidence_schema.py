@@ -7,7 +7,8 @@ across types without error) and a gate allow. The rules follow what `govern scan
 
 - rates, shares, p-values and AUC lie in [0, 1]; PSI, chi-square, ratios, errors and
   latencies are >= 0; counts are whole numbers; `rows` is at least 1;
-- `scanned_at` is an RFC 3339 time that is not in the future;
+- `scanned_at` is an RFC 3339 time that is not in the future; `data_changed_at` (when the
+  scanned data last changed) too, and not after `scanned_at`;
 - `status` is one of ok / insufficient_data / invalid; a metric may be null (not measured)
   only where its object's status is not "ok", which is how the scan reports it.
 
@@ -168,6 +169,7 @@ OPERATIONAL_METRICS: dict[str, Check] = {
 HEADER: dict[str, Check] = {
     "scan_id": _string,
     "scanned_at": _timestamp,
+    "data_changed_at": _timestamp,
     "rows": _count(1),
     "sources": _strings,
     "status": _status,
@@ -279,8 +281,22 @@ FAMILIES: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
+def _changed_not_after_scan(d: dict[str, Any], family: str) -> None:
+    """Data cannot have changed after the scan that read it."""
+    changed, scanned = d.get("data_changed_at"), d.get("scanned_at")
+    if not (isinstance(changed, str) and isinstance(scanned, str)):
+        return
+    if parse_rfc3339(changed) > parse_rfc3339(scanned):
+        raise EvidenceProblem(
+            f"{family}.data_changed_at",
+            f"is after {family}.scanned_at ({changed} > {scanned}); the data cannot "
+            "have changed after the scan that read it",
+        )
+
+
 def validate(doc: dict[str, Any]) -> None:
     """Raise EvidenceProblem naming the first wrong field of a known family."""
     for family, check in FAMILIES.items():
         if family in doc:
             check(_object(doc[family], family))
+            _changed_not_after_scan(doc[family], family)

@@ -1,13 +1,15 @@
 """The `input.evidence` document that policies read, built from stored evidence rows.
 
 Shape (documented in docs/policy-input.md):
-    evidence.drift = {scan_id, scanned_at, rows, sources, max_psi, profile_id,
+    evidence.drift = {scan_id, scanned_at, data_changed_at, rows, sources, max_psi, profile_id,
                       reference_profile_id, window,
                       features: [{name, kind, psi, chi2, p_value, missing_rate,
                                   missing_rate_change, out_of_range_rate, inf_rate,
                                   unseen_rate (categorical), status, reasons}],
                       output: {same keys, for the prediction/score column} or null}
-A family with no stored scan is absent, so policies can fail closed with `not input.evidence.X`.
+`data_changed_at` (every family's section) is when the scanned files last changed: the time
+the newest of them was first scanned for the version (absent for scans stored before schema
+8). A family with no stored scan is absent, so policies can fail closed with `not input.evidence.X`.
 A metric that could not be computed is null, and its feature carries the worst status.
 `profile_id` is the reference profile the scan measured against (null for a scan against an
 ad-hoc `--baseline` file); `reference_profile_id` is the version's reference profile now (null
@@ -42,8 +44,14 @@ def _features(metrics: list[MetricRow]) -> list[dict[str, Any]]:
     return [by_subject[k] for k in sorted(by_subject)]
 
 
-def _header(scan: dict[str, Any]) -> dict[str, Any]:
-    return {
+def scan_header(scan: dict[str, Any]) -> dict[str, Any]:
+    """The provenance every family's section carries: scan, time, rows, sources.
+
+    `data_changed_at` (when the scan recorded it: every scan since schema 8) is when the
+    scanned data last changed, the newest first-scan time of its files; a scan of a store
+    made before has none, and the policies then judge `scanned_at` alone.
+    """
+    out = {
         "scan_id": scan["scan_id"],
         "scanned_at": rfc3339(scan["finished_at"]),
         "rows": scan["rows"],
@@ -51,6 +59,10 @@ def _header(scan: dict[str, Any]) -> dict[str, Any]:
         # null for scans stored before it was recorded; the policy input adds the card's
         "monitoring_sha256": (scan.get("params") or {}).get("monitoring_sha256"),
     }
+    changed = (scan.get("params") or {}).get("data_changed_at")
+    if isinstance(changed, str):
+        out["data_changed_at"] = changed
+    return out
 
 
 def drift_section(
@@ -63,7 +75,7 @@ def drift_section(
     psis = [f["psi"] for f in features if f.get("psi") is not None]
     params = scan["params"]
     return {
-        **_header(scan),
+        **scan_header(scan),
         "features": features,
         "output": outputs[0] if outputs else None,
         "max_psi": max(psis) if psis else None,
@@ -96,7 +108,7 @@ def evidence_from_scan(
     from govern.runner.evidence_fairness import sections_from_metrics
 
     doc: dict[str, Any] = {"drift": drift_section(scan, metrics, reference_profile_id)}
-    header = _header(scan)
+    header = scan_header(scan)
     for key, section in sections_from_metrics(metrics).items():
         doc[key] = {**header, **section}
     return doc

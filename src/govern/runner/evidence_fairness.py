@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from govern.clock import rfc3339
 from govern.results import MetricRow
 from govern.store import Store
 from govern.store import evidence as evidence_store
@@ -175,10 +174,7 @@ def evidence_sections(
     if scan is None:
         return {}
     sections = sections_from_metrics(evidence_store.scan_metrics(store, scan["scan_id"]))
-    header = {
-        "scan_id": scan["scan_id"],
-        "scanned_at": rfc3339(scan["finished_at"]),
-        "rows": scan["rows"],
-        "sources": [s["path"] for s in scan["sources"]],
-    }
+    from govern.runner.evidence_doc import scan_header
+
+    header = scan_header(scan)
     return {k: {**header, **v} for k, v in sections.items()}

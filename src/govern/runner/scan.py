@@ -668,10 +668,10 @@ def _finish(
     # Partials of many files (~90 KB each with every family) commit by a checkpoint rather
     # than through DuckDB's write-ahead log (Store.transaction).
     large = sum(len(p[-1]) for p in new_partials) >= profile_store.LARGE_WRITE
-    evidence_store.write_scan(
+    changed = evidence_store.write_scan(
         store, result, kind="drift", params=params, also=store_partials, large=large
     )
-    return result
+    return replace(result, data_changed_at=changed)
 
 
 def _reused_partials(

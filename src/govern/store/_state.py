@@ -22,6 +22,10 @@ in the row's digest) still verify. Verify then requires:
   the trail had reached (an edited stage that a later
   legitimate write then re-bound is still caught).
 
+scan_sources (the first scan of each file content per model version, schema 8) is derived
+from the scans, which the content digests cover: verify recomputes it from them instead
+(`verify_scan_sources`), so a scan writes no per-file binding for it.
+
 A database migrated from a schema before BIND_SINCE has its rows bound by that migration's
 audit record: from then on, they are covered like any other.
 """
@@ -292,6 +296,70 @@ def _check_overlays(
             )
 
 
+# scan_sources (0008) as the stored scans define it: per model version and file content
+# (path, size, fingerprint), the earliest start of a scan that read it.
+# (An UNNEST of the parsed list in the select list: a lateral json_each joined its rows back
+# to the scans on the whole `sources` text, megabytes a scan, and ran out of memory.)
+_SOURCES_READ = """
+    SELECT name, version, scan_id, started_at, f.path, f.size,
+           coalesce(f.fingerprint, '') AS fingerprint
+    FROM (
+        SELECT name, version, scan_id, started_at,
+               UNNEST(from_json(sources,
+                   '[{"path": "VARCHAR", "size": "BIGINT", "fingerprint": "VARCHAR"}]')) AS f
+        FROM scans
+    )
+    WHERE f.path IS NOT NULL AND f.size IS NOT NULL
+"""
+_SOURCES_DIFF = f"""
+    WITH occ AS ({_SOURCES_READ}),
+    exp AS (
+        SELECT name, version, path, size, fingerprint, min(started_at) AS first
+        FROM occ GROUP BY name, version, path, size, fingerprint
+    )
+    SELECT coalesce(t.name, e.name), coalesce(t.version, e.version), coalesce(t.path, e.path),
+           coalesce(t.size, e.size), coalesce(t.fingerprint, e.fingerprint),
+           t.name IS NULL AS gone, e.name IS NULL AS forged
+    FROM scan_sources t
+    FULL OUTER JOIN exp e
+      ON t.name = e.name AND t.version = e.version AND t.path = e.path AND t.size = e.size
+     AND t.fingerprint = e.fingerprint
+    LEFT JOIN occ o
+      ON o.name = t.name AND o.version = t.version AND o.path = t.path AND o.size = t.size
+     AND o.fingerprint = t.fingerprint AND o.scan_id = t.first_scan_id
+    WHERE t.name IS NULL OR e.name IS NULL OR t.first_scanned_at IS DISTINCT FROM e.first
+       OR o.started_at IS DISTINCT FROM t.first_scanned_at
+    ORDER BY ALL LIMIT 1
+"""
+SOURCES_GONE = (
+    "row {key} of table scan_sources is missing: a stored scan read that file "
+    "(deleted outside govern?)"
+)
+SOURCES_FORGED = (
+    "row {key} of table scan_sources names a file no stored scan read (inserted outside govern?)"
+)
+SOURCES_DIFFER = (
+    "row {key} of table scan_sources differs from the stored scans: they read that file "
+    "first at another time or in another scan (edited outside govern?)"
+)
+
+
+def verify_scan_sources(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """scan_sources recomputed from the stored scans (whose rows their digests cover).
+
+    The table is derived data, kept so that a scan looks its files up by key instead of
+    reading every earlier scan: a row deleted, added or edited outside govern (an old file
+    made to look new) differs from the recomputation. The first difference, or None.
+    """
+    row = conn.execute(_SOURCES_DIFF).fetchone()
+    if row is None:
+        return None
+    key = key_text(list(row[:5]))
+    if row[5]:
+        return SOURCES_GONE.format(key=key)
+    return (SOURCES_FORGED if row[6] else SOURCES_DIFFER).format(key=key)
+
+
 def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
     """Compare every row of the governed tables, and every stage, with the audit chain."""
     problems: list[tuple[int, str]] = []
@@ -344,6 +412,9 @@ def verify_state(conn: duckdb.DuckDBPyConnection) -> StateResult:
                 )
             )
     _check_overlays(conn, links, problems, unbound)
+    sources = verify_scan_sources(conn)
+    if sources is not None:
+        unbound.append(sources)
     bound = sum(1 for v in expected.values() if v[1] is not None) + len(links)
     if problems:
         seq, problem = min(problems)
