@@ -193,9 +193,12 @@ class ModelCard:
         return {k: unwrap(v) for k, v in self.data.items()}
 
 
+_PROVENANCE_SET = frozenset(PROVENANCE_KEYS)
+
+
 def is_provenance(value: Any) -> bool:
     """A mapping with a `value` and only provenance keys is a fact with provenance."""
-    return isinstance(value, dict) and "value" in value and set(value) <= set(PROVENANCE_KEYS)
+    return isinstance(value, dict) and "value" in value and value.keys() <= _PROVENANCE_SET
 
 
 def unwrap(value: Any) -> Any:
