@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from govern.clock import utcnow
 from govern.store import _digest, _state, audit
 from govern.store._connection import Store
+from govern.store._engine import arrow_scans, duckdb
 
 
 def save_profile(
@@ -172,6 +172,7 @@ def write_partials(
     index = pa.Array.from_buffers(
         pa.int64(), len(rows), [None, pa.py_buffer(np.arange(len(rows), dtype=np.int64))]
     )
+    arrow_scans()  # the engine scans the registered Arrow table through the package's sources
     conn.register(view, pa.Table.from_arrays([index, states], names=["i", "state"]))
     small = [c for c in _PARTIAL_COLUMNS if c != "state"]
     types = {"config": "VARCHAR", "path": "VARCHAR", "size": "BIGINT", "mtime": "DOUBLE"}
