@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 import pytest
 
-from govern.cli import app, main
-from govern.cli._app import spread_values
+from govern.cli import app, load_commands, main
+from govern.cli._app import COMMAND_MODULES, spread_values
 
 from ..conftest import CARDS, IMPORT
 
@@ -23,7 +25,37 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
     return out
 
 
+load_commands()
 COMMANDS = _commands(app)
+
+
+def test_the_lazy_command_map_names_every_command_and_its_module() -> None:
+    """`govern X` imports only the module COMMAND_MODULES names for X: it must be the one
+    that registers X, and every registered command must be in the map."""
+    assert set(app.commands) == set(COMMAND_MODULES)
+    for name, cmd in app.commands.items():
+        assert cmd.callback is not None
+        assert cmd.callback.__module__ == f"govern.cli.{COMMAND_MODULES[name]}", name
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    probe = (
+        "import sys\n"
+        "from govern.cli import main\n"
+        "assert main(['scan', '--help']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('govern.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[-1]
+    assert out == "['govern.cli._app', 'govern.cli._env', 'govern.cli.drift']"
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in COMMAND_MODULES:
+        assert f"  {name} " in out, name
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=[" ".join(c) for c in COMMANDS])

@@ -70,6 +70,13 @@ def test_a_numeric_scan_end_to_end_does_not_import_them(tmp_path: Path) -> None:
     mods = _imported_after(code, tmp_path)
     assert "govern.runner.scan" in mods  # the scan did run in that process
     assert not [m for m in NOT_ON_THE_SCAN_PATH if m in mods]
+    # A full scan stores no partial states (no Arrow table handed to DuckDB): it needs
+    # neither the duckdb package's Python layer nor the other commands' modules.
+    full = code.replace("'now.parquet']", "'now.parquet', '--full']")
+    mods = _imported_after(full, tmp_path)
+    assert "govern.runner.scan" in mods and "_duckdb" in mods
+    unused = ("duckdb", "importlib.metadata", "govern.cli.policy", "govern.cli.check")
+    assert not [m for m in unused if m in mods]
 
 
 def test_version_literal_is_the_installed_distribution_version() -> None:

@@ -11,6 +11,7 @@ Two habits of other command-line tools are supported here, once for every comman
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import sys
@@ -194,11 +195,58 @@ def _global_options() -> list[click.Option]:
     ]
 
 
+# Top-level command -> the module of govern.cli that defines it. A command's module (and
+# what it imports) loads when the command is looked up, so `govern scan` imports drift.py
+# only, not every command's dependencies (~50 ms of a scan's start-up, benchmarks/README.md).
+# tests/cli/test_global_options.py checks this map against what the modules register.
+COMMAND_MODULES = {
+    "approve": "lifecycle",
+    "audit": "audit",
+    "baseline": "drift",
+    "check": "check",
+    "decision": "policy",
+    "demo": "demo",
+    "events": "monitor",
+    "init": "commands",
+    "inventory": "lifecycle",
+    "monitor": "monitor",
+    "policy": "policy",
+    "promote": "lifecycle",
+    "register": "commands",
+    "report": "report",
+    "retire": "lifecycle",
+    "scan": "drift",
+    "serve": "serve",
+    "show": "report",
+    "sql": "report",
+}
+
+
+def load_commands() -> None:
+    """Import every command's module (the help listing and tests need all of them)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"govern.cli.{module}")
+
+
 class GovernGroup(click.Group):
-    """A group whose commands (and subgroups' commands) also take the global options."""
+    """A group whose commands (and subgroups' commands) also take the global options.
+
+    The top-level group loads its commands lazily (`lazy`: name -> module of govern.cli).
+    """
 
     command_class = GovernCommand
     group_class = type  # subgroups are GovernGroups too
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, loaded or not (sorted, as click lists them)."""
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, importing the module that defines it on first use."""
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            importlib.import_module(f"govern.cli.{self.lazy[cmd_name]}")
+        return self.commands.get(cmd_name)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Register `cmd` with the global options added (unless it declares its own)."""
@@ -229,5 +277,7 @@ def app(
     """govern: policy-as-code compliance for the AI model lifecycle."""
     ctx.obj = AppContext(db=db, debug=debug, quiet=quiet, lock_timeout=lock_timeout)
 
+
+app.lazy = COMMAND_MODULES
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from govern.clock import rfc3339, utcnow
@@ -50,6 +49,7 @@ from govern.runner.baseline import build_profiles
 from govern.store import Store, registry
 from govern.store import evidence as evidence_store
 from govern.store import profiles as profile_store
+from govern.store._engine import duckdb
 from govern.store.audit import Bound
 
 NO_BASELINE = (

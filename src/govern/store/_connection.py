@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from govern.errors import StoreError, StoreLockedError
+from govern.store._engine import duckdb
 from govern.store._migrations import SchemaOutdated, migrate
 
 DEFAULT_DB = "govern.duckdb"

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from govern.store import _digest
+from govern.store._engine import duckdb
 
 ROW_DIFFERS = "{what} {id} in table {table} differs from what seq {seq} recorded"
 EVIDENCE_DIFFERS = (

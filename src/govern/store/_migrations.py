@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from govern.clock import utcnow
 from govern.errors import StoreError
+from govern.store._engine import duckdb
 
 # Migration N (migrations/NNNN_*.sql) turns schema N-1 into schema N.
 # Append only: never edit a released step; add the next number instead.

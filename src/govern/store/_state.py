@@ -41,10 +41,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from govern.clock import rfc3339
 from govern.store import _digest
+from govern.store._engine import duckdb
 
 BOUND_KEY = "bound"
 # Tables whose every row must be bound by an audit record (scans, evidence, decisions and

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import rfc8785
 
 from govern._jcs import canonical_json
@@ -30,6 +29,7 @@ from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
 from govern.store import _state
 from govern.store._content import verify_content
+from govern.store._engine import duckdb
 from govern.store._state import Bound as Bound  # (table, key) or (table, key, digest)
 
 FORMAT_VERSION = 1

@@ -12,11 +12,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
-
 from govern.clock import rfc3339
 from govern.results import MetricRow
 from govern.store._connection import Store
+from govern.store._engine import duckdb
 from govern.store.lifecycle import event_doc
 
 Key = tuple[str, str]

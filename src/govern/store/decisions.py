@@ -7,12 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
-
 from govern.clock import parse_rfc3339, utcnow
 from govern.results import Decision
 from govern.store import _digest, audit
 from govern.store._connection import Store
+from govern.store._engine import duckdb
 
 _INSERT = """INSERT INTO decisions (decision_id, name, version, stage, result, violations,
                bundle_hash, input_hash, input, engine, engine_version, decided_at)

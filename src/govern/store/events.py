@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
 from govern.store import audit
 from govern.store._connection import Store
+from govern.store._engine import duckdb
 
 NO_EVENT = "no event {event_id}; list events with `govern events`"
 ALREADY_ACKED = "event {event_id} was already acknowledged by {by} at {at}"

@@ -8,12 +8,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
 from govern.clock import parse_rfc3339, rfc3339, utcnow
 from govern.results import MetricRow, ScanResult, SourceFile
 from govern.store import _digest, audit
 from govern.store._connection import Store
+from govern.store._engine import duckdb
+
+# The evidence table's column types, in _digest.EVIDENCE_COLUMNS order (0001_initial.sql).
+_EVIDENCE_TYPES = ("VARCHAR",) * 6 + ("DOUBLE", "VARCHAR", "VARCHAR", "JSON", "TIMESTAMP")
 
 
 def write_scan(
@@ -90,14 +92,13 @@ def write_scan(
                engine_version, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             header,
         )
-        # One multi-row INSERT per 500 rows: DuckDB's executemany costs ~0.5 ms per row.
-        for start in range(0, len(rows), 500):
-            batch = rows[start : start + 500]
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        if rows:
+            # One list per column, rebuilt into rows by UNNEST: ~0.04 ms a row, against
+            # ~0.25 ms for a VALUES list with one parameter per cell (store/bulk.py).
+            cells = ", ".join(f"UNNEST(?::{t}[])" for t in _EVIDENCE_TYPES)
             conn.execute(
-                "INSERT INTO evidence (scan_id, name, version, family, subject, metric, value, "
-                f"status, reason, detail, created_at) VALUES {values}",
-                [v for row in batch for v in row],
+                f"INSERT INTO evidence ({', '.join(_digest.EVIDENCE_COLUMNS)}) SELECT {cells}",
+                [[row[i] for row in rows] for i in range(len(_EVIDENCE_TYPES))],
             )
         bound = also(conn) if also is not None else None
         _record_sources(conn, scan, keys, seen, started)

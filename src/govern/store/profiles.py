@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from govern.clock import utcnow
 from govern.store import _digest, _state, audit
 from govern.store._connection import Store
+from govern.store._engine import arrow_scans, duckdb
 
 
 def save_profile(
@@ -185,6 +185,7 @@ def write_partials(
         names=["path", "size", "mtime", "fingerprint", "rows", "state"],
     )
     view = f"govern_partial_states_{uuid.uuid4().hex}"
+    arrow_scans()  # the engine scans the registered Arrow table through the package's sources
     conn.register(view, table)
     # Each row's digest hashes its ~100 KB state: done on a second thread while DuckDB
     # (which releases the GIL) inserts.

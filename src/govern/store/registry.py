@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from govern.clock import utcnow
 from govern.errors import ModelNotFoundError, UserInputError
 from govern.lifecycle import ModelRef, registration_gates
 from govern.results import Decision
 from govern.store import audit
 from govern.store._connection import Store
+from govern.store._engine import duckdb
 from govern.store.decisions import insert_decision
 
 if TYPE_CHECKING:  # the card parser (and YAML) is not needed to look a model up

@@ -15,11 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from govern.errors import StoreError, UserInputError
 from govern.store import audit
 from govern.store._connection import Store, lock_timeout_from_env, resolve_db_path, translate
+from govern.store._engine import duckdb
 from govern.store._migrations import SCHEMA_VERSION, current_version
 
 Key = tuple[str, str]
