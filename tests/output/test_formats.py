@@ -382,3 +382,33 @@ def test_text_has_severity_message_remediation_and_no_colour_off_terminal(mixed:
 
 def test_text_colour_on_terminal(mixed: Report) -> None:
     assert "\x1b[" in get_reporter("text").render(mixed, color=True)
+
+
+def test_text_of_an_inventory_is_one_line_a_finding(mixed: Report) -> None:
+    """Past TABLE_LIMIT models (check --all) each finding is a line with every table field."""
+    from dataclasses import replace
+
+    from govern.output._text import TABLE_LIMIT
+
+    denied = mixed.models[1]
+    many = tuple(
+        replace(denied, decision=replace(denied.decision, model=f"m{i}"))
+        for i in range(TABLE_LIMIT + 1)
+    )
+    report = replace(mixed, models=many)
+    text = get_reporter("text").render(report)
+    lines = text.splitlines()
+    deny = [line for line in lines if line.startswith("  DENY ")]
+    warn = [line for line in lines if line.startswith("  WARN ")]
+    assert len(deny) == len(warn) == TABLE_LIMIT + 1
+    assert deny[0] == (
+        "  DENY high MON-CSI-01: feature income: PSI 0.412 >= 0.25 | <b>shift</b> second line, "
+        "100% sure (remediation: retrain, then re-scan) (models/fraud, detect.yaml:12)"
+    )
+    assert warn[0] == "  WARN medium DQ-MISS-01: missing rate 0.07 (models/fraud, detect.yaml:1)"
+    assert "\x1b[" not in text and lines[-1] == report.summary
+    coloured = get_reporter("text").render(report, color=True)
+    assert "\x1b[" in coloured and "MON-CSI-01: feature income" in coloured
+    # at the limit, the table of each model as before
+    table = get_reporter("text").render(replace(mixed, models=many[:TABLE_LIMIT]))
+    assert not [line for line in table.splitlines() if line.startswith("  DENY ")]
