@@ -114,13 +114,23 @@ def _plain_subclass(doc: Any) -> Any:
     return _BAD
 
 
-def canonical_json(input_doc: dict[str, Any]) -> bytes:
+def plain_canonical(doc: Any) -> bytes | None:
+    """RFC 8785 bytes of `doc` when it is plain (json.dumps prints it as JCS does), else None.
+
+    Plain bytes are also what any other JCS encoder prints for the same value, so callers
+    may splice them into a larger canonical document.
+    """
+    plain = _plain(doc)
+    if plain is _BAD:
+        return None
+    try:
+        text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return None  # lone surrogates and the like: let the reference encoder decide
+
+
+def canonical_json(input_doc: Any) -> bytes:
     """RFC 8785 (JCS) bytes of `input_doc`: a fast path for plain documents, else rfc8785."""
-    plain = _plain(input_doc)
-    if plain is not _BAD:
-        try:
-            text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            return text.encode("utf-8")
-        except (UnicodeEncodeError, ValueError):
-            pass  # lone surrogates and the like: let the reference encoder decide
-    return bytes(rfc8785.dumps(input_doc))
+    fast = plain_canonical(input_doc)
+    return fast if fast is not None else bytes(rfc8785.dumps(input_doc))

@@ -31,6 +31,7 @@ from typing import Any
 
 import rfc8785
 
+from govern._jcs import plain_canonical
 from govern.clock import parse_rfc3339, rfc3339
 
 CONTENT_KEY = "content_sha256"
@@ -200,18 +201,32 @@ def scan_digest(scan_row: Sequence[Any], evidence_rows: Iterable[Sequence[Any]])
 
 
 _INPUT = DECISION_COLUMNS.index("input")
+_VIOLATIONS = DECISION_COLUMNS.index("violations")
 
 
-def decision_digest(row: Sequence[Any], input_canonical: bytes | None = None) -> str:
+def decision_digest(
+    row: Sequence[Any],
+    input_canonical: bytes | None = None,
+    violations: list[dict[str, Any]] | None = None,
+) -> str:
     """sha256 of the canonical decisions row (DECISION_COLUMNS order).
 
     `input_canonical`, the RFC 8785 bytes of the row's input document (those its
-    input_hash is taken over), saves canonicalising the input a second time: a JCS array
-    is its members' canonical bytes joined by commas, so the row is spliced around them.
+    input_hash is taken over), saves canonicalising the input a second time, and
+    `violations`, the objects the row's violations text encodes, saves parsing and walking
+    that text: a JCS array is its members' canonical bytes joined by commas, so the row is
+    spliced around them. Violations that are not plain JSON (govern._jcs) take the general
+    path, so the digest is always that of row_canon over the stored row.
     """
     if input_canonical is None:
         return _sha(row_canon(DECISION_COLUMNS, row))
-    head = row_canon(DECISION_COLUMNS[:_INPUT], row[:_INPUT])
+    found = plain_canonical(violations) if violations is not None else None
+    if found is None:
+        head = row_canon(DECISION_COLUMNS[:_INPUT], row[:_INPUT])
+    else:
+        before = row_canon(DECISION_COLUMNS[:_VIOLATIONS], row[:_VIOLATIONS])
+        after = row_canon(DECISION_COLUMNS[_VIOLATIONS + 1 : _INPUT], row[_VIOLATIONS + 1 : _INPUT])
+        head = before[:-1] + b"," + found + b"," + after[1:]
     tail = row_canon(DECISION_COLUMNS[_INPUT + 1 :], row[_INPUT + 1 :])
     return _sha(head[:-1] + b"," + input_canonical + b"," + tail[1:])
 

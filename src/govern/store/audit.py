@@ -24,7 +24,7 @@ from typing import Any
 
 import rfc8785
 
-from govern._jcs import canonical_json
+from govern._jcs import canonical_json, plain_canonical
 from govern.clock import rfc3339, utcnow
 from govern.errors import UserInputError
 from govern.store import _state
@@ -113,6 +113,29 @@ def row_hash(prev_hash: str, canon: bytes) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canon).hexdigest()
 
 
+_RECORD_KEYS = ("action", "actor", "payload", "seq", "subject", "ts", "v")  # JCS key order
+
+
+def _spliced(record: dict[str, Any], payload_canon: bytes) -> bytes | None:
+    """canonical(record) around the payload's canonical bytes, None unless every field is plain.
+
+    A JCS object is its members in sorted key order, each value canonical on its own, so
+    the payload (most of a record) is canonicalised once for both the record and the
+    `payload` column. tests/store/test_audit_splice.py compares it with canonical(record).
+    """
+    parts = []
+    for key in _RECORD_KEYS:
+        if key == "payload":
+            value = payload_canon
+        else:
+            found = plain_canonical(record[key])
+            if found is None:
+                return None
+            value = found
+        parts.append(b'"' + key.encode() + b'":' + value)
+    return b"{" + b",".join(parts) + b"}"
+
+
 def chain_rows(
     start: AuditHead, entries: Iterable[tuple[str, str, str | None, str, dict[str, Any]]]
 ) -> Iterator[tuple[int, str, str | None, str, str, str, bytes, str, str]]:
@@ -133,9 +156,10 @@ def chain_rows(
             "subject": subject,
             "payload": payload,
         }
-        canon = canonical(record)
+        payload_canon = canonical(payload)
+        canon = _spliced(record, payload_canon) or canonical(record)
         digest = row_hash(prev, canon)
-        payload_json = canonical(payload).decode("utf-8")
+        payload_json = payload_canon.decode("utf-8")
         yield (seq, ts, actor, action, subject, payload_json, canon, prev, digest)
         prev = digest
 

@@ -18,14 +18,18 @@ _INSERT = """INSERT INTO decisions (decision_id, name, version, stage, result, v
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
-def _row(decision: Decision, input_doc: dict[str, Any]) -> list[Any]:
+def _row(
+    decision: Decision, input_doc: dict[str, Any], violations: list[dict[str, Any]] | None = None
+) -> list[Any]:
+    if violations is None:
+        violations = [v.to_dict() for v in decision.violations]
     return [
         decision.decision_id,
         decision.model,
         decision.version,
         decision.stage,
         decision.result,
-        json.dumps([v.to_dict() for v in decision.violations], sort_keys=True),
+        json.dumps(violations, sort_keys=True),
         decision.bundle_hash,
         decision.input_hash,
         json.dumps(input_doc, sort_keys=True),
@@ -139,17 +143,18 @@ def record_decisions(
     """
     from govern.store.bulk import insert_rows
 
-    rows = [_row(d, i) for d, i in items]
+    violations = [[v.to_dict() for v in d.violations] for d, _ in items]
+    rows = [_row(d, i, v) for (d, i), v in zip(items, violations, strict=True)]
     if canonical is None:
         digests = [_digest.decision_digest(row) for row in rows]
     else:
         digests = []
-        for (d, _), row, canon in zip(items, rows, canonical, strict=True):
+        for (d, _), row, canon, found in zip(items, rows, canonical, violations, strict=True):
             if hashlib.sha256(canon).hexdigest() != d.input_hash:
                 raise ValueError(
                     f"decision {d.decision_id}: canonical input does not match its hash"
                 )
-            digests.append(_digest.decision_digest(row, canon))
+            digests.append(_digest.decision_digest(row, canon, found))
     with store.transaction() as conn:
         insert_rows(conn, "decisions", _COLUMNS, rows)
         _store_overlays(conn, [d for d, _ in items])
