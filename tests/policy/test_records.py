@@ -77,6 +77,24 @@ def test_check_all_records_every_decision_and_replays(db: str) -> None:
             assert json.loads(json.dumps(result.stored["input"]))["now"] == TODAY_NOON
 
 
+def test_check_all_stores_the_input_it_evaluated_and_the_chain_verifies(db: str) -> None:
+    from govern.policy import encode_input
+    from govern.runner.bulk_input import RegistrySnapshot
+    from govern.store import audit, registry
+
+    with load(POLICIES) as prepared, Store.open(db) as store:
+        check_all(store, prepared, now=TODAY_NOON)
+        snapshot = RegistrySnapshot.read(store)
+        for row in registry.versions_with_cards(store):
+            doc = snapshot.input_for(row, target_stage(str(row["stage"])), now=TODAY_NOON)
+            (text, digest), *_ = store.query(
+                "SELECT input, input_hash FROM decisions WHERE name = ?", [row["name"]]
+            )
+            assert text == encode_input(doc)  # the very text the engine evaluated
+            assert digest == input_hash(doc)
+        assert audit.verify(store.conn).ok
+
+
 def test_replay_reports_a_changed_bundle(db: str, tmp_path: Path) -> None:
     with load(POLICIES) as prepared, Store.open(db) as store:
         check_all(store, prepared)

@@ -220,7 +220,7 @@ class PreparedPolicies:
         pending: list[tuple[int, _Query, list[str]]] = []
         for item in items:
             try:
-                input_json = encode_input(item.input_doc)
+                input_json = item.encoded or encode_input(item.input_doc)
                 model_doc = item.input_doc.get("model")
                 raw = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
                 scopes = [str(s) for s in raw] if isinstance(raw, list) else []
@@ -319,6 +319,7 @@ class DecideItem:
     version: str
     stage: str
     canonical: bytes | None = None  # canonical_input(input_doc), when the caller has it
+    encoded: str | None = None  # encode_input(input_doc), when the caller has it
 
 
 def load(

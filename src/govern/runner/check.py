@@ -307,7 +307,7 @@ def check_all(
     and decisions with their audit records are written in one transaction of bulk inserts.
     """
     from govern.policy import DecideItem, LimitReached
-    from govern.policy._input import canonical_input
+    from govern.policy._input import canonical_input, encode_input
     from govern.runner.bulk_input import RegistrySnapshot
     from govern.store import decisions as decision_store
     from govern.store import registry
@@ -328,12 +328,15 @@ def check_all(
     for i, (name, version, stage, doc) in enumerate(built):
         if isinstance(doc, dict):
             canon: bytes | None = None
-            # once: hashed for the decision and spliced into its content digest; on an
-            # error decide_many reports this input's error as before
+            encoded: str | None = None
+            # once each: the canonical bytes are hashed for the decision and spliced into
+            # its content digest, the JSON text is evaluated and stored as the decision's
+            # input; on an error decide_many reports this input's error as before
             with contextlib.suppress(UserInputError):
                 canon = canonical_input(doc)
+                encoded = encode_input(doc)
             positions.append(i)
-            items.append(DecideItem(doc, name, version, stage, canon))
+            items.append(DecideItem(doc, name, version, stage, canon, encoded))
     try:
         decided = prepared.decide_many(items, workers=workers)
     except LimitReached as stop:
@@ -352,6 +355,7 @@ def check_all(
     outcomes: list[CheckOutcome] = []
     recorded: list[tuple[Decision, dict[str, Any]]] = []
     canonical: list[bytes] = []
+    texts: list[str | None] = []
     for row, (name, version, stage, doc) in zip(rows, built, strict=True):
         card_path = str(row["card_path"]) if row.get("card_path") else None
         if not isinstance(doc, dict):
@@ -363,10 +367,11 @@ def check_all(
             recorded.append((result, doc))
             assert item.canonical is not None  # no decision without a canonical input
             canonical.append(item.canonical)
+            texts.append(item.encoded)
         else:
             outcomes.append(CheckOutcome(name, version, stage, None, result, card_path))
     if record and recorded:
-        decision_store.record_decisions(store, recorded, canonical=canonical)
+        decision_store.record_decisions(store, recorded, canonical=canonical, encoded=texts)
     return outcomes
 
 

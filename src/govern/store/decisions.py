@@ -19,8 +19,12 @@ _INSERT = """INSERT INTO decisions (decision_id, name, version, stage, result, v
 
 
 def _row(
-    decision: Decision, input_doc: dict[str, Any], violations: list[dict[str, Any]] | None = None
+    decision: Decision,
+    input_doc: dict[str, Any],
+    violations: list[dict[str, Any]] | None = None,
+    encoded: str | None = None,
 ) -> list[Any]:
+    """The decisions row; `encoded` is the input's JSON text as the engine evaluated it."""
     if violations is None:
         violations = [v.to_dict() for v in decision.violations]
     return [
@@ -32,7 +36,7 @@ def _row(
         json.dumps(violations, sort_keys=True),
         decision.bundle_hash,
         decision.input_hash,
-        json.dumps(input_doc, sort_keys=True),
+        encoded if encoded is not None else json.dumps(input_doc, sort_keys=True),
         decision.engine,
         decision.engine_version,
         parse_rfc3339(decision.decided_at),
@@ -133,18 +137,22 @@ def record_decisions(
     items: list[tuple[Decision, dict[str, Any]]],
     *,
     canonical: Sequence[bytes] | None = None,
+    encoded: Sequence[str | None] | None = None,
 ) -> None:
     """Append many decisions and their audit records in one transaction (all or none).
 
     Decisions and their audit records (chain computed in Python, audit.append_many) go in
     with one INSERT each (store/bulk.insert_rows: a list per column). `canonical`, the
     RFC 8785 bytes of each input (as hashed into its input_hash; checked), spares
-    canonicalising every input again for the content digest.
+    canonicalising every input again for the content digest; `encoded`, the JSON text
+    each input was evaluated from (policy.encode_input), is stored as it is instead of
+    encoding the input once more (the digest covers the document, not its key order).
     """
     from govern.store.bulk import insert_rows
 
     violations = [[v.to_dict() for v in d.violations] for d, _ in items]
-    rows = [_row(d, i, v) for (d, i), v in zip(items, violations, strict=True)]
+    texts = encoded if encoded is not None else [None] * len(items)
+    rows = [_row(d, i, v, t) for (d, i), v, t in zip(items, violations, texts, strict=True)]
     if canonical is None:
         digests = [_digest.decision_digest(row) for row in rows]
     else:
