@@ -367,8 +367,8 @@ ops_measured if lib.ev.operational.status == "ok"
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some f in lib.coll(drift.features)
-	share := unusable_share(f)
+	some i, f in lib.coll(drift.features)
+	share := unusable_share[i]
 	lib.exceeds(share, p.max_missing_rate)
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
@@ -379,8 +379,8 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some f in drift.features
-	not unusable_share(f)
+	some i, f in drift.features
+	not unusable_share[i]
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
 		"msg": sprintf("feature %v: missing or infinite share not measured (missing_rate %v, inf_rate %v)", [lib.show(object.get(f, "name", "?")), lib.show(object.get(f, "missing_rate", null)), lib.show(object.get(f, "inf_rate", null))]),
@@ -388,14 +388,32 @@ deny contains v if {
 	}
 }
 
-unusable_share(f) := f.missing_rate + inf if {
-	lib.rate(f.missing_rate)
-	inf := inf_share(f)
+# The unusable share of each drift feature, by its key in drift.features: missing_rate plus
+# inf_rate, both shares in [0, 1] (a categorical feature without inf_rate has none); no
+# entry when either is not measured. A rule, evaluated once per decision: both MON-DQ-01
+# rules read it, and regorus memoises no function call. The two bodies are exclusive
+# (inf_rate present or not); the share checks are lib.rate written out.
+unusable_share[i] := mr + inf if {
+	some i, f in lib.coll(drift.features)
+	mr := f.missing_rate
+	is_number(mr)
+	mr == mr
+	mr >= 0
+	mr <= 1
+	inf := f.inf_rate
+	is_number(inf)
+	inf == inf
+	inf >= 0
+	inf <= 1
 }
 
-inf_share(f) := f.inf_rate if lib.rate(f.inf_rate)
-
-inf_share(f) := 0 if {
+unusable_share[i] := mr + 0 if {
+	some i, f in lib.coll(drift.features)
+	mr := f.missing_rate
+	is_number(mr)
+	mr == mr
+	mr >= 0
+	mr <= 1
 	f.kind == "categorical"
 	not "inf_rate" in object.keys(f)
 }
