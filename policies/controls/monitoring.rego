@@ -39,7 +39,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MON-PSI-01")
 	p.require_output_psi == true
-	lib.get(lib.m, "monitoring.prediction") != null
+	object.get(lib.m, ["monitoring", "prediction"], null) != null
 	not output_measured
 	v := {
 		"control": "MON-PSI-01", "severity": "high",
@@ -138,13 +138,15 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("MON-CSI-01")
-	some f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	deny_band := p.psi_deny # read once, not once a feature
+	some f in features
 	f.status == "ok"
 	lib.ok_number(f.psi)
-	f.psi >= p.psi_deny
+	f.psi >= deny_band
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: PSI %v >= %v (significant shift)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_deny)]),
+		"msg": sprintf("feature %v: PSI %v >= %v (significant shift)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(deny_band)]),
 		"remediation": "investigate the shift; retrain or recalibrate before promotion",
 		"evidence": {"psi": f.psi, "scan_id": object.get(drift, "scan_id", null)},
 	}
@@ -152,14 +154,17 @@ deny contains v if {
 
 warn contains v if {
 	lib.applies("MON-CSI-01")
-	some f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	warn_band := p.psi_warn # read once, not once a feature
+	deny_band := p.psi_deny
+	some f in features
 	f.status == "ok"
 	lib.ok_number(f.psi)
-	f.psi >= p.psi_warn
-	f.psi < p.psi_deny
+	f.psi >= warn_band
+	f.psi < deny_band
 	v := {
 		"control": "MON-CSI-01", "severity": "medium",
-		"msg": sprintf("feature %v: PSI %v in the moderate band [%v, %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_warn), lib.show(p.psi_deny)]),
+		"msg": sprintf("feature %v: PSI %v in the moderate band [%v, %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(warn_band), lib.show(deny_band)]),
 		"remediation": "investigate the shift",
 	}
 }
@@ -178,10 +183,12 @@ warn contains v if {
 #   basis: CONV
 warn contains v if {
 	lib.applies("MON-PSI-02")
-	some f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	warn_band := p.psi_warn # read once, not once a feature
+	some f in features
 	f.status == "ok"
 	lib.ok_number(f.psi)
-	f.psi >= p.psi_warn
+	f.psi >= warn_band
 	not significant(f)
 	v := {
 		"control": "MON-PSI-02", "severity": "low",
@@ -367,12 +374,14 @@ ops_measured if lib.ev.operational.status == "ok"
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some i, f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	limit := p.max_missing_rate # read once, not once a feature
+	some i, f in features
 	share := unusable_share[i]
-	lib.exceeds(share, p.max_missing_rate)
+	lib.exceeds(share, limit)
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
-		"msg": sprintf("feature %v: unusable share %v (missing %v, infinite %v) above %v", [lib.show(f.name), lib.fixed(share, 3), lib.fixed(f.missing_rate, 3), lib.fixed(share - f.missing_rate, 3), lib.show(p.max_missing_rate)]),
+		"msg": sprintf("feature %v: unusable share %v (missing %v, infinite %v) above %v", [lib.show(f.name), lib.fixed(share, 3), lib.fixed(f.missing_rate, 3), lib.fixed(share - f.missing_rate, 3), lib.show(limit)]),
 		"remediation": "fix the upstream data pipeline",
 	}
 }
