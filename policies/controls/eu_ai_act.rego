@@ -413,7 +413,7 @@ deny contains v if {
 	lib.applies("EUAIA-PMM-01")
 	lib.provider
 	lib.current_stage == "production"
-	lib.stale(lib.last_monitoring_at, lib.params.pmm_max_gap_days)
+	lib.monitoring_stale(lib.params.pmm_max_gap_days)
 	v := msg("EUAIA-PMM-01", "high", sprintf("post-market monitoring: no data collected within %v days", [lib.show(lib.params.pmm_max_gap_days)]), "run the PMM collection")
 }
 

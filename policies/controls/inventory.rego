@@ -40,7 +40,7 @@ deny contains v if {
 #   basis: PROD
 deny contains v if {
 	lib.applies("INV-ZMB-02")
-	lib.stale(lib.last_monitoring_at, lib.params.monitoring_max_gap_days)
+	lib.monitoring_stale(lib.params.monitoring_max_gap_days)
 	v := {
 		"control": "INV-ZMB-02", "severity": "high",
 		"msg": sprintf("zombie: no monitoring evidence within %v days (tier %v)", [lib.show(lib.params.monitoring_max_gap_days), lib.show(lib.tier)]),

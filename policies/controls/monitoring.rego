@@ -39,7 +39,7 @@ deny contains v if {
 deny contains v if {
 	lib.applies("MON-PSI-01")
 	p.require_output_psi == true
-	lib.get(lib.m, "monitoring.prediction") != null
+	object.get(lib.m, ["monitoring", "prediction"], null) != null
 	not output_measured
 	v := {
 		"control": "MON-PSI-01", "severity": "high",
@@ -138,13 +138,15 @@ deny contains v if {
 
 deny contains v if {
 	lib.applies("MON-CSI-01")
-	some f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	deny_band := p.psi_deny # read once, not once a feature
+	some f in features
 	f.status == "ok"
 	lib.ok_number(f.psi)
-	f.psi >= p.psi_deny
+	f.psi >= deny_band
 	v := {
 		"control": "MON-CSI-01", "severity": "high",
-		"msg": sprintf("feature %v: PSI %v >= %v (significant shift)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_deny)]),
+		"msg": sprintf("feature %v: PSI %v >= %v (significant shift)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(deny_band)]),
 		"remediation": "investigate the shift; retrain or recalibrate before promotion",
 		"evidence": {"psi": f.psi, "scan_id": object.get(drift, "scan_id", null)},
 	}
@@ -152,14 +154,17 @@ deny contains v if {
 
 warn contains v if {
 	lib.applies("MON-CSI-01")
-	some f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	warn_band := p.psi_warn # read once, not once a feature
+	deny_band := p.psi_deny
+	some f in features
 	f.status == "ok"
 	lib.ok_number(f.psi)
-	f.psi >= p.psi_warn
-	f.psi < p.psi_deny
+	f.psi >= warn_band
+	f.psi < deny_band
 	v := {
 		"control": "MON-CSI-01", "severity": "medium",
-		"msg": sprintf("feature %v: PSI %v in the moderate band [%v, %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(p.psi_warn), lib.show(p.psi_deny)]),
+		"msg": sprintf("feature %v: PSI %v in the moderate band [%v, %v)", [lib.show(f.name), lib.fixed(f.psi, 3), lib.show(warn_band), lib.show(deny_band)]),
 		"remediation": "investigate the shift",
 	}
 }
@@ -178,10 +183,12 @@ warn contains v if {
 #   basis: CONV
 warn contains v if {
 	lib.applies("MON-PSI-02")
-	some f in lib.coll(drift.features)
+	features := lib.coll(drift.features)
+	warn_band := p.psi_warn # read once, not once a feature
+	some f in features
 	f.status == "ok"
 	lib.ok_number(f.psi)
-	f.psi >= p.psi_warn
+	f.psi >= warn_band
 	not significant(f)
 	v := {
 		"control": "MON-PSI-02", "severity": "low",
@@ -367,20 +374,22 @@ ops_measured if lib.ev.operational.status == "ok"
 #   basis: PROD
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some f in lib.coll(drift.features)
-	share := unusable_share(f)
-	lib.exceeds(share, p.max_missing_rate)
+	features := lib.coll(drift.features)
+	limit := p.max_missing_rate # read once, not once a feature
+	some i, f in features
+	share := unusable_share[i]
+	lib.exceeds(share, limit)
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
-		"msg": sprintf("feature %v: unusable share %v (missing %v, infinite %v) above %v", [lib.show(f.name), lib.fixed(share, 3), lib.fixed(f.missing_rate, 3), lib.fixed(share - f.missing_rate, 3), lib.show(p.max_missing_rate)]),
+		"msg": sprintf("feature %v: unusable share %v (missing %v, infinite %v) above %v", [lib.show(f.name), lib.fixed(share, 3), lib.fixed(f.missing_rate, 3), lib.fixed(share - f.missing_rate, 3), lib.show(limit)]),
 		"remediation": "fix the upstream data pipeline",
 	}
 }
 
 deny contains v if {
 	lib.applies("MON-DQ-01")
-	some f in drift.features
-	not unusable_share(f)
+	some i, f in drift.features
+	not unusable_share[i]
 	v := {
 		"control": "MON-DQ-01", "severity": "medium",
 		"msg": sprintf("feature %v: missing or infinite share not measured (missing_rate %v, inf_rate %v)", [lib.show(object.get(f, "name", "?")), lib.show(object.get(f, "missing_rate", null)), lib.show(object.get(f, "inf_rate", null))]),
@@ -388,14 +397,32 @@ deny contains v if {
 	}
 }
 
-unusable_share(f) := f.missing_rate + inf if {
-	lib.rate(f.missing_rate)
-	inf := inf_share(f)
+# The unusable share of each drift feature, by its key in drift.features: missing_rate plus
+# inf_rate, both shares in [0, 1] (a categorical feature without inf_rate has none); no
+# entry when either is not measured. A rule, evaluated once per decision: both MON-DQ-01
+# rules read it, and regorus memoises no function call. The two bodies are exclusive
+# (inf_rate present or not); the share checks are lib.rate written out.
+unusable_share[i] := mr + inf if {
+	some i, f in lib.coll(drift.features)
+	mr := f.missing_rate
+	is_number(mr)
+	mr == mr
+	mr >= 0
+	mr <= 1
+	inf := f.inf_rate
+	is_number(inf)
+	inf == inf
+	inf >= 0
+	inf <= 1
 }
 
-inf_share(f) := f.inf_rate if lib.rate(f.inf_rate)
-
-inf_share(f) := 0 if {
+unusable_share[i] := mr + 0 if {
+	some i, f in lib.coll(drift.features)
+	mr := f.missing_rate
+	is_number(mr)
+	mr == mr
+	mr >= 0
+	mr <= 1
 	f.kind == "categorical"
 	not "inf_rate" in object.keys(f)
 }

@@ -502,7 +502,7 @@ deny contains v if {
 	}
 }
 
-monitored_within(days) if not lib.stale(lib.last_monitoring_at, days)
+monitored_within(days) if not lib.monitoring_stale(days)
 
 # METADATA
 # title: Persistent back-test breaches open a remediation

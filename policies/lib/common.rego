@@ -50,7 +50,11 @@ approvals := a if {
 # A control applies when the target stage is listed for it in data.govern.control_stages.
 applies(id) if input.stage in data.govern.control_stages[id]
 
-in_scope(s) if s in coll(object.get(m, "regulatory_scope", []))
+in_scope(s) if s in scopes
+
+# The model's regulatory scopes: a rule, evaluated once per decision, not on every
+# in_scope() call.
+scopes := coll(object.get(m, "regulatory_scope", []))
 
 # EU AI Act high-risk: Art. 6(2)/Annex III classification without a valid Art. 6(3) exemption.
 hr if {
@@ -75,7 +79,7 @@ deployer if {
 blank(x) if x in {null, "", [], {}, false}
 
 # A field given as a dotted path ("validation.report_uri") is missing or blank.
-missing(obj, path) if blank(object.get(obj, split(path, "."), null))
+missing(obj, path) if object.get(obj, split(path, "."), null) in {null, "", [], {}, false} # blank(), written out
 
 get(obj, path) := object.get(obj, split(path, "."), null)
 
@@ -120,15 +124,23 @@ ts_ns(ts) := time.parse_rfc3339_ns(rfc3339_text(ts)) if valid_ts(ts)
 # A valid timestamp as time.parse_rfc3339_ns reads it: a bare date gets midnight UTC.
 rfc3339_text(ts) := concat("", [ts, "T00:00:00Z"]) if count(ts) == 10 else := ts
 
-now_ns := ts_ns(object.get(input, "now", null))
+# The clock is checked once per decision (now_valid, also read by GATE-CLOCK): matching the
+# timestamp pattern is the costliest step of a timestamp in regorus.
+now_valid if valid_ts(object.get(input, "now", null))
+
+now_ns := time.parse_rfc3339_ns(rfc3339_text(object.get(input, "now", null))) if now_valid
 
 # Whole days from ts to now (negative when ts is in the future).
 days_since(ts) := (now_ns - ts_ns(ts)) / day_ns
 
 # Fail closed: true when ts is missing, malformed, or older than max_days.
-stale(ts, _) if not valid_ts(ts)
-
-stale(ts, max_days) if exceeds(days_since(ts), max_days)
+# (One definition with `else`: the second branch runs only for a valid ts, so it parses ts
+# without matching the timestamp pattern a second time, the costliest step in regorus.)
+stale(ts, max_days) if {
+	not valid_ts(ts)
+} else := true if {
+	exceeds((now_ns - time.parse_rfc3339_ns(rfc3339_text(ts))) / day_ns, max_days)
+}
 
 # Days from ts1 to ts2 (a fraction; negative when ts2 is earlier).
 days_between(ts1, ts2) := (ts_ns(ts2) - ts_ns(ts1)) / day_ns
@@ -211,8 +223,16 @@ num(x) := sprintf("%d", [x]) if {
 	x > -1000000000
 	round(x) == x
 } else := trim_suffix(trim_right(s, "0"), ".") if {
-	s := fixed(x, 6)
-	contains(s, ".")
+	# fixed(x, 6) written out for |x| < 1e9, where it prints a dot and 6 decimals (a
+	# branch, not a call: regorus memoises no function call, and messages print many
+	# fractions); any other number takes fixed(x, 6) below.
+	is_number(x)
+	abs(x) < 1000000000
+	n := round(abs(x) * 1000000)
+	whole := floor(n / 1000000)
+	frac := substring(sprintf("%d", [(n - (whole * 1000000)) + 1000000]), 1, 6)
+	frac != ""
+	s := concat("", [sign(x, n), sprintf("%d", [whole]), ".", frac])
 } else := fixed(x, 6)
 
 sign(x, n) := "-" if {
@@ -241,16 +261,19 @@ ok_number(x) if {
 	x == x
 }
 
-# A share or probability: a number in [0, 1].
+# A share or probability: a number in [0, 1]. (ok_number written out, here and in
+# psi_value: a helper calling a helper costs regorus a second call on every use.)
 rate(x) if {
-	ok_number(x)
+	is_number(x)
+	x == x
 	x >= 0
 	x <= 1
 }
 
 # A PSI: a number >= 0.
 psi_value(x) if {
-	ok_number(x)
+	is_number(x)
+	x == x
 	x >= 0
 }
 
@@ -284,8 +307,10 @@ unscanned_features contains name if {
 # outcome, feature list or threshold makes the figures stale whatever their age. A section
 # without the scan's digest (supplied evidence, older scans) is not judged here.
 stale_config contains fam if {
+	evidence := ev # one reference to the rule, not one a family
 	some fam in ["drift", "fairness", "performance", "operational"]
-	section := obj(object.get(ev, fam, null))
+	section := object.get(evidence, fam, null)
+	is_object(section) # (obj(): any other section has no digest)
 	measured := object.get(section, "monitoring_sha256", null)
 	measured != null
 	measured != object.get(section, "card_monitoring_sha256", null)
@@ -297,11 +322,11 @@ stale_config_fix := "scan recent inference logs again with the current card (`go
 
 # Most recent monitoring run over the measured evidence families.
 last_monitoring_at := t if {
-	t := max_ts([x |
+	t := latest_ts([[ns, x] |
 		some fam in ["drift", "fairness", "performance", "operational"]
 		x := ev[fam].scanned_at
-		valid_ts(x)
-		ts_ns(x) <= now_ns # evidence dated after the evaluation clock proves nothing
+		ns := ts_ns(x) # defined for a valid timestamp only
+		ns <= now_ns # evidence dated after the evaluation clock proves nothing
 	])
 } else := null
 
@@ -311,11 +336,11 @@ last_monitoring_at := t if {
 # family records one (a store from before schema 8, supplied evidence): the monitoring-gap
 # controls then judge last_monitoring_at alone.
 last_data_change_at := t if {
-	t := max_ts([x |
+	t := latest_ts([[ns, x] |
 		some fam in ["drift", "fairness", "performance", "operational"]
 		x := object.get(obj(ev), [fam, "data_changed_at"], null)
-		valid_ts(x)
-		ts_ns(x) <= now_ns
+		ns := ts_ns(x)
+		ns <= now_ns
 	])
 } else := null
 
@@ -324,18 +349,33 @@ last_data_change_at := t if {
 # model without traffic). Exclusive with stale(last_monitoring_at, max_days), so a control
 # denies once, with the message that names what is missing.
 data_unchanged(max_days) if {
-	not stale(last_monitoring_at, max_days)
-	valid_ts(last_data_change_at)
-	exceeds(days_since(last_data_change_at), max_days)
+	not monitoring_stale(max_days)
+	exceeds(data_unchanged_days, max_days)
 }
 
-# "no new inference data since <date> (<n> days)": the shared part of their messages.
-data_unchanged_text := sprintf("no new inference data since %v (%v days); the scans since re-read the same files", [last_data_change_at, num(floor(days_since(last_data_change_at)))])
+# stale(last_monitoring_at, max_days), from the age of the latest run computed once per
+# decision: last_monitoring_at is null or a valid timestamp (ts_ns defined, not after now).
+monitoring_stale(max_days) if {
+	last_monitoring_at == null
+} else := true if {
+	exceeds(last_monitoring_days, max_days)
+}
 
-max_ts(ts_list) := t if {
-	count(ts_list) > 0
-	latest := max([ts_ns(x) | some x in ts_list])
-	t := [x | some x in ts_list; ts_ns(x) == latest][0]
+# days_since(last_monitoring_at) and days_since(last_data_change_at), once per decision
+# (undefined when null).
+last_monitoring_days := days_since(last_monitoring_at)
+
+data_unchanged_days := days_since(last_data_change_at)
+
+# "no new inference data since <date> (<n> days)": the shared part of their messages.
+data_unchanged_text := sprintf("no new inference data since %v (%v days); the scans since re-read the same files", [last_data_change_at, num(floor(data_unchanged_days))])
+
+# The latest of timestamps given as [nanoseconds, text] pairs (the first of equal ones),
+# undefined for none. The pairs carry each timestamp's ts_ns, computed once.
+latest_ts(pairs) := t if {
+	count(pairs) > 0
+	latest := max([pair[0] | some pair in pairs])
+	t := [pair[1] | some pair in pairs; pair[0] == latest][0]
 }
 
 # Records of an event family (findings, incidents, uat_rounds, ...): measured or supplied
@@ -372,7 +412,7 @@ legal_move if stage_index(input.stage) == stage_index(current_stage) + 1
 legal_move if input.stage == "retired"
 
 gate_baseline contains v if {
-	not valid_ts(object.get(input, "now", null))
+	not now_valid
 	v := {
 		"control": "GATE-CLOCK", "severity": "critical",
 		"msg": sprintf("clock: input.now %v is not an RFC 3339 timestamp", [show(object.get(input, "now", null))]),
