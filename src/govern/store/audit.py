@@ -121,7 +121,7 @@ def _spliced(record: dict[str, Any], payload_canon: bytes) -> bytes | None:
 
     A JCS object is its members in sorted key order, each value canonical on its own, so
     the payload (most of a record) is canonicalised once for both the record and the
-    `payload` column. tests/store/test_audit_splice.py compares it with canonical(record).
+    `payload` column. tests/store/test_digest_splices.py compares it with canonical(record).
     """
     parts = []
     for key in _RECORD_KEYS:
