@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import select
 import time
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,27 +80,41 @@ def _batch_body(jobs: Sequence[Job], batch: list[int]) -> bytes:
 
 def evaluate_many(
     engine: SandboxEngine,
-    jobs: Sequence[Job],
+    jobs: list[Job],
     *,
     workers: int = 1,
     batch: int = DEFAULT_BATCH,
+    feed: Callable[[], bool] | None = None,
+    expected: int | None = None,
 ) -> list[Any]:
-    """Value (or PolicyEvalError) of each (input_json, query, variant) job, in job order."""
-    results: list[Any] = [None] * len(jobs)
-    if not jobs:
-        return results
+    """Value (or PolicyEvalError) of each (input_json, query, variant) job, in job order.
+
+    `feed`, when given, appends a few more jobs to `jobs` per call and returns False once
+    it has no more: the caller builds its inputs while the children evaluate the earlier
+    ones (`expected`, the number of jobs it will have in all, sizes the batches).
+    """
+    feeding = feed is not None
+    # with no count, batches take their full size: small ones cost a round trip each
+    total = max(expected or (batch * 4 * workers if feeding else 0), len(jobs))
     limits = engine.limits
-    size = max(1, min(batch, -(-len(jobs) // (4 * max(workers, 1)))))
-    todo: deque[list[int]] = deque(
-        list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)
-    )
-    slots = [_Slot(engine.child())]
+    size = max(1, min(batch, -(-total // (4 * max(workers, 1)))))
+    ahead = size * max(workers, 1)  # jobs built beyond those sent, while children work
+    results: dict[int, Any] = {}
+    sent = 0  # jobs[:sent] are in some child's batch
+
+    def fill(count: int) -> None:
+        nonlocal feeding
+        while feeding and len(jobs) - sent < count:
+            feeding = bool(feed and feed())
 
     def start(slot: _Slot) -> None:
-        if not todo:
+        nonlocal sent
+        fill(size)
+        if sent == len(jobs):
             slot.batch = []
             return
-        slot.batch, slot.pos = todo.popleft(), 0
+        slot.batch, slot.pos = list(range(sent, min(sent + size, len(jobs)))), 0
+        sent = slot.batch[-1] + 1
         now = time.monotonic()
         slot.deadline, slot.rss_at = now + limits.timeout_s, now
         first = slot.batch[0]
@@ -111,23 +124,32 @@ def evaluate_many(
         engine.close()  # every child: the run is over
         return LimitReached(index, error)
 
+    fill(1)
+    if not jobs:
+        return []
+    slots = [_Slot(engine.child())]
     start(slots[0])
     for child in engine.live_extras()[: max(workers - 1, 0)]:  # compiled by an earlier call
         slots.append(_Slot(child))
         start(slots[-1])
     load = json.dumps({**engine.load_request, "ast": False, "opa_check": False}).encode()
-    for _ in range(len(slots), min(workers, len(slots) + len(todo))):
+    for _ in range(len(slots), min(workers, len(slots) + -(-(total - sent) // size))):
         extra = engine.adopt(_Child(engine.child_env))
         slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
         _send_raw(extra, load, 0, "compile policy")
     while any(s.loading or s.batch for s in slots):
-        if not todo:  # nothing left for a child still compiling: do not wait for it
+        if not feeding and sent == len(jobs):  # nothing left for a child still compiling
             for slot in slots:
                 if slot.loading:
                     slot.child.close()
                     slot.loading = False
         busy = [s for s in slots if s.loading or s.batch]
-        ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], _POLL_S)
+        wait = _POLL_S
+        if feeding and len(jobs) - sent < ahead:
+            # build the next inputs while the children evaluate; then only look for answers
+            feeding = bool(feed and feed())
+            wait = 0.0
+        ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], wait)
         for slot in busy:
             current = slot.batch[slot.pos] if slot.batch else 0
             context = "compile policy" if slot.loading else f"evaluate {jobs[current][1]}"
@@ -172,7 +194,7 @@ def evaluate_many(
             if now > slot.deadline:
                 msg = TIMEOUT_MSG.format(context=context, limit=limits.timeout_s)
                 raise stop(current, PolicyLimitError(msg, reason="timeout"))
-    return results
+    return [results[i] for i in range(len(jobs))]
 
 
 __all__ = ["DEFAULT_BATCH", "LimitReached", "evaluate_many"]

@@ -8,8 +8,9 @@ Decision with `allowed=True` can only come from a policy that ran and found noth
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -35,6 +36,7 @@ ENGINES = ("regorus", "opa")
 UNKNOWN_ENGINE = "unknown engine {name!r}; valid engines are: " + ", ".join(ENGINES)
 NO_PACKAGE = "package {package} is not defined in {root}; a gate with no policy cannot pass"
 NO_RULES = "package {package} defines neither deny nor warn; a gate with no rules cannot pass"
+FEED_CHUNK = 8  # inputs decide_many reads at a time while the sandbox children evaluate
 
 
 class Engine(Protocol):
@@ -207,40 +209,56 @@ class PreparedPolicies:
         return self._decision(DecideItem(input_doc, model, version, stage), violations, packages)
 
     def decide_many(
-        self, items: Sequence[DecideItem], *, workers: int = 1
+        self, items: Iterable[DecideItem], *, workers: int = 1, expected: int | None = None
     ) -> list[Decision | PolicyEvalError | UserInputError]:
         """decide() for many inputs: a Decision, or the error that stopped that one item.
 
         Errors stay per item (fail closed: that item gets no decision). The sandbox
         evaluates in batches over `workers` children; a limit raises LimitReached with the
-        index of the item that reached it, and nothing else is returned.
+        index of the item that reached it, and nothing else is returned. `items` is read
+        lazily, a few at a time while the children evaluate the earlier ones, so a
+        generator that builds each input overlaps its work with theirs (`expected`, the
+        number of items, sizes the batches).
         """
+        if expected is None and isinstance(items, Sequence):
+            expected = len(items)
+        seen: list[DecideItem] = []
         out: list[Decision | PolicyEvalError | UserInputError] = []
         jobs: list[tuple[str, str, str | None]] = []
         pending: list[tuple[int, _Query, list[str]]] = []
-        for item in items:
-            try:
-                input_json = item.encoded or encode_input(item.input_doc)
-                model_doc = item.input_doc.get("model")
-                raw = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
-                scopes = [str(s) for s in raw] if isinstance(raw, list) else []
-                packages = self.packages_for(item.stage, scopes)
-                variant = self._variant(item.stage, item.input_doc)
-                query = self._query(packages, variant)
-            except (PolicyEvalError, UserInputError) as exc:
-                out.append(exc)
-                continue
-            pending.append((len(out), query, packages))
-            out.append(PolicyEvalError("not evaluated"))  # replaced below
-            jobs.append((input_json, query.text, variant))
+        source = iter(items)
+
+        def feed() -> bool:
+            taken = 0
+            for item in itertools.islice(source, FEED_CHUNK):
+                taken += 1
+                seen.append(item)
+                try:
+                    input_json = item.encoded or encode_input(item.input_doc)
+                    model_doc = item.input_doc.get("model")
+                    raw = (
+                        model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
+                    )
+                    scopes = [str(s) for s in raw] if isinstance(raw, list) else []
+                    packages = self.packages_for(item.stage, scopes)
+                    variant = self._variant(item.stage, item.input_doc)
+                    query = self._query(packages, variant)
+                except (PolicyEvalError, UserInputError) as exc:
+                    out.append(exc)
+                    continue
+                pending.append((len(out), query, packages))
+                out.append(PolicyEvalError("not evaluated"))  # replaced below
+                jobs.append((input_json, query.text, variant))
+            return taken == FEED_CHUNK
+
         from govern.policy._pool import LimitReached
 
         try:
-            values = self._evaluate_jobs(jobs, workers)
+            values = self._evaluate_jobs(jobs, workers, feed, expected)
         except LimitReached as stop:  # job index -> item index
             raise LimitReached(pending[stop.index][0], stop.error) from stop.error
         for (slot, query, packages), value in zip(pending, values, strict=True):
-            item = items[slot]
+            item = seen[slot]
             try:
                 if isinstance(value, PolicyEvalError):
                     raise value
@@ -249,13 +267,24 @@ class PreparedPolicies:
                 out[slot] = exc
         return out
 
-    def _evaluate_jobs(self, jobs: list[tuple[str, str, str | None]], workers: int) -> list[Any]:
-        """Value or PolicyEvalError per job; LimitReached(job index) at a limit."""
+    def _evaluate_jobs(
+        self,
+        jobs: list[tuple[str, str, str | None]],
+        workers: int,
+        feed: Callable[[], bool],
+        expected: int | None,
+    ) -> list[Any]:
+        """Value or PolicyEvalError per job; LimitReached(job index) at a limit.
+
+        `feed()` appends more jobs and returns False once there are no more.
+        """
         from govern.policy._pool import LimitReached
 
         many = getattr(self.engine, "evaluate_json_many", None)
         if many is not None:
-            return list(many(jobs, workers=workers))
+            return list(many(jobs, workers=workers, feed=feed, expected=expected))
+        while feed():
+            pass
         values: list[Any] = []
         for input_json, query, variant in jobs:
             try:

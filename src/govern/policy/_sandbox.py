@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,15 +301,21 @@ class SandboxEngine:
         return list(self._extra)
 
     def evaluate_json_many(
-        self, jobs: list[tuple[str, str, str | None]], *, workers: int = 1
+        self,
+        jobs: list[tuple[str, str, str | None]],
+        *,
+        workers: int = 1,
+        feed: Callable[[], bool] | None = None,
+        expected: int | None = None,
     ) -> list[Any]:
         """Value or PolicyEvalError per (input_json, query, variant), over `workers` children.
 
-        Raises LimitReached (policy/_pool.py) naming the job that reached a limit.
+        `feed` appends more jobs while the children evaluate (policy/_pool.py). Raises
+        LimitReached naming the job that reached a limit.
         """
         from govern.policy._pool import evaluate_many
 
-        return evaluate_many(self, jobs, workers=workers)
+        return evaluate_many(self, jobs, workers=workers, feed=feed, expected=expected)
 
     def evaluate_json(self, input_json: str, query: str, variant: str | None = None) -> Any:
         """Value of `query` (on a per-stage variant, if named); a killed child restarts."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -316,17 +317,21 @@ def check_all(
     rows = registry.versions_with_cards(store)
     snapshot = RegistrySnapshot.read(store)
     built: list[tuple[str, str, str, dict[str, Any] | GovernError]] = []
-    for row in rows:
-        name, version = str(row["name"]), str(row["version"])
-        stage = target_stage(str(row["stage"]))
-        try:
-            built.append((name, version, stage, snapshot.input_for(row, stage, now=now)))
-        except (PolicyError, UserInputError) as exc:
-            built.append((name, version, stage, exc))
     positions: list[int] = []
     items: list[DecideItem] = []
-    for i, (name, version, stage, doc) in enumerate(built):
-        if isinstance(doc, dict):
+
+    def inputs() -> Iterator[DecideItem]:
+        # built while the sandbox children evaluate the inputs before them (decide_many
+        # reads this lazily)
+        for i, row in enumerate(rows):
+            name, version = str(row["name"]), str(row["version"])
+            stage = target_stage(str(row["stage"]))
+            try:
+                doc = snapshot.input_for(row, stage, now=now)
+            except (PolicyError, UserInputError) as exc:
+                built.append((name, version, stage, exc))
+                continue
+            built.append((name, version, stage, doc))
             canon: bytes | None = None
             encoded: str | None = None
             # once each: the canonical bytes are hashed for the decision and spliced into
@@ -337,8 +342,10 @@ def check_all(
                 encoded = encode_input(doc)
             positions.append(i)
             items.append(DecideItem(doc, name, version, stage, canon, encoded))
+            yield items[-1]
+
     try:
-        decided = prepared.decide_many(items, workers=workers)
+        decided = prepared.decide_many(inputs(), workers=workers, expected=len(rows))
     except LimitReached as stop:
         item = items[stop.index]
         done = positions[stop.index]  # model versions before it, in registry order
