@@ -14,7 +14,9 @@ def rfc3339(dt: datetime) -> str:
     """`2026-11-23T19:00:00.123456Z` for a naive-UTC or aware datetime."""
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: the same text (a zero-padded year too), several times
+    # faster, and every decision of a `check --all` is stamped with one
+    return dt.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_rfc3339(text: str) -> datetime:

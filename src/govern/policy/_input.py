@@ -8,7 +8,6 @@ evaluation, with the path of the offending value.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from typing import Any
 
@@ -34,16 +33,14 @@ def _non_finite_path(doc: Any, path: str = "input") -> tuple[str, float] | None:
 
 
 def encode_input(input_doc: dict[str, Any]) -> str:
-    """Strict JSON text of the input document; NaN/inf are refused naming their path."""
-    try:
-        return json.dumps(input_doc, allow_nan=False, separators=(",", ":"))
-    except ValueError as exc:
-        found = _non_finite_path(input_doc)
-        if found is not None:
-            raise UserInputError(NON_FINITE.format(path=found[0], value=found[1])) from exc
-        raise UserInputError(f"policy input: {exc}") from exc
-    except TypeError as exc:
-        raise UserInputError(f"policy input is not JSON data: {exc}") from exc
+    """The JSON text an engine evaluates: the input's RFC 8785 form (NaN/inf refused).
+
+    The very bytes its input_hash is taken over, so a decision is a function of what the
+    hash covers: `1.0` and `1` are one number there, as they are to regorus, where OPA's
+    `json.marshal` would otherwise print them apart. One encoding serves the hash, the
+    engine and the stored input.
+    """
+    return canonical_input(input_doc).decode("utf-8")
 
 
 def canonical_input(input_doc: dict[str, Any]) -> bytes:

@@ -28,7 +28,7 @@ from govern.policy._conventions import (
     parse_rule_value,
 )
 from govern.policy._index import StageIndex, build_index
-from govern.policy._input import encode_input, input_hash
+from govern.policy._input import canonical_input, encode_input, input_hash
 from govern.policy._sandbox import Limits
 from govern.results import Decision, Overlay, Violation
 
@@ -200,13 +200,16 @@ class PreparedPolicies:
         self, input_doc: dict[str, Any], *, model: str, version: str, stage: str
     ) -> Decision:
         """Evaluate the gate of `stage` (and applicable packs) into a Decision."""
-        input_json = encode_input(input_doc)  # NaN/inf refused before evaluation
+        canonical = canonical_input(input_doc)  # NaN/inf refused before evaluation
         model_doc = input_doc.get("model")
         raw_scopes = model_doc.get("regulatory_scope", []) if isinstance(model_doc, dict) else []
         scopes = [str(s) for s in raw_scopes] if isinstance(raw_scopes, list) else []
         packages = self.packages_for(stage, scopes)
-        violations = self.violations_json(input_json, packages, self._variant(stage, input_doc))
-        return self._decision(DecideItem(input_doc, model, version, stage), violations, packages)
+        violations = self.violations_json(
+            canonical.decode("utf-8"), packages, self._variant(stage, input_doc)
+        )
+        item = DecideItem(input_doc, model, version, stage, canonical)
+        return self._decision(item, violations, packages)
 
     def decide_many(
         self, items: Iterable[DecideItem], *, workers: int = 1, expected: int | None = None

@@ -308,7 +308,7 @@ def check_all(
     and decisions with their audit records are written in one transaction of bulk inserts.
     """
     from govern.policy import DecideItem, LimitReached
-    from govern.policy._input import canonical_input, encode_input
+    from govern.policy._input import canonical_input
     from govern.runner.bulk_input import RegistrySnapshot
     from govern.store import decisions as decision_store
     from govern.store import registry
@@ -334,12 +334,12 @@ def check_all(
             built.append((name, version, stage, doc))
             canon: bytes | None = None
             encoded: str | None = None
-            # once each: the canonical bytes are hashed for the decision and spliced into
-            # its content digest, the JSON text is evaluated and stored as the decision's
-            # input; on an error decide_many reports this input's error as before
+            # once: the canonical bytes are hashed for the decision, spliced into its
+            # content digest, evaluated and stored as the decision's input (encode_input);
+            # on an error decide_many reports this input's error as before
             with contextlib.suppress(UserInputError):
                 canon = canonical_input(doc)
-                encoded = encode_input(doc)
+                encoded = canon.decode("utf-8")
             positions.append(i)
             items.append(DecideItem(doc, name, version, stage, canon, encoded))
             yield items[-1]
