@@ -94,3 +94,32 @@ def test_a_generator_without_a_count_still_gets_full_batches(
 def test_an_empty_generator_starts_no_evaluation() -> None:
     with load(library_dir(), options=EngineOptions()) as prepared:
         assert prepared.decide_many(iter(()), workers=2) == []
+
+
+def test_an_error_while_building_leaves_no_answer_for_the_next_call() -> None:
+    items = _items(120)
+
+    def broken() -> Iterator[DecideItem]:
+        yield from items[:60]  # the children have batches in flight when this fails
+        raise RuntimeError("registry went away")
+
+    with load(library_dir(), options=EngineOptions()) as prepared:
+        expected = [_key(d) for d in prepared.decide_many(items, workers=2)]
+        with pytest.raises(RuntimeError, match="registry went away"):
+            prepared.decide_many(broken(), workers=2, expected=len(items))
+        again = [_key(d) for d in prepared.decide_many(list(reversed(items)), workers=2)]
+    assert again == list(reversed(expected))
+
+
+def test_each_decision_is_handed_over_once_with_its_item_index() -> None:
+    items = _items(90)
+    heard: dict[int, Decision] = {}
+
+    def hear(index: int, decision: Decision) -> None:
+        assert index not in heard
+        heard[index] = decision
+
+    with load(library_dir(), options=EngineOptions()) as prepared:
+        out = prepared.decide_many(iter(items), workers=2, on_decision=hear)
+    assert heard == {i: d for i, d in enumerate(out) if isinstance(d, Decision)}
+    assert all(heard[i].model == items[i].model for i in heard)

@@ -15,9 +15,10 @@ that was running, so the caller can abort the run with the model's name.
 from __future__ import annotations
 
 import json
+import os
 import select
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from govern.policy._sandbox import SandboxEngine
 
 _POLL_S = 0.01
+_READ_SIZE = 1 << 16
+_HEADER = _worker.HEADER
 DEFAULT_BATCH = 32
 
 
@@ -52,6 +55,41 @@ class _Slot:
     pos: int = 0
     deadline: float = 0.0
     rss_at: float = 0.0
+    buffer: bytearray = field(default_factory=bytearray)  # answer bytes not yet parsed
+
+    @property
+    def current(self) -> int:
+        """The job the child is evaluating (or last evaluated), 0 while compiling."""
+        return self.batch[self.pos] if self.batch and self.pos < len(self.batch) else 0
+
+
+def _context(slot: _Slot, jobs: Sequence[Job]) -> str:
+    """What the slot's child is doing, as errors name it."""
+    return "compile policy" if slot.loading else f"evaluate {jobs[slot.current][1]}"
+
+
+def _crashed(slot: _Slot, jobs: Sequence[Job]) -> PolicyLimitError:
+    context = _context(slot, jobs)
+    code = slot.child.proc.wait()
+    how = f"signal {-code}" if code < 0 else f"exit status {code}"
+    return PolicyLimitError(CRASH_MSG.format(context=context, how=how), reason="crash")
+
+
+def _frames(slot: _Slot, jobs: Sequence[Job]) -> Iterator[Any]:
+    """The complete answers in the slot's buffer, in order, each removed as it is taken."""
+    buffer = slot.buffer
+    while len(buffer) >= _HEADER.size:
+        (size,) = _HEADER.unpack_from(buffer)
+        end = _HEADER.size + size
+        if len(buffer) < end:
+            return
+        body = bytes(buffer[_HEADER.size : end])
+        del buffer[:end]
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise LimitReached(slot.current, _crashed(slot, jobs)) from None
+        yield answer
 
 
 def _send_raw(child: _Child, body: bytes, index: int, context: str) -> None:
@@ -86,13 +124,49 @@ def evaluate_many(
     batch: int = DEFAULT_BATCH,
     feed: Callable[[], bool] | None = None,
     expected: int | None = None,
+    on_result: Callable[[int, Any], None] | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> list[Any]:
     """Value (or PolicyEvalError) of each (input_json, query, variant) job, in job order.
 
     `feed`, when given, appends a few more jobs to `jobs` per call and returns False once
     it has no more: the caller builds its inputs while the children evaluate the earlier
     ones (`expected`, the number of jobs it will have in all, sizes the batches).
+    `on_result(index, value)` hears each value as it arrives, and `idle()`, called when
+    there is nothing to build and no answer waiting, does a little of the caller's work on
+    those values (True: it did some, look again without waiting), so the parent's share of
+    the work overlaps the children's instead of following it.
     """
+    try:
+        return _evaluate_many(
+            engine,
+            jobs,
+            workers=workers,
+            batch=batch,
+            feed=feed,
+            expected=expected,
+            on_result=on_result,
+            idle=idle,
+        )
+    except BaseException:
+        # an error in the caller's feed/idle work, or an interrupt, leaves batches in
+        # flight: their answers must never be read as those of a later call
+        engine.close()
+        raise
+
+
+def _evaluate_many(
+    engine: SandboxEngine,
+    jobs: list[Job],
+    *,
+    workers: int = 1,
+    batch: int = DEFAULT_BATCH,
+    feed: Callable[[], bool] | None = None,
+    expected: int | None = None,
+    on_result: Callable[[int, Any], None] | None = None,
+    idle: Callable[[], bool] | None = None,
+) -> list[Any]:
+    """evaluate_many without the clean-up on errors."""
     feeding = feed is not None
     # with no count, batches take their full size: small ones cost a round trip each
     total = max(expected or (batch * 4 * workers if feeding else 0), len(jobs))
@@ -149,51 +223,58 @@ def evaluate_many(
             # build the next inputs while the children evaluate; then only look for answers
             feeding = bool(feed and feed())
             wait = 0.0
+        elif idle is not None and idle():
+            wait = 0.0
         ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], wait)
         for slot in busy:
-            current = slot.batch[slot.pos] if slot.batch else 0
-            context = "compile policy" if slot.loading else f"evaluate {jobs[current][1]}"
             if slot.child.fd_out in ready:
+                # every answer already in the pipe in one read: the children stream them
+                # while the parent builds inputs, and a frame a read cost two syscalls
                 try:
-                    answer = _worker.read_frame(slot.child.fd_out)
-                except (EOFError, ValueError):
-                    code = slot.child.proc.wait()
-                    how = f"signal {-code}" if code < 0 else f"exit status {code}"
-                    err = PolicyLimitError(
-                        CRASH_MSG.format(context=context, how=how), reason="crash"
-                    )
-                    raise stop(current, err) from None
-                if slot.loading:
-                    if not answer["ok"]:  # the first child compiled this very bundle
-                        raise stop(
-                            0, PolicyLimitError(f"{context}: {answer['error']}", reason="crash")
-                        )
-                    slot.loading = False
-                    start(slot)
-                    continue
-                query = jobs[current][1]
-                if answer["ok"]:
-                    try:
-                        results[current] = first_value_of(answer["doc"], query)
-                    except PolicyEvalError as exc:
-                        results[current] = exc
-                else:
-                    results[current] = engine.locate(answer["error"], PolicyEvalError, context)
-                slot.pos += 1
-                slot.deadline = time.monotonic() + limits.timeout_s
-                if slot.pos == len(slot.batch):
-                    start(slot)
+                    chunk = os.read(slot.child.fd_out, _READ_SIZE)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise stop(slot.current, _crashed(slot, jobs))
+                slot.buffer += chunk
+                for answer in _frames(slot, jobs):
+                    if slot.loading:
+                        if not answer["ok"]:  # the first child compiled this very bundle
+                            msg = f"{_context(slot, jobs)}: {answer['error']}"
+                            raise stop(0, PolicyLimitError(msg, reason="crash"))
+                        slot.loading = False
+                        start(slot)
+                        continue
+                    if not slot.batch:  # an answer nobody asked for: never guess whose
+                        msg = "evaluate: the policy engine process sent an answer nobody asked for"
+                        raise stop(0, PolicyLimitError(msg, reason="crash"))
+                    current = slot.current
+                    if answer["ok"]:
+                        try:
+                            results[current] = first_value_of(answer["doc"], jobs[current][1])
+                        except PolicyEvalError as exc:
+                            results[current] = exc
+                    else:
+                        context = _context(slot, jobs)
+                        results[current] = engine.locate(answer["error"], PolicyEvalError, context)
+                    if on_result is not None:
+                        on_result(current, results[current])
+                    slot.pos += 1
+                    slot.deadline = time.monotonic() + limits.timeout_s
+                    if slot.pos == len(slot.batch):
+                        start(slot)
                 continue
             now = time.monotonic()
             if now - slot.rss_at >= _POLL_S:
                 slot.rss_at = now
                 rss = _rss_mb(slot.child.proc.pid)
                 if rss > limits.memory_mb:
+                    context = _context(slot, jobs)
                     msg = OOM_MSG.format(context=context, rss=rss, limit=limits.memory_mb)
-                    raise stop(current, PolicyLimitError(msg, reason="oom"))
+                    raise stop(slot.current, PolicyLimitError(msg, reason="oom"))
             if now > slot.deadline:
-                msg = TIMEOUT_MSG.format(context=context, limit=limits.timeout_s)
-                raise stop(current, PolicyLimitError(msg, reason="timeout"))
+                msg = TIMEOUT_MSG.format(context=_context(slot, jobs), limit=limits.timeout_s)
+                raise stop(slot.current, PolicyLimitError(msg, reason="timeout"))
     return [results[i] for i in range(len(jobs))]
 
 

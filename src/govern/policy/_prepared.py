@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,16 +213,24 @@ class PreparedPolicies:
         return self._decision(item, violations, packages)
 
     def decide_many(
-        self, items: Iterable[DecideItem], *, workers: int = 1, expected: int | None = None
+        self,
+        items: Iterable[DecideItem],
+        *,
+        workers: int = 1,
+        expected: int | None = None,
+        on_decision: Callable[[int, Decision], None] | None = None,
     ) -> list[Decision | PolicyEvalError | UserInputError]:
         """decide() for many inputs: a Decision, or the error that stopped that one item.
 
         Errors stay per item (fail closed: that item gets no decision). The sandbox
         evaluates in batches over `workers` children; a limit raises LimitReached with the
-        index of the item that reached it, and nothing else is returned. `items` is read
-        lazily, a few at a time while the children evaluate the earlier ones, so a
-        generator that builds each input overlaps its work with theirs (`expected`, the
-        number of items, sizes the batches).
+        index of the item that reached it, and nothing else is returned.
+
+        The parent's work overlaps the children's: `items` is read lazily, a few at a time
+        while the children evaluate the earlier ones (so a generator that builds each input
+        builds it then; `expected`, the number of items, sizes the batches), and answers
+        become Decisions while the children work on later ones, each handed to
+        `on_decision(item index, decision)` as it is made (in no particular order).
         """
         if expected is None and isinstance(items, Sequence):
             expected = len(items)
@@ -229,6 +238,7 @@ class PreparedPolicies:
         out: list[Decision | PolicyEvalError | UserInputError] = []
         jobs: list[tuple[str, str, str | None]] = []
         pending: list[tuple[int, _Query, list[str]]] = []
+        answered: deque[tuple[int, Any]] = deque()
         source = iter(items)
 
         def feed() -> bool:
@@ -250,24 +260,38 @@ class PreparedPolicies:
                     out.append(exc)
                     continue
                 pending.append((len(out), query, packages))
-                out.append(PolicyEvalError("not evaluated"))  # replaced below
+                out.append(PolicyEvalError("not evaluated"))  # replaced by decide_answers
                 jobs.append((input_json, query.text, variant))
             return taken == FEED_CHUNK
+
+        def decide_answers(limit: int = FEED_CHUNK) -> bool:
+            """Turn up to `limit` answers into Decisions (or errors); True if it did any."""
+            if not answered:
+                return False
+            for _ in range(min(limit, len(answered))):
+                job, value = answered.popleft()
+                slot, query, packages = pending[job]
+                try:
+                    if isinstance(value, PolicyEvalError):
+                        raise value
+                    decision = self._decision(seen[slot], query.violations(value), packages)
+                except (PolicyEvalError, UserInputError) as exc:
+                    out[slot] = exc
+                    continue
+                out[slot] = decision
+                if on_decision is not None:
+                    on_decision(slot, decision)
+            return True
 
         from govern.policy._pool import LimitReached
 
         try:
-            values = self._evaluate_jobs(jobs, workers, feed, expected)
+            self._evaluate_jobs(
+                jobs, workers, feed, expected, lambda j, v: answered.append((j, v)), decide_answers
+            )
         except LimitReached as stop:  # job index -> item index
             raise LimitReached(pending[stop.index][0], stop.error) from stop.error
-        for (slot, query, packages), value in zip(pending, values, strict=True):
-            item = seen[slot]
-            try:
-                if isinstance(value, PolicyEvalError):
-                    raise value
-                out[slot] = self._decision(item, query.violations(value), packages)
-            except (PolicyEvalError, UserInputError) as exc:
-                out[slot] = exc
+        decide_answers(len(answered))
         return out
 
     def _evaluate_jobs(
@@ -276,27 +300,31 @@ class PreparedPolicies:
         workers: int,
         feed: Callable[[], bool],
         expected: int | None,
-    ) -> list[Any]:
-        """Value or PolicyEvalError per job; LimitReached(job index) at a limit.
+        on_result: Callable[[int, Any], None],
+        idle: Callable[[], bool],
+    ) -> None:
+        """Hand on_result each job's value or PolicyEvalError; LimitReached(job index).
 
-        `feed()` appends more jobs and returns False once there are no more.
+        `feed()` appends more jobs and returns False once there are no more; `idle()` does
+        some of the caller's work on the values while the engine evaluates.
         """
         from govern.policy._pool import LimitReached
 
         many = getattr(self.engine, "evaluate_json_many", None)
         if many is not None:
-            return list(many(jobs, workers=workers, feed=feed, expected=expected))
+            many(
+                jobs, workers=workers, feed=feed, expected=expected, on_result=on_result, idle=idle
+            )
+            return
         while feed():
             pass
-        values: list[Any] = []
-        for input_json, query, variant in jobs:
+        for index, (input_json, query, variant) in enumerate(jobs):
             try:
-                values.append(self._evaluate(input_json, query, variant))
+                on_result(index, self._evaluate(input_json, query, variant))
             except PolicyLimitError as exc:
-                raise LimitReached(len(values), exc) from exc
+                raise LimitReached(index, exc) from exc
             except PolicyEvalError as exc:
-                values.append(exc)
-        return values
+                on_result(index, exc)
 
     def _decision(
         self, item: DecideItem, violations: list[Violation], packages: list[str]

@@ -307,15 +307,26 @@ class SandboxEngine:
         workers: int = 1,
         feed: Callable[[], bool] | None = None,
         expected: int | None = None,
+        on_result: Callable[[int, Any], None] | None = None,
+        idle: Callable[[], bool] | None = None,
     ) -> list[Any]:
         """Value or PolicyEvalError per (input_json, query, variant), over `workers` children.
 
-        `feed` appends more jobs while the children evaluate (policy/_pool.py). Raises
+        `feed` appends more jobs while the children evaluate, `on_result` hears each value
+        as it arrives and `idle` works on them meanwhile (policy/_pool.py). Raises
         LimitReached naming the job that reached a limit.
         """
         from govern.policy._pool import evaluate_many
 
-        return evaluate_many(self, jobs, workers=workers, feed=feed, expected=expected)
+        return evaluate_many(
+            self,
+            jobs,
+            workers=workers,
+            feed=feed,
+            expected=expected,
+            on_result=on_result,
+            idle=idle,
+        )
 
     def evaluate_json(self, input_json: str, query: str, variant: str | None = None) -> Any:
         """Value of `query` (on a per-stage variant, if named); a killed child restarts."""

@@ -46,6 +46,7 @@ os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
 import regorus  # noqa: E402
 
 _HEADER = struct.Struct("!I")
+HEADER = _HEADER  # a frame: this length prefix, then the body (policy/_pool.py reads it too)
 
 
 class CompileFailed(Exception):

@@ -344,8 +344,20 @@ def check_all(
             items.append(DecideItem(doc, name, version, stage, canon, encoded))
             yield items[-1]
 
+    ready: dict[int, decision_store.PreparedDecision] = {}
+
+    def prepare(index: int, decision: Decision) -> None:
+        # each decision's row, digest and audit payload, while the children evaluate
+        # later inputs; written below in registry order
+        if record:
+            item = items[index]
+            doc, canon, text = item.input_doc, item.canonical, item.encoded
+            ready[index] = decision_store.prepare_decision(decision, doc, canon, text)
+
     try:
-        decided = prepared.decide_many(inputs(), workers=workers, expected=len(rows))
+        decided = prepared.decide_many(
+            inputs(), workers=workers, expected=len(rows), on_decision=prepare
+        )
     except LimitReached as stop:
         item = items[stop.index]
         done = positions[stop.index]  # model versions before it, in registry order
@@ -358,27 +370,20 @@ def check_all(
             total=len(rows),
         )
         raise PolicyLimitError(msg, reason=stop.error.reason) from stop.error
-    results = iter(zip(decided, items, strict=True))
     outcomes: list[CheckOutcome] = []
-    recorded: list[tuple[Decision, dict[str, Any]]] = []
-    canonical: list[bytes] = []
-    texts: list[str | None] = []
+    results = iter(zip(decided, items, strict=True))
     for row, (name, version, stage, doc) in zip(rows, built, strict=True):
         card_path = str(row["card_path"]) if row.get("card_path") else None
         if not isinstance(doc, dict):
             outcomes.append(CheckOutcome(name, version, stage, None, doc, card_path))
             continue
-        result, item = next(results)
+        result, _ = next(results)
         if isinstance(result, Decision):
             outcomes.append(CheckOutcome(name, version, stage, result, card_path=card_path))
-            recorded.append((result, doc))
-            assert item.canonical is not None  # no decision without a canonical input
-            canonical.append(item.canonical)
-            texts.append(item.encoded)
         else:
             outcomes.append(CheckOutcome(name, version, stage, None, result, card_path))
-    if record and recorded:
-        decision_store.record_decisions(store, recorded, canonical=canonical, encoded=texts)
+    if record and ready:
+        decision_store.record_prepared(store, [ready[i] for i in sorted(ready)])
     return outcomes
 
 

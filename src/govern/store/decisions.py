@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from govern.clock import parse_rfc3339, utcnow
@@ -132,6 +133,58 @@ def record_decision(store: Store, decision: Decision, input_doc: dict[str, Any])
 _COLUMNS = list(_digest.DECISION_COLUMNS)  # one definition of the row layout
 
 
+@dataclass(frozen=True)
+class PreparedDecision:
+    """A decision's row, content digest and audit payload, ready to be written."""
+
+    decision: Decision
+    row: list[Any]
+    payload: dict[str, Any]
+
+
+def prepare_decision(
+    decision: Decision,
+    input_doc: dict[str, Any],
+    canonical: bytes | None = None,
+    encoded: str | None = None,
+) -> PreparedDecision:
+    """Everything record_prepared writes for one decision, computed before the transaction.
+
+    `canonical`, the RFC 8785 bytes of the input (as hashed into its input_hash; checked),
+    spares canonicalising the input again for the content digest; `encoded`, the JSON
+    text the input was evaluated from (policy.encode_input), is stored as it is. `check
+    --all` prepares each decision as it arrives, while the sandbox evaluates later ones.
+    """
+    violations = [v.to_dict() for v in decision.violations]
+    row = _row(decision, input_doc, violations, encoded)
+    if canonical is None:
+        digest = _digest.decision_digest(row)
+    else:
+        if hashlib.sha256(canonical).hexdigest() != decision.input_hash:
+            raise ValueError(
+                f"decision {decision.decision_id}: canonical input does not match its hash"
+            )
+        digest = _digest.decision_digest(row, canonical, violations)
+    return PreparedDecision(decision, row, _audit_payload(decision, digest))
+
+
+def record_prepared(store: Store, prepared: Sequence[PreparedDecision]) -> None:
+    """Append prepared decisions and their audit records in one transaction (all or none).
+
+    Decisions and their audit records (chain computed in Python, audit.append_many) go in
+    with one INSERT each (store/bulk.insert_rows: a list per column).
+    """
+    from govern.store.bulk import insert_rows
+
+    with store.transaction() as conn:
+        insert_rows(conn, "decisions", _COLUMNS, [p.row for p in prepared])
+        _store_overlays(conn, [p.decision for p in prepared])
+        audit.append_many(
+            conn,
+            [("decision", f"{p.decision.model}@{p.decision.version}", p.payload) for p in prepared],
+        )
+
+
 def record_decisions(
     store: Store,
     items: list[tuple[Decision, dict[str, Any]]],
@@ -141,38 +194,17 @@ def record_decisions(
 ) -> None:
     """Append many decisions and their audit records in one transaction (all or none).
 
-    Decisions and their audit records (chain computed in Python, audit.append_many) go in
-    with one INSERT each (store/bulk.insert_rows: a list per column). `canonical`, the
-    RFC 8785 bytes of each input (as hashed into its input_hash; checked), spares
-    canonicalising every input again for the content digest; `encoded`, the JSON text
-    each input was evaluated from (policy.encode_input), is stored as it is instead of
-    encoding the input once more (the digest covers the document, not its key order).
+    `canonical` and `encoded`, per item, as prepare_decision takes them.
     """
-    from govern.store.bulk import insert_rows
-
-    violations = [[v.to_dict() for v in d.violations] for d, _ in items]
+    canons = canonical if canonical is not None else [None] * len(items)
     texts = encoded if encoded is not None else [None] * len(items)
-    rows = [_row(d, i, v, t) for (d, i), v, t in zip(items, violations, texts, strict=True)]
-    if canonical is None:
-        digests = [_digest.decision_digest(row) for row in rows]
-    else:
-        digests = []
-        for (d, _), row, canon, found in zip(items, rows, canonical, violations, strict=True):
-            if hashlib.sha256(canon).hexdigest() != d.input_hash:
-                raise ValueError(
-                    f"decision {d.decision_id}: canonical input does not match its hash"
-                )
-            digests.append(_digest.decision_digest(row, canon, found))
-    with store.transaction() as conn:
-        insert_rows(conn, "decisions", _COLUMNS, rows)
-        _store_overlays(conn, [d for d, _ in items])
-        audit.append_many(
-            conn,
-            [
-                ("decision", f"{d.model}@{d.version}", _audit_payload(d, digest))
-                for (d, _), digest in zip(items, digests, strict=True)
-            ],
-        )
+    record_prepared(
+        store,
+        [
+            prepare_decision(d, doc, c, t)
+            for (d, doc), c, t in zip(items, canons, texts, strict=True)
+        ],
+    )
 
 
 def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:
