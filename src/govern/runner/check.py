@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govern._gcpause import cyclic_gc_paused
 from govern.cards import ModelCard, load_card
 from govern.clock import rfc3339, utcnow
 from govern.errors import GovernError, PolicyError, PolicyLimitError, UserInputError
@@ -307,6 +308,19 @@ def check_all(
     (RegistrySnapshot), inputs are evaluated in batches over `workers` sandbox children,
     and decisions with their audit records are written in one transaction of bulk inserts.
     """
+    with cyclic_gc_paused():
+        return _check_all(store, prepared, record=record, now=now, workers=workers)
+
+
+def _check_all(
+    store: Store,
+    prepared: PreparedPolicies,
+    *,
+    record: bool,
+    now: str | None,
+    workers: int,
+) -> list[CheckOutcome]:
+    """check_all's run, with the cyclic garbage collector paused (govern/_gcpause.py)."""
     from govern.policy import DecideItem, LimitReached
     from govern.policy._input import canonical_input
     from govern.runner.bulk_input import RegistrySnapshot
