@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from govern._jcs import plain_canonical
 from govern.store import _digest, audit
 from tests.test_jcs import _document, _value
 
@@ -91,5 +92,11 @@ def test_decision_digest_with_violations_equals_row_digest(chunk: int) -> None:
         except Exception:  # values the stored row could not hold (NaN in JSON text, ...)
             continue
         assert _digest.decision_digest(row, canon, violations) == expected
+        # the violations stored as their own canonical text (store.prepare_decision)
+        found = plain_canonical(violations)
+        if found is not None:
+            stored = [*row[:5], found.decode("utf-8"), *row[6:]]
+            assert _digest.decision_digest(stored) == expected
+            assert _digest.decision_digest(stored, canon, violations, found) == expected
         compared += 1
     assert compared > 100

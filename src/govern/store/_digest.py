@@ -208,6 +208,7 @@ def decision_digest(
     row: Sequence[Any],
     input_canonical: bytes | None = None,
     violations: list[dict[str, Any]] | None = None,
+    violations_canonical: bytes | None = None,
 ) -> str:
     """sha256 of the canonical decisions row (DECISION_COLUMNS order).
 
@@ -215,12 +216,16 @@ def decision_digest(
     input_hash is taken over), saves canonicalising the input a second time, and
     `violations`, the objects the row's violations text encodes, saves parsing and walking
     that text: a JCS array is its members' canonical bytes joined by commas, so the row is
-    spliced around them. Violations that are not plain JSON (govern._jcs) take the general
-    path, so the digest is always that of row_canon over the stored row.
+    spliced around them (`violations_canonical`, those bytes as govern._jcs.plain_canonical
+    gave them to the caller, saves even that). Violations that are not plain JSON
+    (govern._jcs) take the general path, so the digest is always that of row_canon over
+    the stored row.
     """
     if input_canonical is None:
         return _sha(row_canon(DECISION_COLUMNS, row))
-    found = plain_canonical(violations) if violations is not None else None
+    found = violations_canonical
+    if found is None and violations is not None:
+        found = plain_canonical(violations)
     if found is None:
         head = row_canon(DECISION_COLUMNS[:_INPUT], row[:_INPUT])
     else:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govern._jcs import plain_canonical
 from govern.clock import parse_rfc3339, utcnow
 from govern.results import Decision
 from govern.store import _digest, audit
@@ -24,17 +25,24 @@ def _row(
     input_doc: dict[str, Any],
     violations: list[dict[str, Any]] | None = None,
     encoded: str | None = None,
+    violations_text: str | None = None,
 ) -> list[Any]:
-    """The decisions row; `encoded` is the input's JSON text as the engine evaluated it."""
-    if violations is None:
-        violations = [v.to_dict() for v in decision.violations]
+    """The decisions row.
+
+    `encoded` is the input's JSON text as the engine evaluated it, `violations_text` the
+    violations' text (their RFC 8785 form, when the caller has it).
+    """
+    if violations_text is None:
+        if violations is None:
+            violations = [v.to_dict() for v in decision.violations]
+        violations_text = json.dumps(violations, sort_keys=True)
     return [
         decision.decision_id,
         decision.model,
         decision.version,
         decision.stage,
         decision.result,
-        json.dumps(violations, sort_keys=True),
+        violations_text,
         decision.bundle_hash,
         decision.input_hash,
         encoded if encoded is not None else json.dumps(input_doc, sort_keys=True),
@@ -156,7 +164,10 @@ def prepare_decision(
     --all` prepares each decision as it arrives, while the sandbox evaluates later ones.
     """
     violations = [v.to_dict() for v in decision.violations]
-    row = _row(decision, input_doc, violations, encoded)
+    # canonicalised once: stored as the violations text and spliced into the digest
+    found = plain_canonical(violations)
+    text = found.decode("utf-8") if found is not None else None
+    row = _row(decision, input_doc, violations, encoded, text)
     if canonical is None:
         digest = _digest.decision_digest(row)
     else:
@@ -164,7 +175,7 @@ def prepare_decision(
             raise ValueError(
                 f"decision {decision.decision_id}: canonical input does not match its hash"
             )
-        digest = _digest.decision_digest(row, canonical, violations)
+        digest = _digest.decision_digest(row, canonical, violations, found)
     return PreparedDecision(decision, row, _audit_payload(decision, digest))
 
 
