@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from govern.policy._sandbox import SandboxEngine
 
 _POLL_S = 0.01
+UNASKED = "evaluate: the policy engine process sent an answer nobody asked for"
 _READ_SIZE = 1 << 16
 _HEADER = _worker.HEADER
 DEFAULT_BATCH = 32
@@ -137,36 +138,6 @@ def evaluate_many(
     those values (True: it did some, look again without waiting), so the parent's share of
     the work overlaps the children's instead of following it.
     """
-    try:
-        return _evaluate_many(
-            engine,
-            jobs,
-            workers=workers,
-            batch=batch,
-            feed=feed,
-            expected=expected,
-            on_result=on_result,
-            idle=idle,
-        )
-    except BaseException:
-        # an error in the caller's feed/idle work, or an interrupt, leaves batches in
-        # flight: their answers must never be read as those of a later call
-        engine.close()
-        raise
-
-
-def _evaluate_many(
-    engine: SandboxEngine,
-    jobs: list[Job],
-    *,
-    workers: int = 1,
-    batch: int = DEFAULT_BATCH,
-    feed: Callable[[], bool] | None = None,
-    expected: int | None = None,
-    on_result: Callable[[int, Any], None] | None = None,
-    idle: Callable[[], bool] | None = None,
-) -> list[Any]:
-    """evaluate_many without the clean-up on errors."""
     feeding = feed is not None
     # with no count, batches take their full size: small ones cost a round trip each
     total = max(expected or (batch * 4 * workers if feeding else 0), len(jobs))
@@ -198,84 +169,91 @@ def _evaluate_many(
         engine.close()  # every child: the run is over
         return LimitReached(index, error)
 
-    fill(1)
-    if not jobs:
-        return []
-    slots = [_Slot(engine.child())]
-    start(slots[0])
-    for child in engine.live_extras()[: max(workers - 1, 0)]:  # compiled by an earlier call
-        slots.append(_Slot(child))
-        start(slots[-1])
-    load = json.dumps({**engine.load_request, "ast": False, "opa_check": False}).encode()
-    for _ in range(len(slots), min(workers, len(slots) + -(-(total - sent) // size))):
-        extra = engine.adopt(_Child(engine.child_env))
-        slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
-        _send_raw(extra, load, 0, "compile policy")
-    while any(s.loading or s.batch for s in slots):
-        if not feeding and sent == len(jobs):  # nothing left for a child still compiling
-            for slot in slots:
-                if slot.loading:
-                    slot.child.close()
-                    slot.loading = False
-        busy = [s for s in slots if s.loading or s.batch]
-        wait = _POLL_S
-        if feeding and len(jobs) - sent < ahead:
-            # build the next inputs while the children evaluate; then only look for answers
-            feeding = bool(feed and feed())
-            wait = 0.0
-        elif idle is not None and idle():
-            wait = 0.0
-        ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], wait)
-        for slot in busy:
-            if slot.child.fd_out in ready:
-                # every answer already in the pipe in one read: the children stream them
-                # while the parent builds inputs, and a frame a read cost two syscalls
-                try:
-                    chunk = os.read(slot.child.fd_out, _READ_SIZE)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    raise stop(slot.current, _crashed(slot, jobs))
-                slot.buffer += chunk
-                for answer in _frames(slot, jobs):
+    try:
+        fill(1)
+        if not jobs:
+            return []
+        slots = [_Slot(engine.child())]
+        start(slots[0])
+        for child in engine.live_extras()[: max(workers - 1, 0)]:  # compiled by an earlier call
+            slots.append(_Slot(child))
+            start(slots[-1])
+        load = json.dumps({**engine.load_request, "ast": False, "opa_check": False}).encode()
+        for _ in range(len(slots), min(workers, len(slots) + -(-(total - sent) // size))):
+            extra = engine.adopt(_Child(engine.child_env))
+            slots.append(_Slot(extra, loading=True, deadline=time.monotonic() + limits.timeout_s))
+            _send_raw(extra, load, 0, "compile policy")
+        while any(s.loading or s.batch for s in slots):
+            if not feeding and sent == len(jobs):  # nothing left for a child still compiling
+                for slot in slots:
                     if slot.loading:
-                        if not answer["ok"]:  # the first child compiled this very bundle
-                            msg = f"{_context(slot, jobs)}: {answer['error']}"
-                            raise stop(0, PolicyLimitError(msg, reason="crash"))
+                        slot.child.close()
                         slot.loading = False
-                        start(slot)
-                        continue
-                    if not slot.batch:  # an answer nobody asked for: never guess whose
-                        msg = "evaluate: the policy engine process sent an answer nobody asked for"
-                        raise stop(0, PolicyLimitError(msg, reason="crash"))
-                    current = slot.current
-                    if answer["ok"]:
-                        try:
-                            results[current] = first_value_of(answer["doc"], jobs[current][1])
-                        except PolicyEvalError as exc:
-                            results[current] = exc
-                    else:
+            busy = [s for s in slots if s.loading or s.batch]
+            wait = _POLL_S
+            if feeding and len(jobs) - sent < ahead:
+                # build the next inputs while the children evaluate; then only look for answers
+                feeding = bool(feed and feed())
+                wait = 0.0
+            elif idle is not None and idle():
+                wait = 0.0
+            ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], wait)
+            for slot in busy:
+                if slot.child.fd_out in ready:
+                    # every answer already in the pipe in one read: the children stream them
+                    # while the parent builds inputs, and a frame a read cost two syscalls
+                    try:
+                        chunk = os.read(slot.child.fd_out, _READ_SIZE)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        raise stop(slot.current, _crashed(slot, jobs))
+                    slot.buffer += chunk
+                    for answer in _frames(slot, jobs):
+                        if slot.loading:
+                            if not answer["ok"]:  # the first child compiled this very bundle
+                                msg = f"{_context(slot, jobs)}: {answer['error']}"
+                                raise stop(0, PolicyLimitError(msg, reason="crash"))
+                            slot.loading = False
+                            start(slot)
+                            continue
+                        if not slot.batch:  # an answer nobody asked for: never guess whose
+                            raise stop(0, PolicyLimitError(UNASKED, reason="crash"))
+                        current = slot.current
+                        if answer["ok"]:
+                            try:
+                                results[current] = first_value_of(answer["doc"], jobs[current][1])
+                            except PolicyEvalError as exc:
+                                results[current] = exc
+                        else:
+                            context = _context(slot, jobs)
+                            results[current] = engine.locate(
+                                answer["error"], PolicyEvalError, context
+                            )
+                        if on_result is not None:
+                            on_result(current, results[current])
+                        slot.pos += 1
+                        slot.deadline = time.monotonic() + limits.timeout_s
+                        if slot.pos == len(slot.batch):
+                            start(slot)
+                    continue
+                now = time.monotonic()
+                if now - slot.rss_at >= _POLL_S:
+                    slot.rss_at = now
+                    rss = _rss_mb(slot.child.proc.pid)
+                    if rss > limits.memory_mb:
                         context = _context(slot, jobs)
-                        results[current] = engine.locate(answer["error"], PolicyEvalError, context)
-                    if on_result is not None:
-                        on_result(current, results[current])
-                    slot.pos += 1
-                    slot.deadline = time.monotonic() + limits.timeout_s
-                    if slot.pos == len(slot.batch):
-                        start(slot)
-                continue
-            now = time.monotonic()
-            if now - slot.rss_at >= _POLL_S:
-                slot.rss_at = now
-                rss = _rss_mb(slot.child.proc.pid)
-                if rss > limits.memory_mb:
-                    context = _context(slot, jobs)
-                    msg = OOM_MSG.format(context=context, rss=rss, limit=limits.memory_mb)
-                    raise stop(slot.current, PolicyLimitError(msg, reason="oom"))
-            if now > slot.deadline:
-                msg = TIMEOUT_MSG.format(context=_context(slot, jobs), limit=limits.timeout_s)
-                raise stop(slot.current, PolicyLimitError(msg, reason="timeout"))
-    return [results[i] for i in range(len(jobs))]
+                        msg = OOM_MSG.format(context=context, rss=rss, limit=limits.memory_mb)
+                        raise stop(slot.current, PolicyLimitError(msg, reason="oom"))
+                if now > slot.deadline:
+                    msg = TIMEOUT_MSG.format(context=_context(slot, jobs), limit=limits.timeout_s)
+                    raise stop(slot.current, PolicyLimitError(msg, reason="timeout"))
+        return [results[i] for i in range(len(jobs))]
+    except BaseException:
+        # an error in the caller's feed/idle work, or an interrupt, leaves batches in
+        # flight: their answers must never be read as those of a later call
+        engine.close()
+        raise
 
 
 __all__ = ["DEFAULT_BATCH", "LimitReached", "evaluate_many"]
