@@ -62,3 +62,16 @@ def model(tmp_path: Path) -> dict[str, Path]:
     assert main(["--db", str(db), "register", str(card)]) == 0
     assert main(["--db", str(db), "baseline", "m@1", "--data", str(ref)]) == 0
     return {"db": db, "ref": ref, "logs": logs, "tmp": tmp_path}
+
+
+def registered(tmp_path: Path, cards: dict[str, str]) -> str:
+    """A new database at tmp_path/g.duckdb with `cards` (file stem -> YAML) registered."""
+    path = str(tmp_path / "g.duckdb")
+    files = []
+    for stem, text in cards.items():
+        card = tmp_path / f"{stem}.yaml"
+        card.write_text(text)
+        files.append(str(card))
+    assert main(["--db", path, "init"]) == 0
+    assert main(["--db", path, "register", *files]) == 0
+    return path

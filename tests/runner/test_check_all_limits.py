@@ -14,6 +14,8 @@ from govern.policy import EngineOptions, Limits, load
 from govern.runner.check import check_all
 from govern.store import Store
 
+from .conftest import registered
+
 MODELS = 4
 LIMIT_S = 3.0  # room for the bundle to load on a busy machine: the spin never ends
 # CPU-bound with flat memory: 4e8 iterations, nothing collected
@@ -25,17 +27,14 @@ SPIN = (
 
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    path = str(tmp_path / "g.duckdb")
-    cards = []
-    for i in range(MODELS):
-        card = tmp_path / f"m{i}.yaml"
-        card.write_text(
-            f'name: m{i}\nversion: "1"\nowner: team@example.com\nrisk_tier: 3\n'
+    path = registered(
+        tmp_path,
+        {
+            f"m{i}": f'name: m{i}\nversion: "1"\nowner: team@example.com\nrisk_tier: 3\n'
             "use_case: limit test\nstage: proposed\n"
-        )
-        cards.append(str(card))
-    assert main(["--db", path, "init"]) == 0
-    assert main(["--db", path, "register", *cards]) == 0
+            for i in range(MODELS)
+        },
+    )
     capsys.readouterr()
     return path
 

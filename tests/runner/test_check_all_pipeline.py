@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from govern.cli import main
 from govern.policy import input_hash, load
 from govern.runner.bulk_input import RegistrySnapshot
 from govern.runner.check import check_all, target_stage
 from govern.store import Store, audit, registry
 
 from ..conftest import TODAY_NOON
+from .conftest import registered
 
 MODELS = 90
 FAILING = {f"m{i:02d}" for i in range(3, MODELS, 7)}  # evaluation errors, spread out
@@ -26,17 +26,14 @@ FAILING = {f"m{i:02d}" for i in range(3, MODELS, 7)}  # evaluation errors, sprea
 
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    path = str(tmp_path / "g.duckdb")
-    cards = []
-    for i in range(MODELS):
-        card = tmp_path / f"m{i:02d}.yaml"
-        card.write_text(
-            f'name: m{i:02d}\nversion: "1"\nowner: team{i % 5}@example.com\n'
+    path = registered(
+        tmp_path,
+        {
+            f"m{i:02d}": f'name: m{i:02d}\nversion: "1"\nowner: team{i % 5}@example.com\n'
             f"risk_tier: {1 + i % 3}\nuse_case: pipeline test {i}\nstage: proposed\n"
-        )
-        cards.append(str(card))
-    assert main(["--db", path, "init"]) == 0
-    assert main(["--db", path, "register", *cards]) == 0
+            for i in range(MODELS)
+        },
+    )
     capsys.readouterr()
     return path
 
