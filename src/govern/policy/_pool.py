@@ -169,6 +169,58 @@ def evaluate_many(
         engine.close()  # every child: the run is over
         return LimitReached(index, error)
 
+    def receive(slot: _Slot) -> None:
+        """Handle every answer already in the slot's pipe, read at once.
+
+        The children stream answers while the parent builds inputs; a frame a read cost
+        two syscalls.
+        """
+        try:
+            chunk = os.read(slot.child.fd_out, _READ_SIZE)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            raise stop(slot.current, _crashed(slot, jobs))
+        slot.buffer += chunk
+        for answer in _frames(slot, jobs):
+            if slot.loading:
+                if not answer["ok"]:  # the first child compiled this very bundle
+                    msg = f"{_context(slot, jobs)}: {answer['error']}"
+                    raise stop(0, PolicyLimitError(msg, reason="crash"))
+                slot.loading = False
+                start(slot)
+                continue
+            if not slot.batch:  # an answer nobody asked for: never guess whose
+                raise stop(0, PolicyLimitError(UNASKED, reason="crash"))
+            current = slot.current
+            if answer["ok"]:
+                try:
+                    results[current] = first_value_of(answer["doc"], jobs[current][1])
+                except PolicyEvalError as exc:
+                    results[current] = exc
+            else:
+                context = _context(slot, jobs)
+                results[current] = engine.locate(answer["error"], PolicyEvalError, context)
+            if on_result is not None:
+                on_result(current, results[current])
+            slot.pos += 1
+            slot.deadline = time.monotonic() + limits.timeout_s
+            if slot.pos == len(slot.batch):
+                start(slot)
+
+    def watch(slot: _Slot) -> None:
+        """The memory cap (polled) and the time limit of a slot with no answer waiting."""
+        now = time.monotonic()
+        if now - slot.rss_at >= _POLL_S:
+            slot.rss_at = now
+            rss = _rss_mb(slot.child.proc.pid)
+            if rss > limits.memory_mb:
+                msg = OOM_MSG.format(context=_context(slot, jobs), rss=rss, limit=limits.memory_mb)
+                raise stop(slot.current, PolicyLimitError(msg, reason="oom"))
+        if now > slot.deadline:
+            msg = TIMEOUT_MSG.format(context=_context(slot, jobs), limit=limits.timeout_s)
+            raise stop(slot.current, PolicyLimitError(msg, reason="timeout"))
+
     try:
         fill(1)
         if not jobs:
@@ -200,54 +252,9 @@ def evaluate_many(
             ready, _, _ = select.select([s.child.fd_out for s in busy], [], [], wait)
             for slot in busy:
                 if slot.child.fd_out in ready:
-                    # every answer already in the pipe in one read: the children stream them
-                    # while the parent builds inputs, and a frame a read cost two syscalls
-                    try:
-                        chunk = os.read(slot.child.fd_out, _READ_SIZE)
-                    except OSError:
-                        chunk = b""
-                    if not chunk:
-                        raise stop(slot.current, _crashed(slot, jobs))
-                    slot.buffer += chunk
-                    for answer in _frames(slot, jobs):
-                        if slot.loading:
-                            if not answer["ok"]:  # the first child compiled this very bundle
-                                msg = f"{_context(slot, jobs)}: {answer['error']}"
-                                raise stop(0, PolicyLimitError(msg, reason="crash"))
-                            slot.loading = False
-                            start(slot)
-                            continue
-                        if not slot.batch:  # an answer nobody asked for: never guess whose
-                            raise stop(0, PolicyLimitError(UNASKED, reason="crash"))
-                        current = slot.current
-                        if answer["ok"]:
-                            try:
-                                results[current] = first_value_of(answer["doc"], jobs[current][1])
-                            except PolicyEvalError as exc:
-                                results[current] = exc
-                        else:
-                            context = _context(slot, jobs)
-                            results[current] = engine.locate(
-                                answer["error"], PolicyEvalError, context
-                            )
-                        if on_result is not None:
-                            on_result(current, results[current])
-                        slot.pos += 1
-                        slot.deadline = time.monotonic() + limits.timeout_s
-                        if slot.pos == len(slot.batch):
-                            start(slot)
-                    continue
-                now = time.monotonic()
-                if now - slot.rss_at >= _POLL_S:
-                    slot.rss_at = now
-                    rss = _rss_mb(slot.child.proc.pid)
-                    if rss > limits.memory_mb:
-                        context = _context(slot, jobs)
-                        msg = OOM_MSG.format(context=context, rss=rss, limit=limits.memory_mb)
-                        raise stop(slot.current, PolicyLimitError(msg, reason="oom"))
-                if now > slot.deadline:
-                    msg = TIMEOUT_MSG.format(context=_context(slot, jobs), limit=limits.timeout_s)
-                    raise stop(slot.current, PolicyLimitError(msg, reason="timeout"))
+                    receive(slot)
+                else:
+                    watch(slot)
         return [results[i] for i in range(len(jobs))]
     except BaseException:
         # an error in the caller's feed/idle work, or an interrupt, leaves batches in
