@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from govern.policy._input import canonical_input
 from govern.results import Decision, Violation
 from govern.store import Store, _digest, audit
-from govern.store.bulk import insert_rows
+from govern.store.bulk import _column_types, insert_rows
 from govern.store.decisions import _COLUMNS, _row, record_decisions
 
 INPUTS: list[dict[str, Any]] = [
@@ -123,3 +123,17 @@ def test_insert_rows_stores_what_row_by_row_inserts_store() -> None:
 
 def test_decisions_batch_uses_the_decision_columns() -> None:
     assert tuple(_COLUMNS) == _digest.DECISION_COLUMNS
+
+
+def test_column_types_are_the_catalogues_for_every_store_table(tmp_path: Path) -> None:
+    """The UNNEST casts of insert_rows name each column's type as duckdb_columns() does."""
+    with Store.open(tmp_path / "g.duckdb", create=True) as store:
+        conn = store.conn
+        tables = [t for (t,) in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        assert {"decisions", "audit_log", "decision_overlays"} <= set(tables)
+        for table in tables:
+            catalogue = conn.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?",
+                [table],
+            ).fetchall()
+            assert _column_types(conn, table) == dict(catalogue), table

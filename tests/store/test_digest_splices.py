@@ -100,3 +100,22 @@ def test_decision_digest_with_violations_equals_row_digest(chunk: int) -> None:
             assert _digest.decision_digest(stored, canon, violations, found) == expected
         compared += 1
     assert compared > 100
+
+
+def test_chain_rows_with_precomputed_payloads_equals_without() -> None:
+    """check --all canonicalises each audit payload early; the rows must not change."""
+    entries = [
+        ("2026-12-03T10:00:00.000000Z", "decision", "ci", f"m@{n}", payload)
+        for n, (_, payload) in enumerate(_records(200))
+    ]
+    plain = []
+    for entry in entries:
+        try:
+            audit.canonical(entry[4])
+        except Exception:  # refused on both paths alike
+            continue
+        plain.append(entry)
+    assert len(plain) > 100
+    start = audit.AuditHead(7, "a" * 64)
+    canons = [audit.canonical(payload) for *_, payload in plain]
+    assert list(audit.chain_rows(start, plain, canons)) == list(audit.chain_rows(start, plain))

@@ -137,14 +137,19 @@ def _spliced(record: dict[str, Any], payload_canon: bytes) -> bytes | None:
 
 
 def chain_rows(
-    start: AuditHead, entries: Iterable[tuple[str, str, str | None, str, dict[str, Any]]]
+    start: AuditHead,
+    entries: Iterable[tuple[str, str, str | None, str, dict[str, Any]]],
+    payload_canons: Iterable[bytes] | None = None,
 ) -> Iterator[tuple[int, str, str | None, str, str, str, bytes, str, str]]:
     """Rows continuing the chain after `start` for (ts, action, actor, subject, payload).
 
     Yields (seq, ts, actor, action, subject, payload_json, canon, prev_hash, row_hash) in the
     column order of audit_log. Used by append() and by bulk loaders (benchmarks, imports).
+    `payload_canons`, one per entry, are the payloads' canonical(payload) bytes when the
+    caller computed them earlier (check --all does, while its sandbox children evaluate).
     """
     seq, prev = start.seq, start.hash
+    canons = iter(payload_canons) if payload_canons is not None else None
     for ts, action, actor, subject, payload in entries:
         seq += 1
         record = {
@@ -156,7 +161,7 @@ def chain_rows(
             "subject": subject,
             "payload": payload,
         }
-        payload_canon = canonical(payload)
+        payload_canon = next(canons) if canons is not None else canonical(payload)
         canon = _spliced(record, payload_canon) or canonical(record)
         digest = row_hash(prev, canon)
         payload_json = payload_canon.decode("utf-8")
@@ -223,12 +228,14 @@ def append_many(
     *,
     actor: str | None = None,
     at: datetime | None = None,
+    payload_canons: Sequence[bytes] | None = None,
 ) -> AuditHead:
     """Append (action, subject, payload) records in the caller's transaction, in bulk.
 
     The chain is computed in Python from the current head (chain_rows), then written with
     multi-row INSERTs: one INSERT per row cost ~1 ms, which dominated recording a
     `check --all` run. Same records, hashes and order as calling append() per entry.
+    `payload_canons` as chain_rows takes them.
     """
     from govern.store.bulk import insert_rows
 
@@ -240,7 +247,7 @@ def append_many(
         return start
     ts = rfc3339(at or utcnow())
     who = actor or default_actor()
-    rows = list(chain_rows(start, ((ts, a, who, s, p) for a, s, p in entries)))
+    rows = list(chain_rows(start, ((ts, a, who, s, p) for a, s, p in entries), payload_canons))
     insert_rows(conn, "audit_log", _AUDIT_COLUMNS, rows)
     return AuditHead(rows[-1][0], rows[-1][8])
 

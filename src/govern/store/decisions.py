@@ -148,6 +148,7 @@ class PreparedDecision:
     decision: Decision
     row: list[Any]
     payload: dict[str, Any]
+    payload_canon: bytes  # audit.canonical(payload), spliced into its audit record
 
 
 def prepare_decision(
@@ -176,7 +177,8 @@ def prepare_decision(
                 f"decision {decision.decision_id}: canonical input does not match its hash"
             )
         digest = _digest.decision_digest(row, canonical, violations, found)
-    return PreparedDecision(decision, row, _audit_payload(decision, digest))
+    payload = _audit_payload(decision, digest)
+    return PreparedDecision(decision, row, payload, audit.canonical(payload))
 
 
 def record_prepared(store: Store, prepared: Sequence[PreparedDecision]) -> None:
@@ -193,6 +195,7 @@ def record_prepared(store: Store, prepared: Sequence[PreparedDecision]) -> None:
         audit.append_many(
             conn,
             [("decision", f"{p.decision.model}@{p.decision.version}", p.payload) for p in prepared],
+            payload_canons=[p.payload_canon for p in prepared],
         )
 
 
