@@ -180,13 +180,30 @@ reaches(a, b) if b - a <= eps
 # a <= b within the tolerance.
 within(a, b) if a - b <= eps
 
-# x with `d` decimals (0-6), as sprintf's %.<d>f would print it (halves away from zero, no
-# negative zero), identical on every engine. Magnitudes from 1e9 print as whole numbers
-# and from 1e15 are capped: beyond 2^53 the engines' integers and floats part ways.
+# x with `d` decimals (0-6), rounded half away from zero as in decimal, without a negative
+# zero, identical on every engine. Magnitudes from 1e9 print as whole numbers and from
+# 1e15 are capped: beyond 2^53 the engines' integers and floats part ways.
+#
+# Rounding a decimal half: a number written 64.9143965 is held by a 64-bit float a hair
+# below the half (x * 1e6 = 64914396.49999999) and by OPA, whose arithmetic is more
+# precise, at or above it: the two engines printed 64.914396 and 64.914397. The product is
+# therefore taken with the scale raised by a relative 2^-50 (`scales_up`, ~4 units in the
+# last place of a float): a value that close below a half counts as the half on both
+# engines; anything farther from it rounds as before. This holds while the product stays
+# below 1e12 (`raise_below`: 1e6 at six decimals); beyond, a float no longer holds the
+# decimals exactly, plain scales are used, and the last digit may differ between engines.
 # (One definition with `else` branches, which are mutually exclusive: regorus evaluates
-# every definition of a function on each call; and the scales are a rule, evaluated once
-# per decision, because regorus builds an array literal anew on every call.)
+# every definition of a function on each call; the scales are rules, evaluated once per
+# decision, because regorus builds an array literal anew on every call.)
 fixed(x, d) := s if {
+	is_number(x)
+	abs(x) < raise_below[d]
+	scale := scales[d]
+	n := round(abs(x) * scales_up[d])
+	whole := floor(n / scale)
+	frac := substring(sprintf("%d", [(n - (whole * scale)) + scale]), 1, d)
+	s := concat("", [sign(x, n), sprintf("%d", [whole]), dot(frac), frac])
+} else := s if {
 	is_number(x)
 	abs(x) < 1000000000
 	scale := scales[d]
@@ -196,8 +213,13 @@ fixed(x, d) := s if {
 	s := concat("", [sign(x, n), sprintf("%d", [whole]), dot(frac), frac])
 } else := sprintf("%d", [round(x)]) if {
 	is_number(x)
-	abs(x) >= 1000000000
-	abs(x) < 1000000000000000
+	x >= 1000000000
+	x < 1000000000000000
+} else := concat("", ["-", sprintf("%d", [round(0 - x)])]) if {
+	# the sign apart: regorus prints sprintf("%d", [-2000000000]) as "--2000000000"
+	is_number(x)
+	x <= -1000000000
+	x > -1000000000000000
 } else := ">= 1e15" if {
 	is_number(x)
 	x >= 1000000000000000
@@ -208,31 +230,43 @@ fixed(x, d) := s if {
 
 scales := [1, 10, 100, 1000, 10000, 100000, 1000000]
 
+# Each scale times (1 + 2^-50), as the shortest decimals that a 64-bit float reads back
+# exactly.
+scales_up := [
+	1.0000000000000009, 10.000000000000009, 100.00000000000009, 1000.0000000000009,
+	10000.00000000001, 100000.00000000009, 1000000.0000000009,
+]
+
+# Below these magnitudes (by decimals) fixed() rounds with `scales_up`: x * 10^d < 1e12.
+raise_below := [1000000000, 1000000000, 1000000000, 1000000000, 100000000, 10000000, 1000000]
+
 # A number as text: up to 6 decimals, trailing zeros dropped (0.25, 365, 0.000001). A
 # whole number below 1e9 is printed directly: fixed() would print it with ".000000" and
 # the zeros would be dropped again. The sign is printed apart, as fixed() does: regorus
 # prints sprintf("%d", [-25]) as "--25"; 0 takes the long way (no "-0" for a negative zero).
+# (The whole-number tests come first: a fraction fails them at `round(x) == x`.)
 num(x) := sprintf("%d", [x]) if {
 	is_number(x)
+	round(x) == x
 	x > 0
 	x < 1000000000
-	round(x) == x
 } else := concat("", ["-", sprintf("%d", [0 - x])]) if {
 	is_number(x)
+	round(x) == x
 	x < 0
 	x > -1000000000
-	round(x) == x
 } else := trim_suffix(trim_right(s, "0"), ".") if {
-	# fixed(x, 6) written out for |x| < 1e9, where it prints a dot and 6 decimals (a
-	# branch, not a call: regorus memoises no function call, and messages print many
-	# fractions); any other number takes fixed(x, 6) below.
+	# fixed(x, 6) written out below 1e6, where it prints a dot and 6 decimals (a branch,
+	# not a call: regorus memoises no function call, and messages print many fractions)
 	is_number(x)
-	abs(x) < 1000000000
-	n := round(abs(x) * 1000000)
+	abs(x) < 1000000
+	n := round(abs(x) * 1000000.0000000009)
 	whole := floor(n / 1000000)
 	frac := substring(sprintf("%d", [(n - (whole * 1000000)) + 1000000]), 1, 6)
-	frac != ""
 	s := concat("", [sign(x, n), sprintf("%d", [whole]), ".", frac])
+} else := trim_suffix(trim_right(fixed(x, 6), "0"), ".") if {
+	is_number(x)
+	abs(x) < 1000000000
 } else := fixed(x, 6)
 
 sign(x, n) := "-" if {
